@@ -1,0 +1,340 @@
+//! The WebSocket connection state machine (RFC 6455 §5-§7), after the
+//! handshake.
+//!
+//! Inputs are `handle_*` calls (bytes that arrived, EOF, the passage of time)
+//! and commands (`send_*`, [`close`](Connection::close),
+//! [`terminate`](Connection::terminate)); outputs are `poll_*` calls (bytes
+//! to write, events, the next deadline). Nothing here blocks, reads a clock,
+//! or touches a socket.
+
+mod recv;
+mod send;
+mod timers;
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+
+use crate::Role;
+use crate::close::CloseFrame;
+use crate::config::{Config, Mode};
+use crate::event::{CloseReason, Event};
+use crate::extension::Extension;
+use crate::frame::Rsv;
+use crate::rng::MaskRng;
+
+use recv::Receiver;
+use send::Sender;
+use timers::Timers;
+
+/// Where the connection is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Messages flow both ways.
+    Open,
+    /// A Close frame was sent or received; the close handshake is under way.
+    Closing,
+    /// The connection has ended; [`Connection::close_reason`] says how.
+    Closed,
+}
+
+/// One WebSocket connection, client or server, in default or raw mode.
+///
+/// # Call contract
+///
+/// - Feed every byte read from the transport to
+///   [`handle_data`](Self::handle_data) (or read straight into
+///   [`recv_buffer`](Self::recv_buffer) and call
+///   [`handle_received`](Self::handle_received)); report the end of the
+///   stream with [`handle_eof`](Self::handle_eof).
+/// - After every input or command, drain [`poll_event`](Self::poll_event)
+///   and write out [`poll_transmit`](Self::poll_transmit), calling
+///   [`advance_transmit`](Self::advance_transmit) with the number of bytes
+///   written.
+/// - Arrange to call [`handle_timeout`](Self::handle_timeout) at
+///   [`poll_timeout`](Self::poll_timeout); ask again after every call, the
+///   deadline moves.
+/// - When [`should_close_transport`](Self::should_close_transport) turns
+///   true, close the transport.
+///
+/// `now` is any monotonic clock reading; the connection only compares and
+/// adds durations to it.
+pub struct Connection {
+    role: Role,
+    config: Config,
+    extensions: Vec<Box<dyn Extension>>,
+    claimed_rsv: Rsv,
+    rng: Option<MaskRng>,
+    recv: Receiver,
+    send: Sender,
+    timers: Timers,
+    events: VecDeque<Event>,
+    /// The peer's Close frame, once received (inner `None`: no status code).
+    close_received: Option<Option<CloseFrame>>,
+    /// We queued a Close (by `close`, as a reply, or to fail the connection).
+    close_queued: bool,
+    /// Our Close has been written into the transmit buffer.
+    close_sent: bool,
+    /// We queued our Close before receiving the peer's.
+    close_initiated_locally: bool,
+    /// How the connection will end once our queued Close goes out, when the
+    /// ending is decided already (errors, timeouts).
+    pending_end: Option<CloseReason>,
+    ended: Option<CloseReason>,
+    /// The transport may be closed once the transmit buffer is drained.
+    transport_done: bool,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("role", &self.role)
+            .field("state", &self.state())
+            .field("queued_bytes", &self.queued_bytes())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// A client connection. Its frames are masked with keys drawn from `rng`
+    /// (seed it from a CSPRNG, RFC 6455 §5.3).
+    #[must_use]
+    pub fn client(config: Config, rng: MaskRng, now: Instant) -> Self {
+        Self::new(Role::Client, config, Some(rng), now)
+    }
+
+    /// A server connection.
+    #[must_use]
+    pub fn server(config: Config, now: Instant) -> Self {
+        Self::new(Role::Server, config, None, now)
+    }
+
+    fn new(role: Role, config: Config, rng: Option<MaskRng>, now: Instant) -> Self {
+        let timers = Timers::new(&config, now);
+        Connection {
+            role,
+            recv: Receiver::new(),
+            send: Sender::new(),
+            timers,
+            config,
+            extensions: Vec::new(),
+            claimed_rsv: Rsv::NONE,
+            rng,
+            events: VecDeque::new(),
+            close_received: None,
+            close_queued: false,
+            close_sent: false,
+            close_initiated_locally: false,
+            pending_end: None,
+            ended: None,
+            transport_done: false,
+        }
+    }
+
+    /// Installs the extensions negotiated by the handshake, in the order the
+    /// server listed them. Call before feeding any data.
+    #[must_use]
+    pub fn with_extensions(mut self, extensions: Vec<Box<dyn Extension>>) -> Self {
+        self.claimed_rsv = extensions
+            .iter()
+            .fold(Rsv::NONE, |acc, ext| acc.union(ext.rsv()));
+        self.extensions = extensions;
+        self
+    }
+
+    /// Which end this is.
+    #[must_use]
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The configuration in force (with run-time changes to the heartbeat).
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The names of the negotiated extensions.
+    pub fn extension_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.extensions.iter().map(|ext| ext.name())
+    }
+
+    /// Where the connection is in its life.
+    #[must_use]
+    pub fn state(&self) -> State {
+        if self.ended.is_some() {
+            State::Closed
+        } else if self.close_queued || self.close_received.is_some() {
+            State::Closing
+        } else {
+            State::Open
+        }
+    }
+
+    /// How the connection ended, once it has (Ktor's `closeReason`).
+    #[must_use]
+    pub fn close_reason(&self) -> Option<&CloseReason> {
+        self.ended.as_ref()
+    }
+
+    /// Whether the transport should now be closed: the connection has ended,
+    /// everything to send has been taken by
+    /// [`advance_transmit`](Self::advance_transmit), and (RFC 6455 §7.1.1)
+    /// either we are the server, the ending was not a clean close, the peer
+    /// closed its side, or the client's wait for it timed out.
+    #[must_use]
+    pub fn should_close_transport(&self) -> bool {
+        self.ended.is_some() && self.transport_done && !self.send.has_pending()
+    }
+
+    /// The next time [`handle_timeout`](Self::handle_timeout) must be called,
+    /// if any.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next_deadline()
+    }
+
+    /// The next event, if any. After [`Event::Closed`] there are none.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Changes the heartbeat interval at run time (`None` stops it). A ping
+    /// already awaiting its pong keeps its deadline.
+    pub fn set_ping_interval(&mut self, now: Instant, interval: Option<Duration>) {
+        self.config.ping_interval = interval;
+        if self.config.mode == Mode::Default && self.state() == State::Open {
+            self.timers.set_ping_interval(now, interval);
+        }
+    }
+
+    /// Changes how long to wait for a heartbeat pong, also for a ping already
+    /// in flight.
+    pub fn set_ping_timeout(&mut self, now: Instant, timeout: Duration) {
+        self.config.ping_timeout = timeout;
+        self.timers.set_ping_timeout(now, timeout);
+    }
+
+    /// Handles the passage of time: heartbeat pings, pong timeout, close
+    /// timeout, and the client's wait for the server to close the transport.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.ended.is_some() {
+            if self.timers.transport_wait_expired(now) {
+                self.transport_done = true;
+            }
+            return;
+        }
+        if self.timers.close_expired(now) {
+            self.end(CloseReason::CloseTimeout);
+            self.transport_done = true;
+            return;
+        }
+        if self.timers.pong_expired(now) {
+            let timeout = self.config.ping_timeout;
+            self.fail_with(
+                CloseReason::PingTimeout { timeout },
+                crate::CloseCode::INTERNAL_ERROR,
+                "ping timeout",
+            );
+            return;
+        }
+        if let Some(payload) = self.timers.ping_due(now) {
+            self.send.push_control(crate::frame::OpCode::Ping, payload);
+        }
+    }
+
+    /// Records how the connection ended and reports it, once.
+    fn end(&mut self, reason: CloseReason) {
+        if self.ended.is_some() {
+            return;
+        }
+        self.timers.stop();
+        self.recv.stop();
+        self.events.push_back(Event::Closed(reason.clone()));
+        self.ended = Some(reason);
+    }
+
+    /// Fails the connection (RFC 6455 §7.1.7): sends Close with `code` ahead
+    /// of queued data and ends with `reason`; the transport closes once the
+    /// Close is written.
+    fn fail_with(&mut self, reason: CloseReason, code: crate::CloseCode, text: &str) {
+        if self.ended.is_some() {
+            return;
+        }
+        self.recv.stop();
+        self.timers.stop();
+        if self.close_sent {
+            self.end(reason);
+        } else {
+            self.send.replace_queue_with_close(code, text);
+            self.close_queued = true;
+            self.pending_end = Some(reason);
+        }
+        self.transport_done = true;
+    }
+
+    /// Called by the send path when our Close frame has been encoded.
+    fn on_close_sent(&mut self) {
+        self.close_sent = true;
+        if let Some(reason) = self.pending_end.take() {
+            self.end(reason);
+        } else if let Some(frame) = self.close_received.clone() {
+            self.end_normally(frame);
+        }
+    }
+
+    /// Both Close frames have crossed: a clean end.
+    fn end_normally(&mut self, frame: Option<CloseFrame>) {
+        let initiated_locally = self.close_initiated_locally;
+        self.end(CloseReason::Normal {
+            frame,
+            initiated_locally,
+        });
+        // RFC 6455 §7.1.1: the server closes the TCP connection first; the
+        // client waits for it, but not forever.
+        if self.role == Role::Server {
+            self.transport_done = true;
+        }
+    }
+
+    /// Ends the connection at once, without a close handshake (Ktor's
+    /// `terminate`). Pending output is discarded; close the transport.
+    pub fn terminate(&mut self) {
+        self.send.discard();
+        self.end(CloseReason::Terminated);
+        self.transport_done = true;
+    }
+
+    /// The transport reached end of stream (or failed).
+    ///
+    /// Before the close handshake this ends the connection with
+    /// [`CloseReason::Abnormal`] (1006 semantics); after a Close from the
+    /// peer it ends normally.
+    pub fn handle_eof(&mut self, _now: Instant) {
+        self.transport_done = true;
+        if self.ended.is_some() {
+            return;
+        }
+        self.send.discard();
+        match self.close_received.clone() {
+            Some(frame) => self.end_normally(frame),
+            None => self.end(CloseReason::Abnormal),
+        }
+    }
+
+    /// Bytes of the peer's that are buffered but not yet a whole frame.
+    #[must_use]
+    pub fn buffered_input(&self) -> usize {
+        self.recv.buffered()
+    }
+
+    /// Read buffer for zero-copy reads: read into its spare capacity, then
+    /// call [`handle_received`](Self::handle_received). Spare capacity is
+    /// reserved here (more while a large frame is arriving); it is released
+    /// again when the connection goes idle.
+    pub fn recv_buffer(&mut self) -> &mut BytesMut {
+        self.recv.buffer_for_read()
+    }
+}

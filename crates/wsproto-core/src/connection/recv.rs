@@ -1,0 +1,532 @@
+//! The receive path: frame headers checked before any payload is buffered,
+//! payloads unmasked in place and sliced out of the read buffer without
+//! copying, UTF-8 validated as bytes arrive, messages reassembled or
+//! streamed, control frames answered.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use bytes::{Buf, Bytes, BytesMut};
+use bytestring::ByteString;
+
+use super::Connection;
+use crate::Role;
+use crate::close::CloseFrame;
+use crate::config::Mode;
+use crate::error::ProtocolError;
+use crate::event::{CloseReason, Event, Message, MessageChunk, MessageKind};
+use crate::frame::{Frame, FrameHeader, OpCode, Rsv, apply_mask};
+use crate::utf8::Utf8Validator;
+
+/// Smallest spare capacity offered to a read.
+const MIN_READ: usize = 8 * 1024;
+/// Most capacity reserved ahead for one large frame.
+const MAX_RESERVE: usize = 16 << 20;
+/// An empty read buffer with more capacity than this is released.
+const KEEP_CAPACITY: usize = 64 * 1024;
+
+/// The frame being received.
+#[derive(Debug, Clone, Copy)]
+struct InFrame {
+    fin: bool,
+    rsv: Rsv,
+    opcode: OpCode,
+    mask: Option<[u8; 4]>,
+    len: usize,
+    /// Payload bytes already handed on (streaming) and no longer in the
+    /// buffer.
+    taken: usize,
+    /// Payload bytes at the front of the buffer already unmasked and
+    /// validated.
+    done: usize,
+    /// Hand the payload on as it arrives.
+    stream: bool,
+}
+
+/// The data message being received.
+#[derive(Debug)]
+struct InMessage {
+    kind: MessageKind,
+    /// The RSV bits of its first frame: which extensions decode it.
+    rsv: Rsv,
+    fragments: usize,
+    /// Wire payload bytes so far (checked against the limit for messages no
+    /// extension transforms).
+    size: usize,
+    /// Reassembled bytes, or in streaming mode the few bytes of a character
+    /// split across chunks.
+    data: BytesMut,
+    utf8: Option<Utf8Validator>,
+    streaming: bool,
+    /// Bytes already delivered as chunks.
+    emitted: usize,
+    chunk_started: bool,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Receiver {
+    buf: BytesMut,
+    frame: Option<InFrame>,
+    msg: Option<InMessage>,
+    stopped: bool,
+}
+
+impl Receiver {
+    pub(super) fn new() -> Self {
+        Self::default()
+    }
+
+    /// No more input is read: after the peer's Close, or after the
+    /// connection failed or ended.
+    pub(super) fn stop(&mut self) {
+        self.stopped = true;
+        self.buf = BytesMut::new();
+        self.frame = None;
+        self.msg = None;
+    }
+
+    pub(super) fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub(super) fn buffer_for_read(&mut self) -> &mut BytesMut {
+        let want = match &self.frame {
+            Some(frame) => (frame.len - frame.taken)
+                .saturating_sub(self.buf.len())
+                .clamp(MIN_READ, MAX_RESERVE),
+            None => MIN_READ,
+        };
+        if self.buf.capacity() - self.buf.len() < want.min(MIN_READ) || self.frame.is_some() {
+            self.buf.reserve(want);
+        }
+        &mut self.buf
+    }
+
+    fn release_if_idle(&mut self) {
+        if self.buf.is_empty() && self.buf.capacity() > KEEP_CAPACITY {
+            self.buf = BytesMut::new();
+        }
+    }
+
+    pub(super) fn shrink(&mut self) {
+        if self.buf.is_empty() {
+            self.buf = BytesMut::new();
+        }
+        if let Some(msg) = &mut self.msg
+            && msg.data.is_empty()
+        {
+            msg.data = BytesMut::new();
+        }
+    }
+}
+
+impl Connection {
+    /// Feeds bytes read from the transport. They are parsed at once: events
+    /// become available from [`poll_event`](Self::poll_event) and replies
+    /// (pongs, Close) from [`poll_transmit`](Self::poll_transmit). Input after
+    /// the peer's Close frame, or after the connection failed, is ignored.
+    pub fn handle_data(&mut self, now: Instant, data: &[u8]) {
+        if self.recv.stopped {
+            return;
+        }
+        self.recv.buf.extend_from_slice(data);
+        self.process(now);
+    }
+
+    /// Parses bytes the caller appended to [`recv_buffer`](Self::recv_buffer);
+    /// otherwise as [`handle_data`](Self::handle_data).
+    pub fn handle_received(&mut self, now: Instant) {
+        if self.recv.stopped {
+            self.recv.buf.clear();
+            return;
+        }
+        self.process(now);
+    }
+
+    /// Releases buffer memory that holds no data (for idle connections).
+    pub fn shrink_buffers(&mut self) {
+        self.recv.shrink();
+    }
+
+    fn process(&mut self, now: Instant) {
+        while !self.recv.stopped {
+            if self.recv.frame.is_none() {
+                match FrameHeader::parse(&self.recv.buf) {
+                    Ok(None) => break,
+                    Ok(Some((header, len))) => {
+                        if let Err(err) = self.begin_frame(&header) {
+                            self.protocol_error(err);
+                            break;
+                        }
+                        self.recv.buf.advance(len);
+                    }
+                    Err(err) => {
+                        self.protocol_error(err);
+                        break;
+                    }
+                }
+            }
+            let result = match self.advance_payload() {
+                Ok(Some((frame, payload))) => self.finish_frame(now, frame, payload),
+                Ok(None) => break,
+                Err(err) => Err(err),
+            };
+            if let Err(err) = result {
+                self.protocol_error(err);
+                break;
+            }
+        }
+        self.recv.release_if_idle();
+    }
+
+    fn protocol_error(&mut self, err: ProtocolError) {
+        let code = err.close_code();
+        let text = err.to_string();
+        self.fail_with(CloseReason::Error(err), code, &text);
+    }
+
+    /// Checks a header against the rules that depend on the connection, and
+    /// against the limits, before any of its payload is buffered.
+    fn begin_frame(&mut self, header: &FrameHeader) -> Result<(), ProtocolError> {
+        // RFC 6455 §5.1: clients MUST mask, servers MUST NOT.
+        match (self.role, header.mask.is_some()) {
+            (Role::Server, false) => return Err(ProtocolError::UnmaskedFrame),
+            (Role::Client, true) => return Err(ProtocolError::MaskedFrame),
+            _ => {}
+        }
+        let raw = self.config.mode == Mode::Raw;
+        let mut stream = false;
+        if header.opcode.is_control() {
+            // RFC 6455 §5.2 / RFC 7692 §6: no extension defines RSV on
+            // control frames.
+            if !header.rsv.is_empty() {
+                return Err(ProtocolError::UnexpectedRsv(header.rsv.bits()));
+            }
+        } else {
+            if header.payload_len > self.config.max_frame_size as u64 {
+                return Err(ProtocolError::FrameTooLarge {
+                    size: header.payload_len,
+                    limit: self.config.max_frame_size,
+                });
+            }
+            let len = header.payload_len as usize;
+            let msg = match (header.opcode, &mut self.recv.msg) {
+                (OpCode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
+                (OpCode::Continuation, Some(msg)) => {
+                    // RFC 7692 §6.1: RSV1 is set on the first frame only.
+                    if !header.rsv.is_empty() {
+                        return Err(ProtocolError::UnexpectedRsv(header.rsv.bits()));
+                    }
+                    msg.fragments += 1;
+                    if msg.fragments > self.config.max_fragments {
+                        return Err(ProtocolError::TooManyFragments {
+                            limit: self.config.max_fragments,
+                        });
+                    }
+                    msg
+                }
+                (_, Some(_)) => return Err(ProtocolError::ExpectedContinuation),
+                (opcode, msg @ None) => {
+                    if !self.claimed_rsv.contains(header.rsv) {
+                        return Err(ProtocolError::UnexpectedRsv(
+                            header.rsv.difference(self.claimed_rsv).bits(),
+                        ));
+                    }
+                    let kind = if opcode == OpCode::Text {
+                        MessageKind::Text
+                    } else {
+                        MessageKind::Binary
+                    };
+                    msg.insert(InMessage {
+                        kind,
+                        rsv: header.rsv,
+                        fragments: 1,
+                        size: 0,
+                        data: BytesMut::new(),
+                        utf8: (kind == MessageKind::Text && !raw).then(Utf8Validator::new),
+                        streaming: false,
+                        emitted: 0,
+                        chunk_started: false,
+                    })
+                }
+            };
+            if !raw && msg.rsv.is_empty() {
+                msg.size += len;
+                if msg.size > self.config.max_message_size {
+                    return Err(ProtocolError::MessageTooLarge {
+                        limit: self.config.max_message_size,
+                    });
+                }
+                if self.config.stream_threshold.is_some_and(|t| msg.size > t) {
+                    msg.streaming = true;
+                }
+                stream = msg.streaming;
+            }
+        }
+        self.recv.frame = Some(InFrame {
+            fin: header.fin,
+            rsv: header.rsv,
+            opcode: header.opcode,
+            mask: header.mask,
+            len: header.payload_len as usize,
+            taken: 0,
+            done: 0,
+            stream,
+        });
+        Ok(())
+    }
+
+    /// Unmasks and validates what has arrived of the current frame's
+    /// payload; streams it on if the message is streamed. Returns the frame
+    /// and the rest of its payload once all of it is here.
+    fn advance_payload(&mut self) -> Result<Option<(InFrame, Bytes)>, ProtocolError> {
+        let recv = &mut self.recv;
+        let Some(frame) = recv.frame.as_mut() else {
+            return Ok(None);
+        };
+        let remaining = frame.len - frame.taken;
+        let avail = recv.buf.len().min(remaining);
+        if avail > frame.done {
+            let new = &mut recv.buf[frame.done..avail];
+            if let Some(mask) = frame.mask {
+                apply_mask(new, mask, frame.taken + frame.done);
+            }
+            if frame.opcode.is_data()
+                && let Some(msg) = &mut recv.msg
+                && msg.rsv.is_empty()
+                && let Some(utf8) = &mut msg.utf8
+            {
+                // RFC 6455 §8.1 + Autobahn 6.4.*: fail on the first invalid
+                // byte, before the rest of the frame arrives.
+                utf8.feed(new).map_err(|_| ProtocolError::InvalidUtf8)?;
+            }
+            frame.done = avail;
+        }
+        if avail < remaining {
+            if frame.stream && avail > 0 {
+                let chunk = recv.buf.split_to(avail).freeze();
+                frame.taken += avail;
+                frame.done = 0;
+                if let Some(msg) = &mut recv.msg {
+                    emit_chunk(&mut self.events, msg, chunk, false);
+                }
+            }
+            return Ok(None);
+        }
+        let frame = recv.frame.take().expect("checked above");
+        let payload = recv.buf.split_to(remaining).freeze();
+        Ok(Some((frame, payload)))
+    }
+
+    fn finish_frame(
+        &mut self,
+        now: Instant,
+        frame: InFrame,
+        payload: Bytes,
+    ) -> Result<(), ProtocolError> {
+        if self.config.mode == Mode::Raw {
+            return self.finish_raw_frame(now, frame, payload);
+        }
+        match frame.opcode {
+            OpCode::Ping => {
+                // RFC 6455 §5.5.2: answer with a pong carrying the same data;
+                // only the latest unanswered ping is answered (§5.5.3).
+                if !self.close_queued {
+                    self.send.set_pong(payload.clone());
+                }
+                self.events.push_back(Event::Ping(payload));
+                Ok(())
+            }
+            OpCode::Pong => {
+                self.timers.on_pong(now, &payload);
+                self.events.push_back(Event::Pong(payload));
+                Ok(())
+            }
+            OpCode::Close => self.on_close_frame(now, &payload),
+            OpCode::Text | OpCode::Binary | OpCode::Continuation => {
+                self.finish_data_frame(&frame, payload)
+            }
+        }
+    }
+
+    fn finish_raw_frame(
+        &mut self,
+        now: Instant,
+        frame: InFrame,
+        payload: Bytes,
+    ) -> Result<(), ProtocolError> {
+        if frame.opcode == OpCode::Close {
+            CloseFrame::parse(&payload)?;
+        }
+        if frame.opcode.is_data() && frame.fin {
+            self.recv.msg = None;
+        }
+        self.events.push_back(Event::Frame(Frame {
+            fin: frame.fin,
+            rsv: frame.rsv,
+            opcode: frame.opcode,
+            payload: payload.clone(),
+        }));
+        if frame.opcode == OpCode::Close {
+            self.on_close_frame(now, &payload)?;
+        }
+        Ok(())
+    }
+
+    fn on_close_frame(&mut self, now: Instant, payload: &[u8]) -> Result<(), ProtocolError> {
+        let frame = CloseFrame::parse(payload)?;
+        self.close_received = Some(frame.clone());
+        // RFC 6455 §5.5.1: nothing follows a Close frame.
+        self.recv.stop();
+        if self.role == Role::Client {
+            self.timers.start_transport_wait(now);
+        }
+        if self.close_sent {
+            self.end_normally(frame);
+            return Ok(());
+        }
+        if self.config.mode == Mode::Raw || self.close_queued {
+            // Raw mode: the application answers. Otherwise our Close is
+            // already queued; the handshake completes when it is sent.
+            return Ok(());
+        }
+        self.events.push_back(Event::CloseReceived(frame.clone()));
+        // Echo the peer's status code (RFC 6455 §5.5.1); an empty Close is
+        // answered with an empty one.
+        self.close_queued = true;
+        self.send.push_close_reply(frame.as_ref().map(|f| f.code));
+        self.timers.start_close(now);
+        Ok(())
+    }
+
+    fn finish_data_frame(&mut self, frame: &InFrame, payload: Bytes) -> Result<(), ProtocolError> {
+        let msg = self
+            .recv
+            .msg
+            .as_mut()
+            .expect("a data frame always belongs to a message");
+        let mut whole = None;
+        if !msg.rsv.is_empty() {
+            let before = msg.data.len();
+            let limit = self.config.max_message_size - msg.emitted;
+            decode_frame(&mut self.extensions, msg, &payload, frame.fin, limit)?;
+            if let Some(utf8) = &mut msg.utf8 {
+                utf8.feed(&msg.data[before..])
+                    .map_err(|_| ProtocolError::InvalidUtf8)?;
+            }
+            if self
+                .config
+                .stream_threshold
+                .is_some_and(|t| msg.emitted + msg.data.len() > t)
+            {
+                msg.streaming = true;
+            }
+        } else if frame.stream {
+            if frame.fin {
+                finish_utf8(msg)?;
+            }
+            emit_chunk(&mut self.events, msg, payload, frame.fin);
+        } else if frame.fin && msg.fragments == 1 {
+            // The common case: a whole message in one frame, sliced out of
+            // the read buffer without a copy.
+            whole = Some(payload);
+        } else {
+            msg.data.extend_from_slice(&payload);
+        }
+        if !msg.rsv.is_empty() && msg.streaming {
+            if frame.fin {
+                finish_utf8(msg)?;
+            }
+            let data = msg.data.split().freeze();
+            emit_chunk(&mut self.events, msg, data, frame.fin);
+        }
+        if frame.fin {
+            let msg = self.recv.msg.take().expect("still there");
+            if !msg.streaming {
+                let mut msg = msg;
+                finish_utf8(&mut msg)?;
+                let data = whole.unwrap_or_else(|| msg.data.freeze());
+                let message = match msg.kind {
+                    MessageKind::Binary => Message::Binary(data),
+                    MessageKind::Text => Message::Text(
+                        ByteString::try_from(data).map_err(|_| ProtocolError::InvalidUtf8)?,
+                    ),
+                };
+                self.events.push_back(Event::Message(message));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn finish_utf8(msg: &mut InMessage) -> Result<(), ProtocolError> {
+    match &mut msg.utf8 {
+        Some(utf8) => utf8.finish().map_err(|_| ProtocolError::InvalidUtf8),
+        None => Ok(()),
+    }
+}
+
+/// Runs a frame of a transformed message through the extensions that claim
+/// its RSV bits, last negotiated first, appending the result to `msg.data`.
+fn decode_frame(
+    extensions: &mut [Box<dyn crate::Extension>],
+    msg: &mut InMessage,
+    payload: &[u8],
+    fin: bool,
+    limit: usize,
+) -> Result<(), ProtocolError> {
+    let mut stages = extensions
+        .iter_mut()
+        .rev()
+        .filter(|ext| !ext.rsv().is_empty() && msg.rsv.contains(ext.rsv()))
+        .peekable();
+    let mut input: Option<BytesMut> = None;
+    while let Some(ext) = stages.next() {
+        let data = input.as_deref().unwrap_or(payload);
+        let name = ext.name();
+        let fail = |error| ProtocolError::Extension {
+            extension: name,
+            error,
+        };
+        if stages.peek().is_none() {
+            ext.decode_frame(data, fin, &mut msg.data, limit)
+                .map_err(fail)?;
+            return Ok(());
+        }
+        let mut out = BytesMut::new();
+        ext.decode_frame(data, fin, &mut out, limit).map_err(fail)?;
+        input = Some(out);
+    }
+    // No extension claims these bits (cannot happen: begin_frame checked).
+    Err(ProtocolError::UnexpectedRsv(msg.rsv.bits()))
+}
+
+/// Delivers streamed bytes: any bytes held back from the previous chunk,
+/// then `new`, keeping back the start of a character that is not complete
+/// yet so every text chunk is valid UTF-8 on its own.
+fn emit_chunk(events: &mut VecDeque<Event>, msg: &mut InMessage, new: Bytes, fin: bool) {
+    let mut data = if msg.data.is_empty() {
+        new
+    } else {
+        msg.data.extend_from_slice(&new);
+        msg.data.split().freeze()
+    };
+    if !fin && let Some(utf8) = &msg.utf8 {
+        let keep = utf8.pending();
+        if keep > 0 {
+            let tail = data.split_off(data.len() - keep);
+            msg.data.extend_from_slice(&tail);
+        }
+    }
+    if data.is_empty() && !fin {
+        return;
+    }
+    msg.emitted += data.len();
+    events.push_back(Event::Chunk(MessageChunk {
+        kind: msg.kind,
+        data,
+        first: !msg.chunk_started,
+        fin,
+    }));
+    msg.chunk_started = true;
+}

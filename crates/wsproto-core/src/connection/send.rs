@@ -1,0 +1,481 @@
+//! The send path: the bounded send queue, control frames jumping ahead of
+//! data (at frame boundaries only), and encoding into one transmit buffer so
+//! that everything pending leaves in a single write.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use bytestring::ByteString;
+
+use super::{Connection, State};
+use crate::close::{CloseCode, CloseFrame};
+use crate::config::Mode;
+use crate::error::SendError;
+use crate::event::Message;
+use crate::frame::{Frame, FrameHeader, MAX_HEADER_LEN, OpCode, Rsv, apply_mask};
+use crate::rng::MaskRng;
+
+/// The transmit buffer is refilled while it holds less than this.
+const TRANSMIT_BATCH: usize = 128 * 1024;
+/// An idle transmit buffer larger than this is released.
+const KEEP_CAPACITY: usize = 64 * 1024;
+
+/// Something waiting to be framed: a message (split into frames of at most
+/// `max_frame` bytes) or, in raw mode, a single frame as given.
+#[derive(Debug)]
+struct Outgoing {
+    opcode: OpCode,
+    rsv: Rsv,
+    payload: Bytes,
+    /// Payload bytes already framed.
+    pos: usize,
+    max_frame: usize,
+    /// FIN on the last frame (raw frames may be non-final fragments).
+    fin: bool,
+    started: bool,
+}
+
+/// A frame whose header is in the transmit buffer but whose payload is not
+/// all there yet (large frames are copied in batches).
+#[derive(Debug)]
+struct PartialFrame {
+    payload: Bytes,
+    pos: usize,
+    mask: Option<[u8; 4]>,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Sender {
+    out: Vec<u8>,
+    out_pos: usize,
+    /// The pong to send; a newer ping replaces an older one (RFC 6455 §5.5.3).
+    pong: Option<Bytes>,
+    control: VecDeque<(OpCode, Bytes)>,
+    data: VecDeque<Outgoing>,
+    /// Payload bytes in `control` and `data` not yet in `out`.
+    queued: usize,
+    partial: Option<PartialFrame>,
+    /// Our Close has been encoded; nothing more may be.
+    closed: bool,
+}
+
+impl Sender {
+    pub(super) fn new() -> Self {
+        Self::default()
+    }
+
+    pub(super) fn has_pending(&self) -> bool {
+        self.out_pos < self.out.len()
+    }
+
+    fn pending_out(&self) -> usize {
+        self.out.len() - self.out_pos
+    }
+
+    pub(super) fn queued_bytes(&self) -> usize {
+        self.queued + self.pending_out()
+    }
+
+    pub(super) fn push_control(&mut self, opcode: OpCode, payload: Bytes) {
+        if self.closed {
+            return;
+        }
+        self.queued += payload.len();
+        self.control.push_back((opcode, payload));
+    }
+
+    pub(super) fn set_pong(&mut self, payload: Bytes) {
+        if self.closed {
+            return;
+        }
+        if let Some(old) = self.pong.replace(payload.clone()) {
+            self.queued -= old.len();
+        }
+        self.queued += payload.len();
+    }
+
+    fn push_data(&mut self, item: Outgoing) {
+        self.queued += item.payload.len();
+        self.data.push_back(item);
+    }
+
+    fn push_close(&mut self, code: CloseCode, reason: &str) {
+        self.push_close_payload(CloseFrame::encode_payload(code, reason));
+    }
+
+    /// Queues the answer to the peer's Close: its code echoed, or an empty
+    /// Close when it sent none.
+    pub(super) fn push_close_reply(&mut self, code: Option<CloseCode>) {
+        match code {
+            Some(code) => self.push_close(code, ""),
+            None => self.push_close_payload(Bytes::new()),
+        }
+    }
+
+    fn push_close_payload(&mut self, payload: Bytes) {
+        self.push_data(Outgoing {
+            opcode: OpCode::Close,
+            rsv: Rsv::NONE,
+            max_frame: payload.len().max(1),
+            payload,
+            pos: 0,
+            fin: true,
+            started: false,
+        });
+    }
+
+    /// Used to fail the connection: drop queued data (a frame already begun
+    /// is finished first, so the Close lands between frames) and queue Close.
+    pub(super) fn replace_queue_with_close(&mut self, code: CloseCode, reason: &str) {
+        if self.closed {
+            return;
+        }
+        self.pong = None;
+        self.control.clear();
+        self.data.clear();
+        self.queued = 0;
+        self.push_close(code, reason);
+    }
+
+    /// Drops everything not yet written (termination, EOF).
+    pub(super) fn discard(&mut self) {
+        *self = Sender {
+            closed: true,
+            ..Sender::default()
+        };
+    }
+
+    pub(super) fn take_transmit(&mut self) -> &[u8] {
+        &self.out[self.out_pos..]
+    }
+
+    pub(super) fn advance(&mut self, n: usize) {
+        self.out_pos = (self.out_pos + n).min(self.out.len());
+        if self.out_pos == self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+            if self.out.capacity() > KEEP_CAPACITY {
+                self.out = Vec::new();
+            }
+        }
+    }
+
+    /// Encodes queued frames into the transmit buffer until it holds a
+    /// batch. Returns true when our Close frame was encoded by this call.
+    fn fill(&mut self, rng: Option<&mut MaskRng>) -> bool {
+        let mut rng = rng;
+        let mut close_sent = false;
+        while self.pending_out() < TRANSMIT_BATCH {
+            let room = TRANSMIT_BATCH - self.pending_out();
+            if let Some(partial) = &mut self.partial {
+                let take = room.min(partial.payload.len() - partial.pos);
+                let start = self.out.len();
+                self.out
+                    .extend_from_slice(&partial.payload[partial.pos..partial.pos + take]);
+                if let Some(mask) = partial.mask {
+                    apply_mask(&mut self.out[start..], mask, partial.pos);
+                }
+                partial.pos += take;
+                if partial.pos == partial.payload.len() {
+                    self.partial = None;
+                }
+                continue;
+            }
+            if self.closed {
+                break;
+            }
+            if let Some(payload) = self.pong.take() {
+                self.queued -= payload.len();
+                self.encode_frame(true, Rsv::NONE, OpCode::Pong, payload, rng.as_deref_mut());
+                continue;
+            }
+            if let Some((opcode, payload)) = self.control.pop_front() {
+                self.queued -= payload.len();
+                self.encode_frame(true, Rsv::NONE, opcode, payload, rng.as_deref_mut());
+                continue;
+            }
+            let Some(item) = self.data.front_mut() else {
+                break;
+            };
+            let remaining = item.payload.len() - item.pos;
+            let take = remaining.min(item.max_frame);
+            let last = take == remaining;
+            let opcode = if item.started {
+                OpCode::Continuation
+            } else {
+                item.opcode
+            };
+            let rsv = if item.started { Rsv::NONE } else { item.rsv };
+            let chunk = item.payload.slice(item.pos..item.pos + take);
+            let fin = last && item.fin;
+            item.pos += take;
+            item.started = true;
+            self.queued -= take;
+            if last {
+                let done = self.data.pop_front().map(|item| item.opcode);
+                if done == Some(OpCode::Close) {
+                    self.closed = true;
+                    close_sent = true;
+                    self.pong = None;
+                    self.control.clear();
+                    self.data.clear();
+                    self.queued = 0;
+                }
+            }
+            self.encode_frame(fin, rsv, opcode, chunk, rng.as_deref_mut());
+        }
+        close_sent
+    }
+
+    fn encode_frame(
+        &mut self,
+        fin: bool,
+        rsv: Rsv,
+        opcode: OpCode,
+        payload: Bytes,
+        rng: Option<&mut MaskRng>,
+    ) {
+        let mask = rng.map(MaskRng::next_mask);
+        let header = FrameHeader {
+            fin,
+            rsv,
+            opcode,
+            mask,
+            payload_len: payload.len() as u64,
+        };
+        let mut head = [0u8; MAX_HEADER_LEN];
+        let n = header.encode(&mut head);
+        self.out.extend_from_slice(&head[..n]);
+        let room = TRANSMIT_BATCH.saturating_sub(self.pending_out());
+        let take = payload.len().min(room);
+        let start = self.out.len();
+        self.out.extend_from_slice(&payload[..take]);
+        if let Some(mask) = mask {
+            apply_mask(&mut self.out[start..], mask, 0);
+        }
+        if take < payload.len() {
+            self.partial = Some(PartialFrame {
+                payload,
+                pos: take,
+                mask,
+            });
+        }
+    }
+}
+
+impl Connection {
+    /// Whether a `send_*` call would be accepted now: the connection is open
+    /// and the send queue is below `send_queue_limit`.
+    #[must_use]
+    pub fn can_send(&self) -> bool {
+        self.state() == State::Open && self.send.queued_bytes() < self.config.send_queue_limit
+    }
+
+    /// Bytes waiting to be written: queued payloads plus the untaken part of
+    /// the transmit buffer.
+    #[must_use]
+    pub fn queued_bytes(&self) -> usize {
+        self.send.queued_bytes()
+    }
+
+    fn check_open(&self) -> Result<(), SendError> {
+        if self.close_queued || self.ended.is_some() {
+            return Err(SendError::Closed);
+        }
+        Ok(())
+    }
+
+    fn check_capacity(&self) -> Result<(), SendError> {
+        self.check_open()?;
+        if self.send.queued_bytes() >= self.config.send_queue_limit {
+            return Err(SendError::QueueFull);
+        }
+        Ok(())
+    }
+
+    /// Queues a text message.
+    ///
+    /// # Errors
+    /// [`SendError::Closed`] after Close, [`SendError::QueueFull`] when the
+    /// send queue is at its limit (nothing is queued then), or an extension
+    /// failure.
+    pub fn send_text(&mut self, text: impl Into<ByteString>) -> Result<(), SendError> {
+        self.send_message(Message::Text(text.into()))
+    }
+
+    /// Queues a binary message. Errors as for [`send_text`](Self::send_text).
+    pub fn send_binary(&mut self, data: impl Into<Bytes>) -> Result<(), SendError> {
+        self.send_message(Message::Binary(data.into()))
+    }
+
+    /// Queues a message, split into frames of `auto_fragment_size` if set.
+    /// Errors as for [`send_text`](Self::send_text).
+    pub fn send_message(&mut self, message: Message) -> Result<(), SendError> {
+        let size = self.config.auto_fragment_size.unwrap_or(usize::MAX);
+        self.send_fragmented(message, size)
+    }
+
+    /// Queues a message as frames carrying at most `fragment_size` payload
+    /// bytes each (after compression, if an extension compresses it).
+    /// Errors as for [`send_text`](Self::send_text).
+    pub fn send_fragmented(
+        &mut self,
+        message: Message,
+        fragment_size: usize,
+    ) -> Result<(), SendError> {
+        self.check_capacity()?;
+        if self.config.mode == Mode::Raw {
+            return Err(SendError::NotRawMode);
+        }
+        let (opcode, mut payload) = match message {
+            Message::Text(text) => (OpCode::Text, text.into_bytes()),
+            Message::Binary(data) => (OpCode::Binary, data),
+        };
+        let mut rsv = Rsv::NONE;
+        for ext in &mut self.extensions {
+            let mut out = BytesMut::new();
+            let encoded = ext
+                .encode_message(opcode, &payload, &mut out)
+                .map_err(|error| SendError::Extension {
+                    extension: ext.name(),
+                    error,
+                })?;
+            if encoded {
+                payload = out.freeze();
+                rsv = rsv.union(ext.rsv());
+            }
+        }
+        self.send.push_data(Outgoing {
+            opcode,
+            rsv,
+            payload,
+            pos: 0,
+            max_frame: fragment_size.max(1),
+            fin: true,
+            started: false,
+        });
+        Ok(())
+    }
+
+    /// Queues a ping. It goes out ahead of queued data, at the next frame
+    /// boundary.
+    ///
+    /// # Errors
+    /// [`SendError::ControlTooLong`] over 125 bytes; [`SendError::Closed`]
+    /// after Close.
+    pub fn send_ping(&mut self, payload: impl Into<Bytes>) -> Result<(), SendError> {
+        self.send_control(OpCode::Ping, payload.into())
+    }
+
+    /// Queues an unsolicited pong (a one-way heartbeat). Errors as for
+    /// [`send_ping`](Self::send_ping).
+    pub fn send_pong(&mut self, payload: impl Into<Bytes>) -> Result<(), SendError> {
+        self.send_control(OpCode::Pong, payload.into())
+    }
+
+    fn send_control(&mut self, opcode: OpCode, payload: Bytes) -> Result<(), SendError> {
+        self.check_open()?;
+        if payload.len() > 125 {
+            return Err(SendError::ControlTooLong(payload.len()));
+        }
+        self.send.push_control(opcode, payload);
+        Ok(())
+    }
+
+    /// Starts the close handshake: queues a Close frame after everything
+    /// already queued (so those messages are delivered first), then waits up
+    /// to `close_timeout` for the peer's Close. The reason is cut to 123
+    /// bytes on a character boundary.
+    ///
+    /// # Errors
+    /// [`SendError::InvalidCloseCode`] for a code that may not be sent;
+    /// [`SendError::Closed`] if a Close was already queued.
+    pub fn close(&mut self, now: Instant, code: CloseCode, reason: &str) -> Result<(), SendError> {
+        self.check_open()?;
+        if !code.is_sendable() {
+            return Err(SendError::InvalidCloseCode(code.0));
+        }
+        self.queue_close(now, code, reason);
+        Ok(())
+    }
+
+    pub(super) fn queue_close(&mut self, now: Instant, code: CloseCode, reason: &str) {
+        if self.close_received.is_none() {
+            self.close_initiated_locally = true;
+        }
+        self.close_queued = true;
+        self.send.push_close(code, reason);
+        self.timers.start_close(now);
+    }
+
+    /// Raw mode: queues `frame` exactly as given (FIN, RSV bits, opcode),
+    /// in order with the other frames. A Close frame starts or answers the
+    /// close handshake.
+    ///
+    /// # Errors
+    /// [`SendError::NotRawMode`] in default mode; [`SendError::InvalidFrame`]
+    /// for a fragmented control frame; [`SendError::ControlTooLong`];
+    /// [`SendError::Closed`] after our Close; [`SendError::QueueFull`].
+    pub fn send_frame(&mut self, now: Instant, frame: Frame) -> Result<(), SendError> {
+        if self.config.mode != Mode::Raw {
+            return Err(SendError::NotRawMode);
+        }
+        self.check_capacity()?;
+        if frame.opcode.is_control() {
+            if !frame.fin {
+                return Err(SendError::InvalidFrame(
+                    "control frames cannot be fragmented",
+                ));
+            }
+            if frame.payload.len() > 125 {
+                return Err(SendError::ControlTooLong(frame.payload.len()));
+            }
+        }
+        if frame.opcode == OpCode::Close {
+            if self.close_received.is_none() {
+                self.close_initiated_locally = true;
+            }
+            self.close_queued = true;
+            self.timers.start_close(now);
+        }
+        self.send.push_data(Outgoing {
+            opcode: frame.opcode,
+            rsv: frame.rsv,
+            max_frame: frame.payload.len().max(1),
+            payload: frame.payload,
+            pos: 0,
+            fin: frame.fin,
+            started: false,
+        });
+        Ok(())
+    }
+
+    /// The bytes to write next: everything pending, coalesced (control
+    /// frames first at frame boundaries). Write some or all of them, then
+    /// call [`advance_transmit`](Self::advance_transmit) with the count.
+    /// Empty when there is nothing to send.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> &[u8] {
+        if self.send.pending_out() < TRANSMIT_BATCH && self.send.fill(self.rng.as_mut()) {
+            self.on_close_sent();
+        }
+        self.send.take_transmit()
+    }
+
+    /// Marks `n` bytes of [`poll_transmit`](Self::poll_transmit) as written.
+    pub fn advance_transmit(&mut self, n: usize) {
+        self.send.advance(n);
+    }
+
+    /// Whether there is anything to write (queued frames or untaken bytes).
+    #[must_use]
+    pub fn wants_write(&self) -> bool {
+        let send = &self.send;
+        send.has_pending()
+            || send.partial.is_some()
+            || send.pong.is_some()
+            || !send.control.is_empty()
+            || !send.data.is_empty()
+    }
+}
