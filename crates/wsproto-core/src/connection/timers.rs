@@ -117,8 +117,13 @@ impl Timers {
         self.transport_deadline = now.checked_add(self.close_timeout);
     }
 
-    pub(super) fn transport_wait_expired(&self, now: Instant) -> bool {
-        self.transport_deadline.is_some_and(|d| d <= now)
+    /// Whether the wait for the server's EOF has run out (reported once).
+    pub(super) fn transport_wait_expired(&mut self, now: Instant) -> bool {
+        let expired = self.transport_deadline.is_some_and(|d| d <= now);
+        if expired {
+            self.transport_deadline = None;
+        }
+        expired
     }
 
     /// The connection ended: only the transport wait may remain.

@@ -88,7 +88,14 @@ impl Pair {
     pub fn advance(&mut self, limit: Duration) {
         let end = self.now + limit;
         self.drive();
-        loop {
+        for round in 0.. {
+            assert!(
+                round < 100_000,
+                "timers keep firing: client {:?} server {:?} now {:?}",
+                self.client.poll_timeout(),
+                self.server.poll_timeout(),
+                self.now
+            );
             let next = [self.client.poll_timeout(), self.server.poll_timeout()]
                 .into_iter()
                 .flatten()
