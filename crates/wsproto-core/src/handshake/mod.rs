@@ -70,6 +70,8 @@ mod error;
 mod headers;
 mod request;
 mod server;
+#[cfg(test)]
+mod test_util;
 
 pub use client::{ClientHandshake, ClientUpgrade};
 pub use error::{

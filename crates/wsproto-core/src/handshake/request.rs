@@ -337,3 +337,188 @@ pub(super) struct BuiltRequest {
     /// The factories that offered something, in config order.
     pub(super) factories: Vec<Arc<dyn ExtensionFactory>>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::Rsv;
+    use crate::handshake::test_util::{TestFactory, config_with};
+
+    const NONCE: [u8; 16] = *b"the sample nonce";
+
+    fn text(hs: &ClientHandshake) -> &str {
+        std::str::from_utf8(hs.request_bytes()).unwrap()
+    }
+
+    #[test]
+    fn rfc6455_section_1_3_example_request_bytes() {
+        let hs = ClientBuilder::new("ws://server.example.com/chat")
+            .unwrap()
+            .subprotocol("chat")
+            .subprotocol("superchat")
+            .header(
+                header::ORIGIN,
+                HeaderValue::from_static("http://example.com"),
+            )
+            .build(NONCE, &Config::default())
+            .unwrap();
+        assert_eq!(
+            text(&hs),
+            "GET /chat HTTP/1.1\r\n\
+             Host: server.example.com\r\n\
+             Upgrade: websocket\r\n\
+             Connection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+             Sec-WebSocket-Version: 13\r\n\
+             Sec-WebSocket-Protocol: chat, superchat\r\n\
+             origin: http://example.com\r\n\
+             \r\n"
+        );
+        assert_eq!(hs.scheme(), Scheme::Ws);
+        assert_eq!((hs.host(), hs.port()), ("server.example.com", 80));
+        assert_eq!(hs.subprotocols(), ["chat", "superchat"]);
+        let req = hs.request();
+        assert_eq!(
+            req.headers()["sec-websocket-key"],
+            "dGhlIHNhbXBsZSBub25jZQ=="
+        );
+        assert_eq!(req.headers()["origin"], "http://example.com");
+        assert_eq!(req.uri().path(), "/chat");
+    }
+
+    #[test]
+    fn exact_bytes_with_extension_offers() {
+        let config = config_with(&[
+            TestFactory::arc("x-a", Rsv::RSV1),
+            Arc::new(TestFactory {
+                name: "x-b",
+                rsv: Rsv::RSV2,
+                param: Some("fast"),
+            }),
+        ]);
+        let hs = ClientHandshake::new("wss://example.com", [0; 16], &config).unwrap();
+        assert_eq!(
+            text(&hs),
+            "GET / HTTP/1.1\r\n\
+             Host: example.com\r\n\
+             Upgrade: websocket\r\n\
+             Connection: Upgrade\r\n\
+             Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n\
+             Sec-WebSocket-Version: 13\r\n\
+             Sec-WebSocket-Extensions: x-a, x-b; fast\r\n\
+             \r\n"
+        );
+        assert!(hs.scheme().is_secure());
+        assert_eq!(hs.port(), 443);
+    }
+
+    #[test]
+    fn host_port_and_target_from_urls() {
+        let config = Config::default();
+        for (url, host, port, host_header, target) in [
+            ("ws://h.test", "h.test", 80, "h.test", "/"),
+            ("ws://h.test:80/a", "h.test", 80, "h.test", "/a"),
+            ("wss://h.test:443/a", "h.test", 443, "h.test", "/a"),
+            ("ws://h.test:443/a", "h.test", 443, "h.test:443", "/a"),
+            ("wss://h.test:8443", "h.test", 8443, "h.test:8443", "/"),
+            ("ws://h.test?q=1", "h.test", 80, "h.test", "/?q=1"),
+            (
+                "ws://h.test/p/q?x=1&y=%20",
+                "h.test",
+                80,
+                "h.test",
+                "/p/q?x=1&y=%20",
+            ),
+            ("ws://[::1]:9001/x?y=1", "::1", 9001, "[::1]:9001", "/x?y=1"),
+            (
+                "wss://[2001:db8::1]/",
+                "2001:db8::1",
+                443,
+                "[2001:db8::1]",
+                "/",
+            ),
+            (
+                "WS://127.0.0.1:8080/",
+                "127.0.0.1",
+                8080,
+                "127.0.0.1:8080",
+                "/",
+            ),
+        ] {
+            let hs = ClientHandshake::new(url, NONCE, &config).unwrap();
+            assert_eq!((hs.host(), hs.port()), (host, port), "{url}");
+            assert_eq!(hs.request().headers()["host"], host_header, "{url}");
+            let line = format!("GET {target} HTTP/1.1\r\nHost: {host_header}\r\n");
+            assert!(text(&hs).starts_with(&line), "{url}: {}", text(&hs));
+        }
+    }
+
+    #[test]
+    fn from_request_keeps_headers_and_offers_its_subprotocols() {
+        let request = http::Request::builder()
+            .uri("wss://example.com:9000/live?id=7")
+            .header("Host", "front.example")
+            .header("Authorization", "Bearer x")
+            .header("Sec-WebSocket-Protocol", "v2.chat, v1.chat")
+            .body(())
+            .unwrap();
+        let hs = ClientBuilder::from_request(request)
+            .subprotocol("v0")
+            .build(NONCE, &Config::default())
+            .unwrap();
+        assert_eq!(hs.subprotocols(), ["v2.chat", "v1.chat", "v0"]);
+        assert_eq!((hs.host(), hs.port()), ("example.com", 9000));
+        let t = text(&hs);
+        assert!(
+            t.starts_with("GET /live?id=7 HTTP/1.1\r\nHost: front.example\r\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains("\r\nSec-WebSocket-Protocol: v2.chat, v1.chat, v0\r\n"),
+            "{t}"
+        );
+        assert!(t.contains("\r\nauthorization: Bearer x\r\n"), "{t}");
+        assert_eq!(t.matches("ost:").count(), 1, "{t}");
+    }
+
+    #[test]
+    fn caller_mistakes_are_build_errors() {
+        let config = Config::default();
+        let err = |url: &str| ClientHandshake::new(url, NONCE, &config).unwrap_err();
+        assert!(matches!(err("http://h/"), BuildError::UnsupportedScheme(s) if s == "http"));
+        assert!(matches!(err("/chat"), BuildError::NotAbsolute));
+        assert!(matches!(err("ws://u:p@h/"), BuildError::UserInfo));
+        assert!(matches!(err("ws://h /"), BuildError::InvalidUrl(_)));
+
+        let build = |b: http::request::Builder| {
+            ClientHandshake::from_request(b.body(()).unwrap(), NONCE, &config).unwrap_err()
+        };
+        let base = || http::Request::builder().uri("ws://h/");
+        assert!(matches!(build(base().method("POST")), BuildError::NotGet(m) if m == Method::POST));
+        assert!(matches!(
+            build(base().header("Sec-WebSocket-Key", "x")),
+            BuildError::ReservedHeader(h) if h == header::SEC_WEBSOCKET_KEY
+        ));
+        assert!(matches!(
+            build(base().header("Connection", "Upgrade")),
+            BuildError::ReservedHeader(_)
+        ));
+        assert!(matches!(
+            build(base().header("Sec-WebSocket-Protocol", "a b")),
+            BuildError::InvalidSubprotocol(p) if p == "a b"
+        ));
+        let dup = ClientBuilder::new("ws://h/")
+            .unwrap()
+            .subprotocol("a")
+            .subprotocol("a")
+            .build(NONCE, &config)
+            .unwrap_err();
+        assert!(matches!(dup, BuildError::DuplicateSubprotocol(p) if p == "a"));
+        let err = ClientBuilder::new("ws://h/")
+            .unwrap()
+            .subprotocol("")
+            .build(NONCE, &config)
+            .unwrap_err();
+        assert!(err.to_string().contains("token"), "{err}");
+    }
+}
