@@ -30,6 +30,7 @@ pub mod error;
 pub mod event;
 pub mod extension;
 pub mod frame;
+pub mod handshake;
 pub mod rng;
 pub mod utf8;
 

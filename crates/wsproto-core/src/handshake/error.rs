@@ -1,0 +1,321 @@
+//! Handshake errors. Faults of the peer ([`ResponseError`] on the client,
+//! [`RequestError`] on the server, the latter with the HTTP status it is
+//! answered with) are kept apart from misuse by the caller ([`BuildError`],
+//! [`AcceptError`], and the `Finished` variants).
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue};
+use http::{Method, StatusCode};
+
+use crate::extension::NegotiationError;
+
+use super::headers::write_header;
+use super::server::UpgradeRequest;
+
+/// The caller asked for a client request that cannot be sent. Nothing was
+/// built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The URL string is not a valid URI.
+    #[error("invalid URL: {0}")]
+    InvalidUrl(#[from] http::uri::InvalidUri),
+    /// The URL has no scheme or no host.
+    #[error("the URL must be absolute, e.g. ws://example.com/path")]
+    NotAbsolute,
+    /// A scheme other than `ws` or `wss`.
+    #[error("unsupported URL scheme {0:?}: use ws:// (plain TCP) or wss:// (TLS)")]
+    UnsupportedScheme(String),
+    /// The URL carries `user:password@`, which a WebSocket handshake does not
+    /// send anywhere.
+    #[error("credentials in the URL are not sent; set an Authorization header instead")]
+    UserInfo,
+    /// The request's method is not GET (RFC 6455 §4.1).
+    #[error("the upgrade request must use GET, not {0} (RFC 6455 §4.1)")]
+    NotGet(Method),
+    /// A subprotocol name that is not an HTTP token (RFC 6455 §4.1).
+    #[error("subprotocol {0:?} is not an HTTP token (RFC 6455 §4.1): no spaces, commas or quotes")]
+    InvalidSubprotocol(String),
+    /// The same subprotocol offered twice (RFC 6455 §4.1: elements must be
+    /// unique).
+    #[error("subprotocol {0:?} is offered twice (RFC 6455 §4.1)")]
+    DuplicateSubprotocol(String),
+    /// The request sets a header the handshake writes itself.
+    #[error(
+        "header {0} is set by the handshake: remove it (the key is an argument, extension offers come from Config::with_extension)"
+    )]
+    ReservedHeader(HeaderName),
+}
+
+/// The server's response breaks RFC 6455 §4.1 (or a configured limit): the
+/// client fails the connection.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResponseError {
+    /// The response head is longer than `max_head_bytes`.
+    #[error(
+        "response head exceeds max_head_bytes ({limit} bytes); raise HandshakeLimits::max_head_bytes if the server is legitimate"
+    )]
+    HeadTooLarge {
+        /// The configured limit.
+        limit: usize,
+    },
+    /// More header fields than `max_headers`.
+    #[error(
+        "response has more than max_headers ({limit}) header fields; raise HandshakeLimits::max_headers if the server is legitimate"
+    )]
+    TooManyHeaders {
+        /// The configured limit.
+        limit: usize,
+    },
+    /// The response is not valid HTTP/1.x.
+    #[error("malformed HTTP response: {0}")]
+    Malformed(httparse::Error),
+    /// A header field that cannot be represented (control bytes in a value).
+    #[error("malformed HTTP response: a header field contains forbidden bytes")]
+    InvalidHeaderField,
+    /// The response is not HTTP/1.1.
+    #[error("the response is not HTTP/1.1 (RFC 6455 §4.1)")]
+    NotHttp11,
+    /// The server answered with a status other than 101. The response carries
+    /// the headers and the start of the body (at most
+    /// [`MAX_ERROR_BODY`](super::MAX_ERROR_BODY) bytes).
+    #[error(
+        "the server answered {} instead of 101 Switching Protocols (RFC 6455 §4.1): check the URL path, authentication and whether the endpoint speaks WebSocket",
+        .0.status()
+    )]
+    UnexpectedStatus(Box<http::Response<Bytes>>),
+    /// The `Upgrade` field is missing or not `websocket`.
+    #[error("the response's Upgrade header is {0:?}, not \"websocket\" (RFC 6455 §4.1)")]
+    InvalidUpgrade(Option<HeaderValue>),
+    /// The `Connection` field does not list `upgrade`.
+    #[error(
+        "the response's Connection header does not contain the token \"upgrade\" (RFC 6455 §4.1)"
+    )]
+    MissingConnectionUpgrade,
+    /// `Sec-WebSocket-Accept` is missing or does not match the key sent.
+    #[error(
+        "Sec-WebSocket-Accept is {found:?}, expected {expected:?} (RFC 6455 §4.1): the server did not answer this request's key"
+    )]
+    InvalidAccept {
+        /// The value computed from our key.
+        expected: String,
+        /// The value received, if any.
+        found: Option<HeaderValue>,
+    },
+    /// `Sec-WebSocket-Protocol` given more than once or as a list.
+    #[error("the response names more than one subprotocol (RFC 6455 §4.1)")]
+    SeveralSubprotocols,
+    /// The server chose a subprotocol the client did not offer.
+    #[error("the server chose subprotocol {0:?}, which was not offered (RFC 6455 §4.1)")]
+    UnofferedSubprotocol(String),
+    /// The server chose a subprotocol although the client offered none.
+    #[error("the server chose subprotocol {0:?}, but none was offered (RFC 6455 §4.1)")]
+    SubprotocolNotRequested(String),
+    /// Extension negotiation failed: malformed header, unoffered or
+    /// duplicate extension, RSV conflict, or parameters the extension
+    /// rejects (RFC 6455 §9.1).
+    #[error("extension negotiation failed: {0}")]
+    Extension(#[from] NegotiationError),
+    /// The connection ended before the response head was complete.
+    #[error("the connection closed after {received} bytes, before the response head was complete")]
+    UnexpectedEof {
+        /// Bytes of the head that arrived.
+        received: usize,
+    },
+}
+
+/// What [`ClientHandshake::handle_data`](super::ClientHandshake::handle_data)
+/// and [`handle_eof`](super::ClientHandshake::handle_eof) fail with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The server's response is not a valid upgrade: fail the connection.
+    #[error(transparent)]
+    Response(#[from] ResponseError),
+    /// Caller misuse: the handshake already returned its result (success or
+    /// error); the bytes were not looked at.
+    #[error("the client handshake already finished; feed further bytes to the connection")]
+    Finished,
+}
+
+impl ClientError {
+    /// The peer fault, when this is one.
+    #[must_use]
+    pub fn response_error(&self) -> Option<&ResponseError> {
+        match self {
+            Self::Response(e) => Some(e),
+            Self::Finished => None,
+        }
+    }
+}
+
+/// The client's request breaks RFC 6455 §4.2.1 (or a configured limit). The
+/// server writes [`response_bytes`](Self::response_bytes) and closes the
+/// transport.
+///
+/// | fault | status |
+/// | --- | --- |
+/// | head over `max_head_bytes`, more than `max_headers` fields | 431 Request Header Fields Too Large |
+/// | missing or wrong `Sec-WebSocket-Version` | 426 Upgrade Required, with `Sec-WebSocket-Version: 13` |
+/// | anything else | 400 Bad Request |
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// The request head is longer than `max_head_bytes`.
+    #[error("request head exceeds {limit} bytes")]
+    HeadTooLarge {
+        /// The configured limit.
+        limit: usize,
+    },
+    /// More header fields than `max_headers`.
+    #[error("request has more than {limit} header fields")]
+    TooManyHeaders {
+        /// The configured limit.
+        limit: usize,
+    },
+    /// Not valid HTTP/1.x.
+    #[error("malformed HTTP request: {0}")]
+    Malformed(httparse::Error),
+    /// A header field that cannot be represented (control bytes in a value).
+    #[error("malformed HTTP request: a header field contains forbidden bytes")]
+    InvalidHeaderField,
+    /// The request target is not a valid URI.
+    #[error("the request target is not a valid URI")]
+    InvalidTarget,
+    /// The method is not GET.
+    #[error("the method must be GET, not {0} (RFC 6455 §4.1)")]
+    NotGet(Method),
+    /// The request is not HTTP/1.1.
+    #[error("the request must be HTTP/1.1 (RFC 6455 §4.1)")]
+    NotHttp11,
+    /// No `Host` field, or several.
+    #[error("the request must carry exactly one Host header (RFC 6455 §4.1, RFC 9112 §3.2)")]
+    InvalidHost,
+    /// `Upgrade` missing or without the `websocket` token.
+    #[error("the Upgrade header must contain \"websocket\" (RFC 6455 §4.2.1)")]
+    MissingUpgrade,
+    /// `Connection` missing or without the `upgrade` token.
+    #[error("the Connection header must contain the token \"Upgrade\" (RFC 6455 §4.2.1)")]
+    MissingConnectionUpgrade,
+    /// `Sec-WebSocket-Version` missing or not 13.
+    #[error("Sec-WebSocket-Version is {0:?}; this server speaks version 13 only (RFC 6455 §4.4)")]
+    UnsupportedVersion(Option<HeaderValue>),
+    /// `Sec-WebSocket-Key` missing, repeated, or not base64 of 16 bytes.
+    #[error(
+        "Sec-WebSocket-Key must be present once and be base64 of exactly 16 bytes (RFC 6455 §4.2.1)"
+    )]
+    InvalidKey,
+}
+
+impl RequestError {
+    /// The HTTP status this fault is answered with.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::HeadTooLarge { .. } | Self::TooManyHeaders { .. } => {
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+            }
+            Self::UnsupportedVersion(_) => StatusCode::UPGRADE_REQUIRED,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// The complete HTTP reply to write before closing the transport: the
+    /// [`status`](Self::status), `Connection: close`, for 426 the
+    /// `Sec-WebSocket-Version: 13` the RFC asks for (§4.4), and a short
+    /// plain-text body saying what was wrong.
+    #[must_use]
+    pub fn response_bytes(&self) -> Vec<u8> {
+        let mut extra = Vec::new();
+        if matches!(self, Self::UnsupportedVersion(_)) {
+            write_header(&mut extra, "Sec-WebSocket-Version", b"13");
+            write_header(&mut extra, "Upgrade", b"websocket");
+        }
+        let body = format!("{self}\n");
+        error_reply(self.status(), &extra, body.as_bytes())
+    }
+}
+
+/// Builds `status` + `Connection: close` + plain-text body.
+pub(crate) fn error_reply(status: StatusCode, extra_headers: &[u8], body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128 + extra_headers.len() + body.len());
+    super::write_status_line(&mut out, status);
+    write_header(&mut out, "Connection", b"close");
+    write_header(&mut out, "Content-Type", b"text/plain; charset=utf-8");
+    write_header(
+        &mut out,
+        "Content-Length",
+        body.len().to_string().as_bytes(),
+    );
+    out.extend_from_slice(extra_headers);
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(body);
+    out
+}
+
+/// What [`ServerHandshake::handle_data`](super::ServerHandshake::handle_data)
+/// fails with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// The client's request is not a valid upgrade: write
+    /// [`RequestError::response_bytes`] and close.
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    /// Caller misuse: the handshake already returned its result; the bytes
+    /// were not looked at.
+    #[error("the server handshake already finished; feed further bytes to the connection")]
+    Finished,
+}
+
+impl ServerError {
+    /// The peer fault, when this is one.
+    #[must_use]
+    pub fn request_error(&self) -> Option<&RequestError> {
+        match self {
+            Self::Request(e) => Some(e),
+            Self::Finished => None,
+        }
+    }
+}
+
+/// Why [`UpgradeRequest::accept`] refused the caller's options.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AcceptErrorKind {
+    /// The chosen subprotocol is not one the client offered (RFC 6455
+    /// §4.2.2 allows only an offered one).
+    #[error(
+        "subprotocol {0:?} was not offered by the client; choose one of UpgradeRequest::subprotocols() or none"
+    )]
+    UnofferedSubprotocol(String),
+    /// An extra header the handshake writes itself (or one a 101 response
+    /// must not carry).
+    #[error("header {0} is set by the handshake and cannot be given as an extra header")]
+    ReservedHeader(HeaderName),
+}
+
+/// Caller misuse in [`UpgradeRequest::accept`]: nothing was produced. The
+/// request is handed back so the caller can still answer it (for example
+/// with [`UpgradeRequest::reject`] and a 500).
+#[derive(Debug, thiserror::Error)]
+#[error("{kind}")]
+pub struct AcceptError {
+    pub(crate) kind: AcceptErrorKind,
+    pub(crate) request: Box<UpgradeRequest>,
+}
+
+impl AcceptError {
+    /// What was wrong with the options.
+    #[must_use]
+    pub fn kind(&self) -> &AcceptErrorKind {
+        &self.kind
+    }
+
+    /// The request, to answer it another way.
+    #[must_use]
+    pub fn into_request(self) -> UpgradeRequest {
+        *self.request
+    }
+}

@@ -1,0 +1,834 @@
+//! The server side of the opening handshake (RFC 6455 §4.2): read and check
+//! the client's request, let the application look at it, then accept or
+//! reject it.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Method, StatusCode, Uri, Version};
+
+use crate::config::Config;
+use crate::extension::{Extension, ExtensionFactory, ExtensionHeader};
+use crate::frame::Rsv;
+
+use super::error::{AcceptError, AcceptErrorKind, RequestError, ServerError};
+use super::headers::{
+    HeadBuffer, HeadFault, HeadOutcome, has_token, is_token, joined, list_elements, to_header_map,
+    write_header, write_headers,
+};
+use super::{Progress, accept_key, write_status_line};
+
+/// Extra response headers that [`UpgradeRequest::accept`] refuses: the
+/// handshake writes the first five itself, and a 101 has no body.
+const RESERVED: [HeaderName; 7] = [
+    header::UPGRADE,
+    header::CONNECTION,
+    header::SEC_WEBSOCKET_ACCEPT,
+    header::SEC_WEBSOCKET_PROTOCOL,
+    header::SEC_WEBSOCKET_EXTENSIONS,
+    header::CONTENT_LENGTH,
+    header::TRANSFER_ENCODING,
+];
+
+/// The server side of the opening handshake.
+///
+/// Feed everything read from the transport to
+/// [`handle_data`](Self::handle_data) until it returns an
+/// [`UpgradeRequest`] (then call [`UpgradeRequest::accept`] or
+/// [`UpgradeRequest::reject`]) or a [`RequestError`] (then write
+/// [`RequestError::response_bytes`] and close). The head is bounded by the
+/// config's [`HandshakeLimits`](crate::HandshakeLimits): a larger head or
+/// more header fields is answered with 431.
+#[derive(Debug)]
+pub struct ServerHandshake {
+    head: HeadBuffer,
+    factories: Vec<Arc<dyn ExtensionFactory>>,
+    finished: bool,
+}
+
+impl ServerHandshake {
+    /// A handshake that negotiates `config`'s extensions and applies its
+    /// handshake limits.
+    #[must_use]
+    pub fn new(config: &Config) -> Self {
+        ServerHandshake {
+            head: HeadBuffer::new(config.handshake_limits()),
+            factories: config.extensions().to_vec(),
+            finished: false,
+        }
+    }
+
+    /// Whether a result (request or error) was returned already.
+    #[must_use]
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Feeds bytes read from the transport. Returns [`Progress::Partial`]
+    /// until the request head is complete, then the checked request or the
+    /// fault (RFC 6455 §4.2.1). After a result, further calls return
+    /// [`ServerError::Finished`]; bytes after the head are kept in
+    /// [`UpgradeRequest::leftover`].
+    pub fn handle_data(&mut self, data: &[u8]) -> Result<Progress<UpgradeRequest>, ServerError> {
+        if self.finished {
+            return Err(ServerError::Finished);
+        }
+        let result = self.step(data);
+        if !matches!(result, Ok(Progress::Partial)) {
+            self.finished = true;
+        }
+        result.map_err(ServerError::from)
+    }
+
+    fn step(&mut self, data: &[u8]) -> Result<Progress<UpgradeRequest>, RequestError> {
+        let limits = self.head.limits();
+        let outcome = self.head.push(data, parse_request).map_err(|f| match f {
+            HeadFault::TooLarge => RequestError::HeadTooLarge {
+                limit: limits.max_head_bytes,
+            },
+            HeadFault::TooManyHeaders => RequestError::TooManyHeaders {
+                limit: limits.max_headers,
+            },
+            HeadFault::Malformed(e) => RequestError::Malformed(e),
+        })?;
+        let HeadOutcome::Complete(parsed, head_len) = outcome else {
+            return Ok(Progress::Partial);
+        };
+        let parsed = parsed?;
+        let request = validate(parsed)?;
+        Ok(Progress::Complete(self.offers(request, head_len)?))
+    }
+
+    fn offers(
+        &mut self,
+        request: http::Request<()>,
+        head_len: usize,
+    ) -> Result<UpgradeRequest, RequestError> {
+        let headers = request.headers();
+        // RFC 6455 §4.2.1 point 5: exactly one key, base64 of 16 bytes.
+        let mut keys = headers.get_all(header::SEC_WEBSOCKET_KEY).iter();
+        let key = match (keys.next(), keys.next()) {
+            (Some(k), None) => k.to_str().map(str::trim).unwrap_or_default().to_owned(),
+            _ => return Err(RequestError::InvalidKey),
+        };
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(&key)
+            .map_err(|_| RequestError::InvalidKey)?;
+        if decoded.len() != 16 {
+            return Err(RequestError::InvalidKey);
+        }
+
+        let mut subprotocols: Vec<String> = Vec::new();
+        for element in headers
+            .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+            .iter()
+            .flat_map(|v| list_elements(v.as_bytes()))
+        {
+            // Elements that are not tokens cannot be chosen; skip them.
+            if let Ok(name) = std::str::from_utf8(element) {
+                if is_token(name) && !subprotocols.iter().any(|p| p == name) {
+                    subprotocols.push(name.to_owned());
+                }
+            }
+        }
+        // A malformed offer list declines all extensions, not the handshake.
+        let extensions = match joined(headers, &header::SEC_WEBSOCKET_EXTENSIONS) {
+            Some(Ok(list)) => ExtensionHeader::parse_list(&list).unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        Ok(UpgradeRequest {
+            request,
+            key,
+            subprotocols,
+            extensions,
+            factories: self.factories.clone(),
+            leftover: self.head.take_after(head_len),
+        })
+    }
+}
+
+type ParsedRequest = Result<(Method, u8, Uri, HeaderMap), RequestError>;
+
+fn parse_request<'b>(
+    buf: &'b [u8],
+    storage: &mut [httparse::Header<'b>],
+) -> Result<Option<(ParsedRequest, usize)>, httparse::Error> {
+    let mut request = httparse::Request::new(storage);
+    Ok(match request.parse(buf)? {
+        httparse::Status::Partial => None,
+        httparse::Status::Complete(len) => {
+            let parsed = (|| {
+                let (Some(method), Some(path), Some(version)) =
+                    (request.method, request.path, request.version)
+                else {
+                    return Err(RequestError::InvalidTarget);
+                };
+                let method = Method::from_bytes(method.as_bytes())
+                    .map_err(|_| RequestError::Malformed(httparse::Error::Token))?;
+                let uri = path
+                    .parse::<Uri>()
+                    .map_err(|_| RequestError::InvalidTarget)?;
+                let headers =
+                    to_header_map(request.headers).ok_or(RequestError::InvalidHeaderField)?;
+                Ok((method, version, uri, headers))
+            })();
+            Some((parsed, len))
+        }
+    })
+}
+
+/// RFC 6455 §4.2.1 points 1-4 and 6 (the key, point 5, is checked after).
+fn validate(
+    (method, version, uri, headers): (Method, u8, Uri, HeaderMap),
+) -> Result<http::Request<()>, RequestError> {
+    if method != Method::GET {
+        return Err(RequestError::NotGet(method));
+    }
+    if version != 1 {
+        return Err(RequestError::NotHttp11);
+    }
+    if headers.get_all(header::HOST).iter().count() != 1 {
+        return Err(RequestError::InvalidHost);
+    }
+    if !has_token(&headers, &header::UPGRADE, "websocket") {
+        return Err(RequestError::MissingUpgrade);
+    }
+    if !has_token(&headers, &header::CONNECTION, "upgrade") {
+        return Err(RequestError::MissingConnectionUpgrade);
+    }
+    let mut versions = headers.get_all(header::SEC_WEBSOCKET_VERSION).iter();
+    let first = versions.next();
+    if !(first.is_some_and(|v| v.as_bytes().trim_ascii() == b"13") && versions.next().is_none()) {
+        return Err(RequestError::UnsupportedVersion(first.cloned()));
+    }
+    let mut request = http::Request::new(());
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    *request.version_mut() = Version::HTTP_11;
+    *request.headers_mut() = headers;
+    Ok(request)
+}
+
+/// A complete, valid upgrade request, waiting for the application's
+/// decision (in the spirit of rustls' `Acceptor` → `Accepted`): look at
+/// [`request`](Self::request), [`subprotocols`](Self::subprotocols) and
+/// [`extensions`](Self::extensions), then [`accept`](Self::accept) or
+/// [`reject`](Self::reject).
+#[derive(Debug)]
+pub struct UpgradeRequest {
+    request: http::Request<()>,
+    key: String,
+    subprotocols: Vec<String>,
+    extensions: Vec<ExtensionHeader>,
+    factories: Vec<Arc<dyn ExtensionFactory>>,
+    leftover: Bytes,
+}
+
+/// What [`UpgradeRequest::accept`] sends besides the required fields.
+#[derive(Debug, Clone, Default)]
+pub struct AcceptOptions {
+    subprotocol: Option<String>,
+    headers: HeaderMap,
+}
+
+impl AcceptOptions {
+    /// No subprotocol, no extra headers.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Chooses a subprotocol; it must be one of
+    /// [`UpgradeRequest::subprotocols`].
+    #[must_use]
+    pub fn subprotocol(mut self, name: impl Into<String>) -> Self {
+        self.subprotocol = Some(name.into());
+        self
+    }
+
+    /// Adds a response header (e.g. `Set-Cookie`).
+    #[must_use]
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.append(name, value);
+        self
+    }
+}
+
+/// A successful server handshake.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ServerUpgrade {
+    /// The 101 response to write to the transport.
+    pub response: Vec<u8>,
+    /// The chosen subprotocol, if any.
+    pub subprotocol: Option<String>,
+    /// The negotiated extensions, in the order of the response's
+    /// `Sec-WebSocket-Extensions` header.
+    pub extensions: Vec<Box<dyn Extension>>,
+    /// Bytes that arrived after the request head: the start of the
+    /// WebSocket stream. Feed them to the connection first.
+    pub leftover: Bytes,
+}
+
+impl UpgradeRequest {
+    /// The request: method GET, URI (path and query), HTTP/1.1, every header.
+    #[must_use]
+    pub fn request(&self) -> &http::Request<()> {
+        &self.request
+    }
+
+    /// The subprotocols the client offered, in its order of preference
+    /// (elements that are not HTTP tokens are left out).
+    #[must_use]
+    pub fn subprotocols(&self) -> &[String] {
+        &self.subprotocols
+    }
+
+    /// The extension offers, in the client's order; empty when the header is
+    /// absent or malformed (a malformed header declines every extension).
+    #[must_use]
+    pub fn extensions(&self) -> &[ExtensionHeader] {
+        &self.extensions
+    }
+
+    /// Bytes that arrived after the request head.
+    #[must_use]
+    pub fn leftover(&self) -> &Bytes {
+        &self.leftover
+    }
+
+    /// Accepts the upgrade: negotiates extensions (each factory of the
+    /// config, in order, sees the client's offers of its name; one whose
+    /// RSV bits clash with an earlier one is declined), and builds the 101
+    /// response with the chosen subprotocol and `options`' extra headers.
+    ///
+    /// # Errors
+    /// [`AcceptError`] (caller misuse) when the subprotocol was not offered
+    /// or an extra header is one the handshake sets; the request comes back
+    /// inside it.
+    pub fn accept(self, options: &AcceptOptions) -> Result<ServerUpgrade, AcceptError> {
+        if let Some(p) = &options.subprotocol {
+            if !self.subprotocols.contains(p) {
+                return Err(self.misuse(AcceptErrorKind::UnofferedSubprotocol(p.clone())));
+            }
+        }
+        if let Some(name) = RESERVED.iter().find(|n| options.headers.contains_key(*n)) {
+            return Err(self.misuse(AcceptErrorKind::ReservedHeader(name.clone())));
+        }
+        let (entries, extensions) = self.negotiate();
+
+        let mut out = Vec::with_capacity(256);
+        write_status_line(&mut out, StatusCode::SWITCHING_PROTOCOLS);
+        write_header(&mut out, "Upgrade", b"websocket");
+        write_header(&mut out, "Connection", b"Upgrade");
+        write_header(
+            &mut out,
+            "Sec-WebSocket-Accept",
+            accept_key(&self.key).as_bytes(),
+        );
+        if let Some(p) = &options.subprotocol {
+            write_header(&mut out, "Sec-WebSocket-Protocol", p.as_bytes());
+        }
+        if !entries.is_empty() {
+            let list = entries
+                .iter()
+                .map(ExtensionHeader::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            write_header(&mut out, "Sec-WebSocket-Extensions", list.as_bytes());
+        }
+        write_headers(&mut out, &options.headers);
+        out.extend_from_slice(b"\r\n");
+        Ok(ServerUpgrade {
+            response: out,
+            subprotocol: options.subprotocol.clone(),
+            extensions,
+            leftover: self.leftover,
+        })
+    }
+
+    /// Refuses the upgrade with `status` (e.g. 401, 403, 404), `headers` and
+    /// `body`. Returns the response to write before closing the transport.
+    /// `Content-Length` is set from `body` (a given `Content-Length` or
+    /// `Transfer-Encoding` is dropped) and `Connection: close` is added
+    /// unless `headers` has a `Connection` field. An informational (1xx)
+    /// status cannot end a refusal and is sent as 500.
+    #[must_use]
+    pub fn reject(self, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Vec<u8> {
+        let status = if status.is_informational() {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else {
+            status
+        };
+        let mut out = Vec::with_capacity(128 + body.len());
+        write_status_line(&mut out, status);
+        if !headers.contains_key(header::CONNECTION) {
+            write_header(&mut out, "Connection", b"close");
+        }
+        for (name, value) in headers {
+            if name != header::CONTENT_LENGTH && name != header::TRANSFER_ENCODING {
+                write_header(&mut out, name.as_str(), value.as_bytes());
+            }
+        }
+        write_header(
+            &mut out,
+            "Content-Length",
+            body.len().to_string().as_bytes(),
+        );
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(body);
+        out
+    }
+
+    fn misuse(self, kind: AcceptErrorKind) -> AcceptError {
+        AcceptError {
+            kind,
+            request: Box::new(self),
+        }
+    }
+
+    /// RFC 6455 §9.1: the factories in config order, each with the client's
+    /// offers of its name.
+    fn negotiate(&self) -> (Vec<ExtensionHeader>, Vec<Box<dyn Extension>>) {
+        let mut entries = Vec::new();
+        let mut extensions: Vec<Box<dyn Extension>> = Vec::new();
+        let mut rsv = Rsv::NONE;
+        for factory in &self.factories {
+            if entries
+                .iter()
+                .any(|e: &ExtensionHeader| e.name.eq_ignore_ascii_case(factory.name()))
+            {
+                continue;
+            }
+            let offers: Vec<&ExtensionHeader> = self
+                .extensions
+                .iter()
+                .filter(|o| o.name.eq_ignore_ascii_case(factory.name()))
+                .collect();
+            if offers.is_empty() {
+                continue;
+            }
+            let Some((entry, extension)) = factory.server_accept(&offers) else {
+                continue;
+            };
+            if rsv.bits() & extension.rsv().bits() != 0 {
+                continue;
+            }
+            rsv = rsv.union(extension.rsv());
+            entries.push(entry);
+            extensions.push(extension);
+        }
+        (entries, extensions)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::HandshakeLimits;
+    use crate::handshake::test_util::{TestFactory, config_with, feed_split};
+
+    /// The request of RFC 6455 §1.3.
+    const EXAMPLE: &str = "GET /chat HTTP/1.1\r\n\
+        Host: server.example.com\r\n\
+        Upgrade: websocket\r\n\
+        Connection: Upgrade\r\n\
+        Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+        Origin: http://example.com\r\n\
+        Sec-WebSocket-Protocol: chat, superchat\r\n\
+        Sec-WebSocket-Version: 13\r\n\r\n";
+
+    fn request(config: &Config, input: &[u8]) -> UpgradeRequest {
+        match ServerHandshake::new(config).handle_data(input) {
+            Ok(Progress::Complete(r)) => r,
+            other => panic!("expected a request, got {other:?}"),
+        }
+    }
+
+    fn fault(input: &str) -> RequestError {
+        match ServerHandshake::new(&Config::default()).handle_data(input.as_bytes()) {
+            Err(ServerError::Request(e)) => e,
+            other => panic!("expected a fault, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rfc6455_section_1_3_example_request_and_response() {
+        let req = request(&Config::default(), EXAMPLE.as_bytes());
+        assert_eq!(req.request().method(), Method::GET);
+        assert_eq!(req.request().uri().path(), "/chat");
+        assert_eq!(req.request().headers()["origin"], "http://example.com");
+        assert_eq!(req.subprotocols(), ["chat", "superchat"]);
+        assert!(req.extensions().is_empty());
+        let up = req
+            .accept(&AcceptOptions::new().subprotocol("chat"))
+            .unwrap();
+        assert_eq!(
+            std::str::from_utf8(&up.response).unwrap(),
+            "HTTP/1.1 101 Switching Protocols\r\n\
+             Upgrade: websocket\r\n\
+             Connection: Upgrade\r\n\
+             Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\
+             Sec-WebSocket-Protocol: chat\r\n\r\n"
+        );
+        assert_eq!(up.subprotocol.as_deref(), Some("chat"));
+        assert!(up.leftover.is_empty());
+    }
+
+    #[test]
+    #[allow(clippy::too_many_lines)] // one table row per rule
+    fn request_validation_table() {
+        let ok = |from: &str, to: &str| EXAMPLE.replace(from, to);
+        let cases: [(&str, String, StatusCode); 17] = [
+            ("POST", ok("GET", "POST"), StatusCode::BAD_REQUEST),
+            (
+                "HTTP/1.0",
+                ok("HTTP/1.1", "HTTP/1.0"),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "no Host",
+                ok("Host: server.example.com\r\n", ""),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "two Hosts",
+                ok("Host: server.example.com\r\n", "Host: a\r\nHost: b\r\n"),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "no Upgrade",
+                ok("Upgrade: websocket\r\n", ""),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "Upgrade h2c",
+                ok("Upgrade: websocket", "Upgrade: h2c"),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "no Connection",
+                ok("Connection: Upgrade\r\n", ""),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "Connection keep-alive",
+                ok("Connection: Upgrade", "Connection: keep-alive"),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "no version",
+                ok("Sec-WebSocket-Version: 13\r\n", ""),
+                StatusCode::UPGRADE_REQUIRED,
+            ),
+            (
+                "version 8",
+                ok("Version: 13", "Version: 8"),
+                StatusCode::UPGRADE_REQUIRED,
+            ),
+            (
+                "two versions",
+                ok(
+                    "Version: 13\r\n",
+                    "Version: 13\r\nSec-WebSocket-Version: 8\r\n",
+                ),
+                StatusCode::UPGRADE_REQUIRED,
+            ),
+            (
+                "no key",
+                ok("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", ""),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "short key",
+                ok("dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZQ=="),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "not base64",
+                ok("dGhlIHNhbXBsZSBub25jZQ==", "the sample nonce"),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "two keys",
+                ok(
+                    "Origin",
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin",
+                ),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "bad request line",
+                ok("GET /chat HTTP/1.1", "GET /chat HTTP/1.1 extra"),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "bad header name",
+                ok("Origin:", "Orig in:"),
+                StatusCode::BAD_REQUEST,
+            ),
+        ];
+        for (name, input, status) in cases {
+            let err = fault(&input);
+            assert_eq!(err.status(), status, "{name}: {err:?}");
+            let reply = String::from_utf8(err.response_bytes()).unwrap();
+            let code = status.as_str();
+            assert!(
+                reply.starts_with(&format!("HTTP/1.1 {code} ")),
+                "{name}: {reply}"
+            );
+            assert!(
+                reply.contains("\r\nConnection: close\r\n"),
+                "{name}: {reply}"
+            );
+            assert!(
+                reply.ends_with(&format!("\r\n\r\n{err}\n")),
+                "{name}: {reply}"
+            );
+            assert_eq!(
+                reply.contains("\r\nSec-WebSocket-Version: 13\r\n"),
+                status == StatusCode::UPGRADE_REQUIRED,
+                "{name}"
+            );
+        }
+        assert!(
+            matches!(fault(&EXAMPLE.replace("GET", "PUT")), RequestError::NotGet(m) if m == Method::PUT)
+        );
+        let err = fault(&EXAMPLE.replace("Version: 13", "Version: 8"));
+        assert!(matches!(&err, RequestError::UnsupportedVersion(Some(v)) if v == "8"));
+    }
+
+    #[test]
+    fn exact_426_reply() {
+        let err = RequestError::UnsupportedVersion(None);
+        let body = format!("{err}\n");
+        assert_eq!(
+            String::from_utf8(err.response_bytes()).unwrap(),
+            format!(
+                "HTTP/1.1 426 Upgrade Required\r\nConnection: close\r\n\
+                 Content-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n\
+                 Sec-WebSocket-Version: 13\r\nUpgrade: websocket\r\n\r\n{body}",
+                body.len()
+            )
+        );
+    }
+
+    #[test]
+    fn token_lists_with_mixed_case_and_spaces() {
+        for (upgrade, connection) in [
+            ("WebSocket", "keep-alive, Upgrade"),
+            ("websocket", "UPGRADE"),
+            (" h2c ,WEBSOCKET", "keep-alive ,\tupgrade"),
+            ("websocket", "close,upgrade,"),
+        ] {
+            let input = EXAMPLE
+                .replace("Upgrade: websocket", &format!("Upgrade: {upgrade}"))
+                .replace("Connection: Upgrade", &format!("Connection: {connection}"));
+            request(&Config::default(), input.as_bytes());
+        }
+        // Several fields make one list.
+        let input = EXAMPLE.replace(
+            "Connection: Upgrade",
+            "Connection: keep-alive\r\nConnection: Upgrade",
+        );
+        request(&Config::default(), input.as_bytes());
+    }
+
+    #[test]
+    fn every_split_gives_the_same_result_and_keeps_leftover() {
+        let frames = b"\x81\x85\x01\x02\x03\x04iaoh`";
+        let mut input = EXAMPLE.as_bytes().to_vec();
+        input.extend_from_slice(frames);
+        for at in 0..=input.len() {
+            let mut hs = ServerHandshake::new(&Config::default());
+            let (req, rest) = feed_split(&input, at, |d| match hs.handle_data(d).unwrap() {
+                Progress::Partial => None,
+                Progress::Complete(r) => Some(r),
+            });
+            let req = req.unwrap_or_else(|| panic!("incomplete at {at}"));
+            assert_eq!(req.subprotocols(), ["chat", "superchat"]);
+            let mut stream = req.leftover().to_vec();
+            stream.extend_from_slice(&rest);
+            assert_eq!(stream, frames, "at {at}");
+            assert!(matches!(hs.handle_data(b"x"), Err(ServerError::Finished)));
+        }
+        // Faults too: the same error wherever the input is split.
+        let bad = EXAMPLE.replace("Version: 13", "Version: 7");
+        for at in 0..=bad.len() {
+            let mut hs = ServerHandshake::new(&Config::default());
+            let (a, b) = bad.as_bytes().split_at(at);
+            let err = match hs.handle_data(a) {
+                Ok(Progress::Partial) => hs.handle_data(b).unwrap_err(),
+                Err(e) if b.is_empty() => e,
+                other => panic!("at {at}: {other:?}"),
+            };
+            assert_eq!(
+                err.request_error().map(RequestError::status),
+                Some(StatusCode::UPGRADE_REQUIRED)
+            );
+        }
+    }
+
+    #[test]
+    fn head_size_and_header_count_limits_answer_431() {
+        let limits = HandshakeLimits {
+            max_head_bytes: EXAMPLE.len(),
+            max_headers: 7,
+        };
+        let config = Config::default().with_handshake_limits(limits);
+        request(&config, EXAMPLE.as_bytes());
+        let longer = EXAMPLE.replace("/chat", "/chats");
+        let mut hs = ServerHandshake::new(&config);
+        let err = hs.handle_data(longer.as_bytes()).unwrap_err();
+        assert_eq!(
+            err,
+            ServerError::Request(RequestError::HeadTooLarge {
+                limit: EXAMPLE.len()
+            })
+        );
+        let more = EXAMPLE.replace("Origin", "X: 1\r\nOrigin");
+        let err = ServerHandshake::new(&config.clone().with_handshake_limits(HandshakeLimits {
+            max_head_bytes: 1024,
+            max_headers: 7,
+        }))
+        .handle_data(more.as_bytes())
+        .unwrap_err();
+        assert_eq!(
+            err,
+            ServerError::Request(RequestError::TooManyHeaders { limit: 7 })
+        );
+        assert_eq!(
+            err.request_error().unwrap().status(),
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+        );
+        // A head that never ends, fed in small pieces, stops at the limit.
+        let mut hs = ServerHandshake::new(&Config::default());
+        let mut result = hs.handle_data(b"GET / HTTP/1.1\r\nX: ");
+        while let Ok(Progress::Partial) = result {
+            result = hs.handle_data(&[b'a'; 100]);
+        }
+        assert!(matches!(
+            result,
+            Err(ServerError::Request(RequestError::HeadTooLarge {
+                limit: 16384
+            }))
+        ));
+    }
+
+    #[test]
+    fn accept_misuse_returns_the_request() {
+        let req = request(&Config::default(), EXAMPLE.as_bytes());
+        let err = req
+            .accept(&AcceptOptions::new().subprotocol("other"))
+            .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            &AcceptErrorKind::UnofferedSubprotocol("other".into())
+        );
+        let req = err.into_request();
+        let err = req
+            .accept(
+                &AcceptOptions::new()
+                    .header(header::SEC_WEBSOCKET_ACCEPT, HeaderValue::from_static("x")),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(err.kind(), AcceptErrorKind::ReservedHeader(h) if h == header::SEC_WEBSOCKET_ACCEPT)
+        );
+        let up = err
+            .into_request()
+            .accept(
+                &AcceptOptions::new().header(header::SET_COOKIE, HeaderValue::from_static("a=1")),
+            )
+            .unwrap();
+        let text = String::from_utf8(up.response).unwrap();
+        assert!(text.ends_with("\r\nset-cookie: a=1\r\n\r\n"), "{text}");
+        assert!(!text.contains("Sec-WebSocket-Protocol"), "{text}");
+    }
+
+    #[test]
+    fn reject_with_any_status() {
+        let req = request(&Config::default(), EXAMPLE.as_bytes());
+        let mut headers = HeaderMap::new();
+        headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("999"));
+        assert_eq!(
+            req.reject(StatusCode::UNAUTHORIZED, &headers, b"who are you?"),
+            b"HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nwww-authenticate: Bearer\r\n\
+              Content-Length: 12\r\n\r\nwho are you?"
+        );
+        let req = request(&Config::default(), EXAMPLE.as_bytes());
+        let reply = req.reject(StatusCode::CONTINUE, &HeaderMap::new(), b"");
+        assert!(reply.starts_with(b"HTTP/1.1 500 "));
+    }
+
+    #[test]
+    fn extension_negotiation_on_the_server() {
+        let config = config_with(&[
+            TestFactory::arc("x-b", Rsv::RSV2),
+            TestFactory::arc("x-a", Rsv::RSV1),
+            TestFactory::arc("x-c", Rsv::RSV1),
+            TestFactory::arc("x-d", Rsv::RSV3),
+        ]);
+        let offers = "Sec-WebSocket-Extensions: x-a; p=1, x-z\r\n\
+                      Sec-WebSocket-Extensions: x-c, x-b, x-d; decline\r\n\r\n";
+        let input = EXAMPLE.replace("\r\n\r\n", &format!("\r\n{offers}"));
+        let req = request(&config, input.as_bytes());
+        let names: Vec<_> = req.extensions().iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["x-a", "x-z", "x-c", "x-b", "x-d"]);
+        let up = req.accept(&AcceptOptions::new()).unwrap();
+        // Config order; x-c loses RSV1 to x-a; x-d declines; x-z is unknown.
+        let names: Vec<_> = up.extensions.iter().map(|e| e.name()).collect();
+        assert_eq!(names, ["x-b", "x-a"]);
+        let text = String::from_utf8(up.response).unwrap();
+        assert!(
+            text.contains("\r\nSec-WebSocket-Extensions: x-b, x-a\r\n"),
+            "{text}"
+        );
+
+        // A malformed offer list declines extensions, not the handshake.
+        let input = EXAMPLE.replace("\r\n\r\n", "\r\nSec-WebSocket-Extensions: x-a; =\r\n\r\n");
+        let req = request(&config, input.as_bytes());
+        assert!(req.extensions().is_empty());
+        let up = req.accept(&AcceptOptions::new()).unwrap();
+        assert!(up.extensions.is_empty());
+        assert!(
+            !String::from_utf8(up.response)
+                .unwrap()
+                .contains("Extensions")
+        );
+    }
+
+    #[test]
+    fn client_and_server_agree() {
+        use crate::handshake::ClientBuilder;
+        let config = config_with(&[
+            TestFactory::arc("x-a", Rsv::RSV1),
+            TestFactory::arc("x-b", Rsv::RSV2),
+        ]);
+        let mut client = ClientBuilder::new("ws://[::1]:9001/live?x=1")
+            .unwrap()
+            .subprotocol("v2")
+            .subprotocol("v1")
+            .build([42; 16], &config)
+            .unwrap();
+        let req = request(&config, client.request_bytes());
+        assert_eq!(req.request().uri(), "/live?x=1");
+        assert_eq!(req.request().headers()["host"], "[::1]:9001");
+        let chosen = req.subprotocols()[1].clone();
+        let up = req
+            .accept(&AcceptOptions::new().subprotocol(chosen))
+            .unwrap();
+        let mut wire = up.response.clone();
+        wire.extend_from_slice(b"\x81\x00");
+        let Progress::Complete(done) = client.handle_data(&wire).unwrap() else {
+            panic!()
+        };
+        assert_eq!(done.subprotocol.as_deref(), Some("v1"));
+        let names: Vec<_> = done.extensions.iter().map(|e| e.name()).collect();
+        assert_eq!(names, ["x-a", "x-b"]);
+        assert_eq!(&done.leftover[..], b"\x81\x00");
+    }
+}
