@@ -25,6 +25,7 @@
 
 pub mod close;
 pub mod config;
+pub mod deflate;
 pub mod error;
 pub mod event;
 pub mod extension;
@@ -37,6 +38,7 @@ pub use bytestring::ByteString;
 
 pub use close::{CloseCode, CloseFrame};
 pub use config::{Config, HandshakeLimits, Mode};
+pub use deflate::{DeflateConfig, DeflateExtension, DeflateParams};
 pub use error::{ExtensionError, ProtocolError, SendError};
 pub use event::{CloseReason, Event, Message, MessageChunk, MessageKind};
 pub use extension::{Extension, ExtensionFactory, ExtensionHeader, NegotiationError};

@@ -1,0 +1,2 @@
+//! permessage-deflate throughput (placeholder, filled in below).
+fn main() {}
