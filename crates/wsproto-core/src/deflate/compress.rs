@@ -57,6 +57,13 @@ impl Compressor {
         if self.threshold.is_some_and(|t| payload.len() <= t) {
             return Ok(false);
         }
+        if payload.is_empty() {
+            // §7.2.3.6: an empty stored block's header, whatever the state.
+            // zlib emits nothing for an empty flush after a flush, and the
+            // block leaves both windows unchanged.
+            out.extend_from_slice(&[0x00]);
+            return Ok(true);
+        }
         let bits = self.zlib_window_bits();
         let level = self.level;
         let compress = self.inner.get_or_insert_with(|| {
