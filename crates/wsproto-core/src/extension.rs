@@ -187,6 +187,16 @@ pub enum NegotiationError {
         /// The parameter.
         param: String,
     },
+    /// The server's response leaves out a parameter the client asked for,
+    /// so it does not accept the client's offer (e.g. RFC 7692 §7.1.1.1:
+    /// a server accepts `server_no_context_takeover` by echoing it).
+    #[error("{extension}: the response does not grant the requested {param}")]
+    NotGranted {
+        /// The extension's name.
+        extension: &'static str,
+        /// The parameter.
+        param: String,
+    },
     /// The server accepted an extension the client never offered.
     #[error("the server accepted extension {0}, which was not offered")]
     UnofferedExtension(String),

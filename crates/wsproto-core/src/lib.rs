@@ -26,6 +26,7 @@
 pub mod close;
 pub mod config;
 mod connection;
+pub mod deflate;
 pub mod error;
 pub mod event;
 pub mod extension;
@@ -40,6 +41,7 @@ pub use bytestring::ByteString;
 pub use close::{CloseCode, CloseFrame};
 pub use config::{Config, HandshakeLimits, Mode};
 pub use connection::{Connection, State};
+pub use deflate::{DeflateConfig, DeflateExtension, DeflateParams};
 pub use error::{ExtensionError, ProtocolError, SendError};
 pub use event::{CloseReason, Event, Message, MessageChunk, MessageKind};
 pub use extension::{Extension, ExtensionFactory, ExtensionHeader, NegotiationError};

@@ -1,0 +1,125 @@
+//! The sending path: one message in, its RFC 7692 §7.2.1 payload out.
+
+use bytes::BytesMut;
+use flate2::{Compress, Compression, FlushCompress};
+
+use crate::error::ExtensionError;
+
+use super::TAIL;
+
+/// Compresses whole messages for one direction of a connection.
+///
+/// The zlib state (about 2^(bits+2) + 64 KiB) is created on the first
+/// compressed message, so idle connections do not pay for it.
+#[derive(Debug)]
+pub(crate) struct Compressor {
+    inner: Option<Compress>,
+    level: u32,
+    window_bits: u8,
+    no_context_takeover: bool,
+    threshold: Option<usize>,
+}
+
+impl Compressor {
+    /// `window_bits` is the negotiated maximum for our direction (`8..=15`).
+    pub(crate) fn new(
+        level: u32,
+        window_bits: u8,
+        no_context_takeover: bool,
+        threshold: Option<usize>,
+    ) -> Self {
+        Compressor {
+            inner: None,
+            level,
+            window_bits,
+            no_context_takeover,
+            threshold,
+        }
+    }
+
+    /// The window handed to zlib. zlib (and zlib-rs) refuse 8 for raw
+    /// deflate and never emit a distance beyond `2^bits - 262` (its
+    /// `MAX_DIST`), so a 9-bit window yields distances of at most 250 bytes:
+    /// within the 256-byte window a peer that negotiated 8 keeps
+    /// (RFC 7692 §7.1.2.1). For 9..=15 the same margin applies.
+    fn zlib_window_bits(&self) -> u8 {
+        self.window_bits.max(9)
+    }
+
+    /// Appends the compressed form of `payload` to `out`, or returns
+    /// `Ok(false)` without touching `out` when `payload` is not bigger than
+    /// the threshold.
+    pub(crate) fn encode(
+        &mut self,
+        payload: &[u8],
+        out: &mut BytesMut,
+    ) -> Result<bool, ExtensionError> {
+        if self.threshold.is_some_and(|t| payload.len() <= t) {
+            return Ok(false);
+        }
+        if payload.is_empty() {
+            // §7.2.3.6: an empty stored block's header, whatever the state.
+            // zlib emits nothing for an empty flush after a flush, and the
+            // block leaves both windows unchanged.
+            out.extend_from_slice(&[0x00]);
+            return Ok(true);
+        }
+        let bits = self.zlib_window_bits();
+        let level = self.level;
+        let compress = self.inner.get_or_insert_with(|| {
+            Compress::new_with_window_bits(Compression::new(level), false, bits)
+        });
+        let start = out.len();
+        let result = deflate_sync(compress, payload, out, start);
+        if result.is_err() || self.no_context_takeover {
+            // After a failure nothing was sent, so the peer's window does not
+            // hold this message: forget it too. Starting over is always valid.
+            compress.reset();
+        }
+        if result.is_err() {
+            out.truncate(start);
+        }
+        result.map(|()| true)
+    }
+}
+
+/// Compresses `payload` with a sync flush into `out[start..]` and removes
+/// the `00 00 ff ff` tail (RFC 7692 §7.2.1).
+fn deflate_sync(
+    compress: &mut Compress,
+    payload: &[u8],
+    out: &mut BytesMut,
+    start: usize,
+) -> Result<(), ExtensionError> {
+    // Enough for incompressible input (stored blocks cost 5 bytes per 64 KiB
+    // at worst) plus the flush; grown below if the estimate falls short.
+    let estimate = payload.len() + (payload.len() >> 10) + 64;
+    out.resize(start + estimate, 0);
+    let mut written = start;
+    let mut input = payload;
+    loop {
+        let (in_before, out_before) = (compress.total_in(), compress.total_out());
+        let status = compress.compress(input, &mut out[written..], FlushCompress::Sync);
+        let consumed = (compress.total_in() - in_before) as usize;
+        written += (compress.total_out() - out_before) as usize;
+        input = &input[consumed..];
+        if status.is_err() {
+            return Err(ExtensionError::Encode("deflate failed"));
+        }
+        // zlib's contract for a flush: done once it returns with output space
+        // left; with the buffer full, more may be pending.
+        if input.is_empty() && written < out.len() {
+            break;
+        }
+        let grow = (input.len() + 64).max(out.len() / 4);
+        out.resize(out.len() + grow, 0);
+    }
+    out.truncate(written);
+    if !out[start..].ends_with(&TAIL) {
+        return Err(ExtensionError::Encode(
+            "deflate sync flush without its empty block",
+        ));
+    }
+    out.truncate(written - TAIL.len());
+    Ok(())
+}
