@@ -20,7 +20,44 @@
 //!
 //! The handshake is a separate step ([`handshake`]): it turns the HTTP
 //! upgrade into a [`Connection`] and hands over any bytes that arrived after
-//! the HTTP head.
+//! the HTTP head. Extensions ([`extension`]) plug into both; permessage-deflate
+//! ([`deflate`]) is built in.
+//!
+//! # Example: a whole conversation in memory
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use wsproto_core::handshake::{AcceptOptions, ClientBuilder, Progress, ServerHandshake};
+//! use wsproto_core::{CloseCode, Config, DeflateConfig, Event, MaskRng, Message};
+//!
+//! let config = Config::default().with_compression(DeflateConfig::default());
+//! let now = Instant::now(); // any monotonic reading; the core never reads a clock
+//!
+//! // Handshake: the client's request goes to the server, the 101 comes back.
+//! let mut client_hs = ClientBuilder::new("ws://localhost/chat")?.build([1; 16], &config)?;
+//! let mut server_hs = ServerHandshake::new(&config);
+//! let Progress::Complete(request) = server_hs.handle_data(client_hs.request_bytes())? else { unreachable!() };
+//! let mut accepted = request.accept(&AcceptOptions::new()).map_err(|e| e.to_string())?;
+//! let Progress::Complete(upgrade) = client_hs.handle_data(&accepted.response)? else { unreachable!() };
+//! let mut server = accepted.into_connection(config.clone(), now);
+//! let mut client = upgrade.into_connection(config, MaskRng::from_seed([2; 32]), now);
+//!
+//! // A message, compressed on the wire, then a clean close.
+//! client.send_text("hello, hello, hello, hello")?;
+//! client.close(now, CloseCode::NORMAL, "bye")?;
+//! let wire = client.poll_transmit().to_vec();
+//! client.advance_transmit(wire.len());
+//! server.handle_data(now, &wire);
+//! assert_eq!(server.poll_event(), Some(Event::Message(Message::Text("hello, hello, hello, hello".into()))));
+//! assert!(matches!(server.poll_event(), Some(Event::CloseReceived(_))));
+//! let reply = server.poll_transmit().to_vec(); // the echoed Close
+//! server.advance_transmit(reply.len());
+//! assert!(server.should_close_transport()); // the server closes TCP first
+//! client.handle_data(now, &reply);
+//! assert!(client.close_reason().unwrap().is_clean());
+//! # let _ = Duration::ZERO;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 
 pub mod close;

@@ -71,6 +71,7 @@ pub struct Connection {
     timers: Timers,
     events: VecDeque<Event>,
     /// The peer's Close frame, once received (inner `None`: no status code).
+    #[allow(clippy::option_option)] // received? × had a status code?
     close_received: Option<Option<CloseFrame>>,
     /// We queued a Close (by `close`, as a reply, or to fail the connection).
     close_queued: bool,

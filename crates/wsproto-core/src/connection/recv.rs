@@ -356,21 +356,23 @@ impl Connection {
         payload: Bytes,
     ) -> Result<(), ProtocolError> {
         if frame.opcode == OpCode::Close {
+            // Validate before delivering: a bad Close fails the connection.
             CloseFrame::parse(&payload)?;
         }
         if frame.opcode.is_data() && frame.fin {
             self.recv.msg = None;
         }
+        let close = (frame.opcode == OpCode::Close).then(|| payload.clone());
         self.events.push_back(Event::Frame(Frame {
             fin: frame.fin,
             rsv: frame.rsv,
             opcode: frame.opcode,
-            payload: payload.clone(),
+            payload,
         }));
-        if frame.opcode == OpCode::Close {
-            self.on_close_frame(now, &payload)?;
+        match close {
+            Some(payload) => self.on_close_frame(now, &payload),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn on_close_frame(&mut self, now: Instant, payload: &[u8]) -> Result<(), ProtocolError> {

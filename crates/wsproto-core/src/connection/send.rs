@@ -89,10 +89,10 @@ impl Sender {
         if self.closed {
             return;
         }
-        if let Some(old) = self.pong.replace(payload.clone()) {
+        self.queued += payload.len();
+        if let Some(old) = self.pong.replace(payload) {
             self.queued -= old.len();
         }
-        self.queued += payload.len();
     }
 
     fn push_data(&mut self, item: Outgoing) {

@@ -123,3 +123,42 @@ fn write_status_line(out: &mut Vec<u8>, status: StatusCode) {
     out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
     out.extend_from_slice(b"\r\n");
 }
+
+impl ClientUpgrade {
+    /// Starts the client connection: installs the negotiated extensions and
+    /// feeds it the bytes that followed the response head (events they
+    /// produce are ready at once from `poll_event`).
+    #[must_use]
+    pub fn into_connection(
+        self,
+        config: crate::Config,
+        rng: crate::MaskRng,
+        now: std::time::Instant,
+    ) -> crate::Connection {
+        let mut conn = crate::Connection::client(config, rng, now).with_extensions(self.extensions);
+        if !self.leftover.is_empty() {
+            conn.handle_data(now, &self.leftover);
+        }
+        conn
+    }
+}
+
+impl ServerUpgrade {
+    /// Starts the server connection (write [`response`](Self::response)
+    /// first): installs the negotiated extensions and feeds it the bytes that
+    /// followed the request head.
+    #[must_use]
+    pub fn into_connection(
+        &mut self,
+        config: crate::Config,
+        now: std::time::Instant,
+    ) -> crate::Connection {
+        let mut conn = crate::Connection::server(config, now)
+            .with_extensions(std::mem::take(&mut self.extensions));
+        let leftover = std::mem::take(&mut self.leftover);
+        if !leftover.is_empty() {
+            conn.handle_data(now, &leftover);
+        }
+        conn
+    }
+}

@@ -134,11 +134,11 @@ pub fn client_frame(first_byte: u8, payload: &[u8]) -> Vec<u8> {
     match payload.len() {
         n @ 0..=125 => out.push(0x80 | n as u8),
         n @ 126..=0xFFFF => {
-            out.push(0x80 | 126);
+            out.push(0x80 | 0x7E);
             out.extend_from_slice(&(n as u16).to_be_bytes());
         }
         n => {
-            out.push(0x80 | 127);
+            out.push(0x80 | 0x7F);
             out.extend_from_slice(&(n as u64).to_be_bytes());
         }
     }
