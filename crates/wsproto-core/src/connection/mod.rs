@@ -79,9 +79,6 @@ pub struct Connection {
     close_sent: bool,
     /// We queued our Close before receiving the peer's.
     close_initiated_locally: bool,
-    /// How the connection will end once our queued Close goes out, when the
-    /// ending is decided already (errors, timeouts).
-    pending_end: Option<CloseReason>,
     ended: Option<CloseReason>,
     /// The transport may be closed once the transmit buffer is drained.
     transport_done: bool,
@@ -127,7 +124,6 @@ impl Connection {
             close_queued: false,
             close_sent: false,
             close_initiated_locally: false,
-            pending_end: None,
             ended: None,
             transport_done: false,
         }
@@ -180,13 +176,13 @@ impl Connection {
     }
 
     /// Whether the transport should now be closed: the connection has ended,
-    /// everything to send has been taken by
-    /// [`advance_transmit`](Self::advance_transmit), and (RFC 6455 §7.1.1)
+    /// everything to send (such as the Close frame that reports an error) has
+    /// been taken by [`advance_transmit`](Self::advance_transmit), and (RFC 6455 §7.1.1)
     /// either we are the server, the ending was not a clean close, the peer
     /// closed its side, or the client's wait for it timed out.
     #[must_use]
     pub fn should_close_transport(&self) -> bool {
-        self.ended.is_some() && self.transport_done && !self.send.has_pending()
+        self.ended.is_some() && self.transport_done && !self.wants_write()
     }
 
     /// The next time [`handle_timeout`](Self::handle_timeout) must be called,
@@ -257,31 +253,25 @@ impl Connection {
         self.ended = Some(reason);
     }
 
-    /// Fails the connection (RFC 6455 §7.1.7): sends Close with `code` ahead
-    /// of queued data and ends with `reason`; the transport closes once the
-    /// Close is written.
+    /// Fails the connection (RFC 6455 §7.1.7): queues Close with `code`
+    /// ahead of queued data and ends now with `reason`; the transport closes
+    /// once the Close is written.
     fn fail_with(&mut self, reason: CloseReason, code: crate::CloseCode, text: &str) {
         if self.ended.is_some() {
             return;
         }
-        self.recv.stop();
-        self.timers.stop();
-        if self.close_sent {
-            self.end(reason);
-        } else {
+        if !self.close_sent {
             self.send.replace_queue_with_close(code, text);
             self.close_queued = true;
-            self.pending_end = Some(reason);
         }
+        self.end(reason);
         self.transport_done = true;
     }
 
     /// Called by the send path when our Close frame has been encoded.
     fn on_close_sent(&mut self) {
         self.close_sent = true;
-        if let Some(reason) = self.pending_end.take() {
-            self.end(reason);
-        } else if let Some(frame) = self.close_received.clone() {
+        if let Some(frame) = self.close_received.clone() {
             self.end_normally(frame);
         }
     }

@@ -22,8 +22,10 @@ use crate::utf8::Utf8Validator;
 const MIN_READ: usize = 8 * 1024;
 /// Most capacity reserved ahead for one large frame.
 const MAX_RESERVE: usize = 16 << 20;
-/// An empty read buffer with more capacity than this is released.
-const KEEP_CAPACITY: usize = 64 * 1024;
+/// An empty read buffer is released when it holds more capacity than this,
+/// or when a frame larger than this was sliced out of it (the buffer still
+/// shares that allocation and would grow back into it).
+const KEEP_CAPACITY: usize = 256 * 1024;
 
 /// The frame being received.
 #[derive(Debug, Clone, Copy)]
@@ -69,6 +71,8 @@ pub(super) struct Receiver {
     frame: Option<InFrame>,
     msg: Option<InMessage>,
     stopped: bool,
+    /// A frame larger than `KEEP_CAPACITY` was sliced out of `buf`.
+    large_split: bool,
 }
 
 impl Receiver {
@@ -103,8 +107,9 @@ impl Receiver {
     }
 
     fn release_if_idle(&mut self) {
-        if self.buf.is_empty() && self.buf.capacity() > KEEP_CAPACITY {
+        if self.buf.is_empty() && (self.large_split || self.buf.capacity() > KEEP_CAPACITY) {
             self.buf = BytesMut::new();
+            self.large_split = false;
         }
     }
 
@@ -315,6 +320,7 @@ impl Connection {
         }
         let frame = recv.frame.take().expect("checked above");
         let payload = recv.buf.split_to(remaining).freeze();
+        recv.large_split |= remaining > KEEP_CAPACITY;
         Ok(Some((frame, payload)))
     }
 
