@@ -281,3 +281,45 @@ impl DriveExt for Pair {
         self.server_events.clone()
     }
 }
+
+#[test]
+fn after_a_failure_unread_output_is_dropped_at_the_close_timeout() {
+    let config = Config::default().with_close_timeout(Duration::from_secs(2));
+    let now = util::epoch();
+    let mut server = wsproto_core::Connection::server(config, now);
+    server.send_binary(vec![0u8; 100_000]).unwrap();
+    server.handle_data(now, &util::client_frame(0x83, b""));
+    assert!(matches!(
+        server.poll_event(),
+        Some(Event::Closed(CloseReason::Error(_)))
+    ));
+    // The peer reads nothing: the queued data and the Close stay pending.
+    assert!(server.wants_write());
+    assert!(!server.should_close_transport());
+    assert_eq!(server.poll_timeout(), Some(now + Duration::from_secs(2)));
+    server.handle_timeout(now + Duration::from_secs(2));
+    assert!(server.should_close_transport());
+    assert!(server.poll_transmit().is_empty());
+}
+
+#[test]
+fn eof_is_reported_after_the_frames_that_preceded_it() {
+    let now = util::epoch();
+    let mut server = wsproto_core::Connection::server(Config::default(), now);
+    let wire = [
+        util::client_frame(0x81, b"one"),
+        util::client_frame(0x81, b"two"),
+    ]
+    .concat();
+    server.handle_data(now, &wire);
+    server.handle_eof(now);
+    let events: Vec<_> = std::iter::from_fn(|| server.poll_event()).collect();
+    assert_eq!(
+        events,
+        vec![
+            Event::Message(Message::Text("one".into())),
+            Event::Message(Message::Text("two".into())),
+            Event::Closed(CloseReason::Abnormal),
+        ]
+    );
+}

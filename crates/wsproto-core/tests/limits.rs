@@ -85,7 +85,7 @@ fn a_flood_of_empty_fragments_is_bounded() {
 }
 
 #[test]
-fn a_ping_flood_is_answered_with_one_pong() {
+fn a_ping_flood_gets_a_bounded_number_of_pongs_ending_with_the_latest() {
     let now = util::epoch();
     let mut server = Connection::server(Config::default(), now);
     let mut wire = Vec::new();
@@ -93,9 +93,14 @@ fn a_ping_flood_is_answered_with_one_pong() {
         wire.extend(client_frame(0x89, &i.to_be_bytes()));
     }
     server.handle_data(now, &wire);
-    // Only the latest ping is answered (RFC 6455 §5.5.3 allows it), so the
-    // reply does not grow with the flood.
-    assert_eq!(server.poll_transmit(), &[0x8A, 4, 0, 0, 0x27, 0x0F]);
+    assert_eq!(std::iter::from_fn(|| server.poll_event()).count(), 10_000);
+    // At most 16 pongs wait; the oldest are dropped, the latest ping is
+    // always answered (RFC 6455 §5.5.3), so the reply does not grow with the
+    // flood.
+    let out = server.poll_transmit();
+    assert_eq!(out.len(), 16 * 6);
+    assert_eq!(&out[out.len() - 6..], &[0x8A, 4, 0, 0, 0x27, 0x0F]);
+    assert_eq!(&out[..6], &[0x8A, 4, 0, 0, 0x27, 0x00]);
 }
 
 #[test]

@@ -159,13 +159,50 @@ fn ping_is_answered_automatically_and_reported() {
 }
 
 #[test]
-fn only_the_latest_of_several_pings_is_answered() {
+fn every_ping_of_a_burst_is_answered_in_order() {
+    // Autobahn 2.10: ten pings in one read, ten pongs back.
     let now = util::epoch();
     let mut server = Connection::server(Config::default(), now);
-    let mut wire = client_frame(0x89, b"one");
-    wire.extend(client_frame(0x89, b"two"));
+    let mut wire = Vec::new();
+    for i in 0..10u8 {
+        wire.extend(client_frame(0x89, &[i]));
+    }
     server.handle_data(now, &wire);
-    assert_eq!(server.poll_transmit(), &[0x8A, 3, b't', b'w', b'o']);
+    assert_eq!(std::iter::from_fn(|| server.poll_event()).count(), 10);
+    let expected: Vec<u8> = (0..10u8).flat_map(|i| [0x8A, 1, i]).collect();
+    assert_eq!(server.poll_transmit(), &expected[..]);
+}
+
+#[test]
+fn input_is_parsed_as_events_are_taken() {
+    // A message is handed over, and can be answered, before a violation
+    // that follows it in the same read ends the connection (Autobahn 3.2).
+    let now = util::epoch();
+    let mut server = Connection::server(Config::default(), now);
+    let wire = [
+        client_frame(0x81, b"echo me"),
+        client_frame(0xA1, b"bad rsv"),
+        client_frame(0x89, b""),
+    ]
+    .concat();
+    server.handle_data(now, &wire);
+    assert_eq!(
+        server.poll_event(),
+        Some(Event::Message(Message::Text("echo me".into())))
+    );
+    server.send_text("echo me").unwrap();
+    assert!(matches!(server.poll_event(), Some(Event::Closed(_))));
+    assert_eq!(server.poll_event(), None);
+    let out = server.poll_transmit();
+    assert_eq!(
+        &out[..9],
+        &[0x81, 7, b'e', b'c', b'h', b'o', b' ', b'm', b'e']
+    );
+    assert_eq!(
+        &out[9..13],
+        &[0x88, out[10], 0x03, 0xEA],
+        "then Close 1002; the ping is not answered"
+    );
 }
 
 #[test]

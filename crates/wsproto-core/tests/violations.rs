@@ -12,9 +12,9 @@ fn server_fed(config: Config, wire: &[u8]) -> (Vec<Event>, Option<u16>, bool) {
     let now = util::epoch();
     let mut server = Connection::server(config, now);
     server.handle_data(now, wire);
+    let events = std::iter::from_fn(|| server.poll_event()).collect();
     let out = server.poll_transmit().to_vec();
     server.advance_transmit(out.len());
-    let events = std::iter::from_fn(|| server.poll_event()).collect();
     (events, close_code_in(&out), server.should_close_transport())
 }
 
@@ -22,8 +22,8 @@ fn client_fed(wire: &[u8]) -> (Vec<Event>, Vec<u8>) {
     let now = util::epoch();
     let mut client = Connection::client(Config::default(), MaskRng::from_seed([0; 32]), now);
     client.handle_data(now, wire);
-    let out = client.poll_transmit().to_vec();
-    (std::iter::from_fn(|| client.poll_event()).collect(), out)
+    let events = std::iter::from_fn(|| client.poll_event()).collect();
+    (events, client.poll_transmit().to_vec())
 }
 
 fn assert_failed(events: &[Event], code: Option<u16>, expected: &ProtocolError, wire_code: u16) {

@@ -193,8 +193,16 @@ impl Connection {
     }
 
     /// The next event, if any. After [`Event::Closed`] there are none.
+    ///
+    /// Input is parsed as events are taken, one at a time: a message is
+    /// handed over (and can be answered) before a protocol violation that
+    /// follows it in the same read ends the connection. Call this until it
+    /// returns `None` after every `handle_*` call.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
+        if self.events.is_empty() {
+            self.process();
+        }
         self.events.pop_front()
     }
 
@@ -219,6 +227,8 @@ impl Connection {
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.ended.is_some() {
             if self.timers.transport_wait_expired(now) {
+                // Whatever the peer did not take in time is dropped.
+                self.send.discard();
                 self.transport_done = true;
             }
             return;
@@ -231,6 +241,7 @@ impl Connection {
         if self.timers.pong_expired(now) {
             let timeout = self.config.ping_timeout;
             self.fail_with(
+                now,
                 CloseReason::PingTimeout { timeout },
                 crate::CloseCode::INTERNAL_ERROR,
                 "ping timeout",
@@ -254,18 +265,20 @@ impl Connection {
     }
 
     /// Fails the connection (RFC 6455 §7.1.7): queues Close with `code`
-    /// ahead of queued data and ends now with `reason`; the transport closes
-    /// once the Close is written.
-    fn fail_with(&mut self, reason: CloseReason, code: crate::CloseCode, text: &str) {
+    /// after the data already queued (accepted data is not lost) and ends now
+    /// with `reason`. The transport closes once the Close is written, or
+    /// after `close_timeout` if the peer does not read it.
+    fn fail_with(&mut self, now: Instant, reason: CloseReason, code: crate::CloseCode, text: &str) {
         if self.ended.is_some() {
             return;
         }
-        if !self.close_sent {
-            self.send.replace_queue_with_close(code, text);
+        if !self.close_queued {
+            self.send.push_failure_close(code, text);
             self.close_queued = true;
         }
         self.end(reason);
         self.transport_done = true;
+        self.timers.start_transport_wait(now);
     }
 
     /// Called by the send path when our Close frame has been encoded.
@@ -300,10 +313,16 @@ impl Connection {
 
     /// The transport reached end of stream (or failed).
     ///
-    /// Before the close handshake this ends the connection with
-    /// [`CloseReason::Abnormal`] (1006 semantics); after a Close from the
-    /// peer it ends normally.
-    pub fn handle_eof(&mut self, _now: Instant) {
+    /// Complete frames still buffered are delivered first. Then, before the
+    /// close handshake, the connection ends with [`CloseReason::Abnormal`]
+    /// (1006 semantics); after a Close from the peer it ends normally.
+    pub fn handle_eof(&mut self, now: Instant) {
+        self.recv.set_eof(now);
+        self.process();
+    }
+
+    /// No more input will come and the buffered input is exhausted.
+    fn on_eof(&mut self) {
         self.transport_done = true;
         if self.ended.is_some() {
             return;

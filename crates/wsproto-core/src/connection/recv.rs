@@ -71,6 +71,11 @@ pub(super) struct Receiver {
     frame: Option<InFrame>,
     msg: Option<InMessage>,
     stopped: bool,
+    /// The transport reached EOF: once the buffer is exhausted, the
+    /// connection ends.
+    eof: bool,
+    /// The time of the latest input, used while parsing it lazily.
+    now: Option<Instant>,
     /// A frame larger than `KEEP_CAPACITY` was sliced out of `buf`.
     large_split: bool,
 }
@@ -87,6 +92,11 @@ impl Receiver {
         self.buf = BytesMut::new();
         self.frame = None;
         self.msg = None;
+    }
+
+    pub(super) fn set_eof(&mut self, now: Instant) {
+        self.eof = true;
+        self.now = Some(now);
     }
 
     pub(super) fn buffered(&self) -> usize {
@@ -126,26 +136,29 @@ impl Receiver {
 }
 
 impl Connection {
-    /// Feeds bytes read from the transport. They are parsed at once: events
-    /// become available from [`poll_event`](Self::poll_event) and replies
-    /// (pongs, Close) from [`poll_transmit`](Self::poll_transmit). Input after
-    /// the peer's Close frame, or after the connection failed, is ignored.
+    /// Feeds bytes read from the transport. They are parsed as events are
+    /// taken with [`poll_event`](Self::poll_event) (replies such as pongs then
+    /// appear in [`poll_transmit`](Self::poll_transmit)). Input after the
+    /// peer's Close frame, after EOF, or after the connection failed, is
+    /// ignored.
     pub fn handle_data(&mut self, now: Instant, data: &[u8]) {
-        if self.recv.stopped {
+        if self.recv.stopped || self.recv.eof {
             return;
         }
         self.recv.buf.extend_from_slice(data);
-        self.process(now);
+        self.recv.now = Some(now);
+        self.process();
     }
 
     /// Parses bytes the caller appended to [`recv_buffer`](Self::recv_buffer);
     /// otherwise as [`handle_data`](Self::handle_data).
     pub fn handle_received(&mut self, now: Instant) {
-        if self.recv.stopped {
+        if self.recv.stopped || self.recv.eof {
             self.recv.buf.clear();
             return;
         }
-        self.process(now);
+        self.recv.now = Some(now);
+        self.process();
     }
 
     /// Releases buffer memory that holds no data (for idle connections).
@@ -153,41 +166,60 @@ impl Connection {
         self.recv.shrink();
     }
 
-    fn process(&mut self, now: Instant) {
-        while !self.recv.stopped {
+    /// Parses input until an event is ready or more input is needed.
+    pub(super) fn process(&mut self) {
+        let Some(now) = self.recv.now else {
+            return;
+        };
+        while !self.recv.stopped && self.events.is_empty() {
             if self.recv.frame.is_none() {
                 match FrameHeader::parse(&self.recv.buf) {
-                    Ok(None) => break,
+                    Ok(None) => {
+                        self.input_exhausted();
+                        break;
+                    }
                     Ok(Some((header, len))) => {
                         if let Err(err) = self.begin_frame(&header) {
-                            self.protocol_error(err);
+                            self.protocol_error(now, err);
                             break;
                         }
                         self.recv.buf.advance(len);
                     }
                     Err(err) => {
-                        self.protocol_error(err);
+                        self.protocol_error(now, err);
                         break;
                     }
                 }
             }
             let result = match self.advance_payload() {
                 Ok(Some((frame, payload))) => self.finish_frame(now, frame, payload),
-                Ok(None) => break,
+                Ok(None) => {
+                    self.input_exhausted();
+                    break;
+                }
                 Err(err) => Err(err),
             };
             if let Err(err) = result {
-                self.protocol_error(err);
+                self.protocol_error(now, err);
                 break;
             }
+        }
+        if self.recv.stopped && self.recv.eof {
+            self.input_exhausted();
         }
         self.recv.release_if_idle();
     }
 
-    fn protocol_error(&mut self, err: ProtocolError) {
+    fn input_exhausted(&mut self) {
+        if self.recv.eof && self.events.is_empty() {
+            self.on_eof();
+        }
+    }
+
+    fn protocol_error(&mut self, now: Instant, err: ProtocolError) {
         let code = err.close_code();
         let text = err.to_string();
-        self.fail_with(CloseReason::Error(err), code, &text);
+        self.fail_with(now, CloseReason::Error(err), code, &text);
     }
 
     /// Checks a header against the rules that depend on the connection, and
@@ -335,10 +367,10 @@ impl Connection {
         }
         match frame.opcode {
             OpCode::Ping => {
-                // RFC 6455 §5.5.2: answer with a pong carrying the same data;
-                // only the latest unanswered ping is answered (§5.5.3).
+                // RFC 6455 §5.5.2: answer with a pong carrying the same data
+                // (a bounded number pending; the latest always, §5.5.3).
                 if !self.close_queued {
-                    self.send.set_pong(payload.clone());
+                    self.send.push_pong(payload.clone());
                 }
                 self.events.push_back(Event::Ping(payload));
                 Ok(())

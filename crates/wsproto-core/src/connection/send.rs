@@ -18,6 +18,10 @@ use crate::rng::MaskRng;
 
 /// The transmit buffer is refilled while it holds less than this.
 const TRANSMIT_BATCH: usize = 128 * 1024;
+/// Most pongs waiting to be sent. Every ping is answered while fewer are
+/// pending; beyond that the oldest pending pong is dropped, so the latest ping
+/// is always answered (RFC 6455 §5.5.3) and a ping flood cannot grow memory.
+const MAX_PENDING_PONGS: usize = 16;
 /// An idle transmit buffer larger than this is released.
 const KEEP_CAPACITY: usize = 64 * 1024;
 
@@ -49,8 +53,9 @@ struct PartialFrame {
 pub(super) struct Sender {
     out: Vec<u8>,
     out_pos: usize,
-    /// The pong to send; a newer ping replaces an older one (RFC 6455 §5.5.3).
-    pong: Option<Bytes>,
+    /// Pongs answering received pings, oldest first (at most
+    /// `MAX_PENDING_PONGS`).
+    pongs: VecDeque<Bytes>,
     control: VecDeque<(OpCode, Bytes)>,
     data: VecDeque<Outgoing>,
     /// Payload bytes in `control` and `data` not yet in `out`.
@@ -85,14 +90,17 @@ impl Sender {
         self.control.push_back((opcode, payload));
     }
 
-    pub(super) fn set_pong(&mut self, payload: Bytes) {
+    pub(super) fn push_pong(&mut self, payload: Bytes) {
         if self.closed {
             return;
         }
-        self.queued += payload.len();
-        if let Some(old) = self.pong.replace(payload) {
+        if self.pongs.len() == MAX_PENDING_PONGS
+            && let Some(old) = self.pongs.pop_front()
+        {
             self.queued -= old.len();
         }
+        self.queued += payload.len();
+        self.pongs.push_back(payload);
     }
 
     fn push_data(&mut self, item: Outgoing) {
@@ -125,17 +133,12 @@ impl Sender {
         });
     }
 
-    /// Used to fail the connection: drop queued data (a frame already begun
-    /// is finished first, so the Close lands between frames) and queue Close.
-    pub(super) fn replace_queue_with_close(&mut self, code: CloseCode, reason: &str) {
-        if self.closed {
-            return;
+    /// Used to fail the connection: queues Close after what is already
+    /// queued (accepted data is not lost; a flush deadline bounds the wait).
+    pub(super) fn push_failure_close(&mut self, code: CloseCode, reason: &str) {
+        if !self.closed {
+            self.push_close(code, reason);
         }
-        self.pong = None;
-        self.control.clear();
-        self.data.clear();
-        self.queued = 0;
-        self.push_close(code, reason);
     }
 
     /// Drops everything not yet written (termination, EOF).
@@ -185,7 +188,7 @@ impl Sender {
             if self.closed {
                 break;
             }
-            if let Some(payload) = self.pong.take() {
+            if let Some(payload) = self.pongs.pop_front() {
                 self.queued -= payload.len();
                 self.encode_frame(true, Rsv::NONE, OpCode::Pong, payload, rng.as_deref_mut());
                 continue;
@@ -217,7 +220,7 @@ impl Sender {
                 if done == Some(OpCode::Close) {
                     self.closed = true;
                     close_sent = true;
-                    self.pong = None;
+                    self.pongs.clear();
                     self.control.clear();
                     self.data.clear();
                     self.queued = 0;
@@ -474,7 +477,7 @@ impl Connection {
         let send = &self.send;
         send.has_pending()
             || send.partial.is_some()
-            || send.pong.is_some()
+            || !send.pongs.is_empty()
             || !send.control.is_empty()
             || !send.data.is_empty()
     }

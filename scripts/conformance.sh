@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Autobahn|Testsuite conformance for every runtime, server and client role.
+#
+#   scripts/conformance.sh            # CI selection: all cases for tokio,
+#                                     #   all but 12.*/13.* (plus 12.1.*, 13.1.*) for async-std
+#   scripts/conformance.sh --full     # every case for every runtime (~1 h)
+#   RUNTIMES="tokio" CASES="1.*,2.*" scripts/conformance.sh   # a quick loop
+#
+# Passes only if every case is OK or INFORMATIONAL (NON-STRICT and
+# UNIMPLEMENTED count as failures) and every close behaviour is OK, except the
+# cases listed with a reason in scripts/conformance-exceptions.txt. Prints
+# `N passed, N failed` (one per runtime × role) at the end.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+AUTOBAHN="${AUTOBAHN_DIR:-$ROOT/../shared/tools/autobahn}"
+OUT="${OUT:-$ROOT/target/autobahn}"
+RUNTIMES="${RUNTIMES:-tokio async-std}"
+FULL=0
+[[ "${1:-}" == "--full" ]] && FULL=1
+
+[[ -x "$AUTOBAHN/install.sh" ]] || { echo "Autobahn tools not found at $AUTOBAHN (set AUTOBAHN_DIR)" >&2; exit 2; }
+"$AUTOBAHN/install.sh" >/dev/null
+
+cargo build --release -p examples --example echo_server --example autobahn_client
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/examples"
+EXCEPTIONS="$ROOT/scripts/conformance-exceptions.txt"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+cases_for() { # runtime -> "include|exclude"
+  if [[ -n "${CASES:-}" ]]; then echo "${CASES}|"; return; fi
+  if [[ $FULL == 1 || $1 == tokio ]]; then echo "*|"; else echo "*|12.*,13.*"; fi
+}
+
+# Checks a summary line and the per-case results against the exceptions.
+verdict() { # report-dir agent
+  python3 - "$1" "$2" "$EXCEPTIONS" <<'PY'
+import json, sys, os
+outdir, agent, exc_file = sys.argv[1:]
+excepted = {}
+if os.path.exists(exc_file):
+    for line in open(exc_file):
+        line = line.strip()
+        if line and not line.startswith("#"):
+            case, _, reason = line.partition(" ")
+            excepted[case] = reason.strip()
+index = json.load(open(os.path.join(outdir, "index.json")))
+results = index.get(agent) or next(iter(index.values()))
+bad = []
+for case, r in sorted(results.items(), key=lambda kv: [int(x) for x in kv[0].split(".")]):
+    ok = r["behavior"] in ("OK", "INFORMATIONAL") and r["behaviorClose"] in ("OK", "INFORMATIONAL")
+    if not ok and case not in excepted:
+        bad.append(f"  {case}: behavior={r['behavior']} close={r['behaviorClose']}")
+print(f"  {len(results)} cases, {len(bad)} not OK")
+print("\n".join(bad[:50]))
+sys.exit(1 if bad or not results else 0)
+PY
+}
+
+passed=0; failed=0
+for rt in $RUNTIMES; do
+  IFS='|' read -r include exclude <<<"$(cases_for "$rt")"
+  for role in server client; do
+    dir="$OUT/$rt-$role"; rm -rf "$dir"; mkdir -p "$dir"
+    start=$(date +%s)
+    echo "==> $rt / $role role: cases '$include' excluding '${exclude:-none}'"
+    if [[ $role == server ]]; then
+      port=$(free_port)
+      "$BIN/echo_server" --addr "127.0.0.1:$port" --runtime "$rt" >"$dir/echo_server.log" 2>&1 &
+      pid=$!
+      for _ in $(seq 1 100); do grep -q "$port" "$dir/echo_server.log" 2>/dev/null && break; sleep 0.1; done
+      "$AUTOBAHN/test-server.sh" -o "$dir" -a "wsproto-$rt" ${exclude:+-x "$exclude"} "ws://127.0.0.1:$port" "$include" \
+        >"$dir/summary.txt" 2>&1 || true
+      kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+      agent="wsproto-$rt"
+    else
+      port=$(free_port)
+      "$AUTOBAHN/test-client.sh" -o "$dir" -p "$port" -a "wsproto-$rt" ${exclude:+-x "$exclude"} \
+        "$BIN/autobahn_client --url ws://127.0.0.1:$port --agent wsproto-$rt --runtime $rt" "$include" \
+        >"$dir/summary.txt" 2>&1 || true
+      agent="wsproto-$rt"
+    fi
+    grep -E '^agent=' "$dir/summary.txt" || tail -5 "$dir/summary.txt"
+    if [[ -f "$dir/index.json" ]] && verdict "$dir" "$agent"; then
+      passed=$((passed + 1))
+    else
+      failed=$((failed + 1))
+    fi
+    echo "  wall time: $(( $(date +%s) - start )) s; report: $dir/index.html"
+  done
+done
+# The async-std CI run samples compression too.
+if [[ -z "${CASES:-}" && $FULL == 0 && " $RUNTIMES " == *" async-std "* ]]; then
+  echo "==> async-std compression sample (12.1.*, 13.1.*)"
+  if CASES="12.1.*,13.1.*" RUNTIMES=async-std OUT="$OUT/sample" "$0" >"$OUT/sample.log" 2>&1; then
+    passed=$((passed + 2))
+  else
+    failed=$((failed + 1)); tail -20 "$OUT/sample.log"
+  fi
+fi
+echo "conformance: $passed passed, $failed failed"
+[[ $failed == 0 ]]
