@@ -81,7 +81,7 @@ fn serve(mut stream: TcpStream) -> std::io::Result<()> {
             Ok(0) => conn.handle_eof(now()),
             Ok(n) => conn.handle_data(now(), &buf[..n]),
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                conn.handle_timeout(now())
+                conn.handle_timeout(now());
             }
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(_) => conn.handle_eof(now()),
