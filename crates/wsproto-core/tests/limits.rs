@@ -115,3 +115,34 @@ fn the_read_buffer_is_released_after_a_large_message() {
         "the 1 MiB buffer is not kept"
     );
 }
+
+#[test]
+fn an_idle_connection_can_release_all_its_buffers() {
+    let mut pair = Pair::new(Config::default());
+    pair.client.send_binary(vec![1u8; 100_000]).unwrap();
+    pair.server.send_binary(vec![1u8; 100_000]).unwrap();
+    pair.drive();
+    pair.server.shrink_buffers();
+    assert_eq!(
+        pair.server.recv_buffer().capacity(),
+        8 * 1024,
+        "only what the next read asks for"
+    );
+    pair.server.shrink_buffers();
+    // And it still works afterwards.
+    pair.client.send_text("again").unwrap();
+    pair.drive();
+    assert_eq!(
+        pair.server_events.last(),
+        Some(&Event::Message(Message::Text("again".into())))
+    );
+}
+
+#[test]
+fn a_connection_is_small() {
+    // The per-connection state without buffers: what an idle connection
+    // costs in the core (the adapters add their socket and futures).
+    let size = std::mem::size_of::<Connection>();
+    println!("size_of::<Connection>() = {size}");
+    assert!(size <= 1024, "{size} bytes");
+}

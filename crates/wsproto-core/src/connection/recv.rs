@@ -161,9 +161,15 @@ impl Connection {
         self.process();
     }
 
-    /// Releases buffer memory that holds no data (for idle connections).
+    /// Releases buffer memory that holds no data: call it on a connection
+    /// that has gone idle, so it costs little more than its own struct. The
+    /// buffers grow back on demand.
     pub fn shrink_buffers(&mut self) {
         self.recv.shrink();
+        self.send.shrink();
+        if self.events.is_empty() {
+            self.events = std::collections::VecDeque::new();
+        }
     }
 
     /// Parses input until an event is ready or more input is needed.

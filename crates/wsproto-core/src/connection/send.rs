@@ -149,6 +149,22 @@ impl Sender {
         };
     }
 
+    pub(super) fn shrink(&mut self) {
+        if !self.has_pending() {
+            self.out = Vec::new();
+            self.out_pos = 0;
+        }
+        if self.pongs.is_empty() {
+            self.pongs = VecDeque::new();
+        }
+        if self.control.is_empty() {
+            self.control = VecDeque::new();
+        }
+        if self.data.is_empty() {
+            self.data = VecDeque::new();
+        }
+    }
+
     pub(super) fn take_transmit(&mut self) -> &[u8] {
         &self.out[self.out_pos..]
     }
