@@ -143,9 +143,11 @@ impl Connection {
         self.process(now);
     }
 
-    /// Releases buffer memory that holds no data (for idle connections).
+    /// Releases buffer memory that holds no data (for idle connections):
+    /// the read buffer, and the transmit buffer once it is written out.
     pub fn shrink_buffers(&mut self) {
         self.recv.shrink();
+        self.send.shrink();
     }
 
     fn process(&mut self, now: Instant) {

@@ -18,8 +18,11 @@ use crate::rng::MaskRng;
 
 /// The transmit buffer is refilled while it holds less than this.
 const TRANSMIT_BATCH: usize = 128 * 1024;
-/// An idle transmit buffer larger than this is released.
-const KEEP_CAPACITY: usize = 64 * 1024;
+/// A drained transmit buffer larger than this is released. One batch plus a
+/// header is all it ever holds, so a buffer that size is kept: releasing it
+/// after every large message would cost an allocation per message
+/// ([`Connection::shrink_buffers`] releases it when the connection is idle).
+const KEEP_CAPACITY: usize = TRANSMIT_BATCH + MAX_HEADER_LEN;
 
 /// Something waiting to be framed: a message (split into frames of at most
 /// `max_frame` bytes) or, in raw mode, a single frame as given.
@@ -146,6 +149,14 @@ impl Sender {
         };
     }
 
+    /// Releases the transmit buffer if it holds nothing to send.
+    pub(super) fn shrink(&mut self) {
+        if !self.has_pending() {
+            self.out = Vec::new();
+            self.out_pos = 0;
+        }
+    }
+
     pub(super) fn take_transmit(&mut self) -> &[u8] {
         &self.out[self.out_pos..]
     }
@@ -246,9 +257,11 @@ impl Sender {
         };
         let mut head = [0u8; MAX_HEADER_LEN];
         let n = header.encode(&mut head);
-        self.out.extend_from_slice(&head[..n]);
-        let room = TRANSMIT_BATCH.saturating_sub(self.pending_out());
+        let room = TRANSMIT_BATCH.saturating_sub(self.pending_out() + n);
         let take = payload.len().min(room);
+        // One allocation for header and payload, not one for each.
+        self.out.reserve(n + take);
+        self.out.extend_from_slice(&head[..n]);
         let start = self.out.len();
         self.out.extend_from_slice(&payload[..take]);
         if let Some(mask) = mask {
