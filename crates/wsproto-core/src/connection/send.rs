@@ -13,7 +13,7 @@ use crate::close::{CloseCode, CloseFrame};
 use crate::config::Mode;
 use crate::error::SendError;
 use crate::event::Message;
-use crate::frame::{Frame, FrameHeader, MAX_HEADER_LEN, OpCode, Rsv, apply_mask};
+use crate::frame::{Frame, FrameHeader, MAX_HEADER_LEN, OpCode, Rsv, extend_masked};
 use crate::rng::MaskRng;
 
 /// The transmit buffer is refilled while it holds less than this.
@@ -181,11 +181,15 @@ impl Sender {
             let room = TRANSMIT_BATCH - self.pending_out();
             if let Some(partial) = &mut self.partial {
                 let take = room.min(partial.payload.len() - partial.pos);
-                let start = self.out.len();
-                self.out
-                    .extend_from_slice(&partial.payload[partial.pos..partial.pos + take]);
-                if let Some(mask) = partial.mask {
-                    apply_mask(&mut self.out[start..], mask, partial.pos);
+                let piece = &partial.payload[partial.pos..partial.pos + take];
+                match partial.mask {
+                    Some(mask) => {
+                        self.out.reserve(take);
+                        extend_masked(piece, mask, partial.pos, |p| {
+                            self.out.extend_from_slice(p);
+                        });
+                    }
+                    None => self.out.extend_from_slice(piece),
                 }
                 partial.pos += take;
                 if partial.pos == partial.payload.len() {
@@ -262,10 +266,11 @@ impl Sender {
         // One allocation for header and payload, not one for each.
         self.out.reserve(n + take);
         self.out.extend_from_slice(&head[..n]);
-        let start = self.out.len();
-        self.out.extend_from_slice(&payload[..take]);
-        if let Some(mask) = mask {
-            apply_mask(&mut self.out[start..], mask, 0);
+        match mask {
+            Some(mask) => extend_masked(&payload[..take], mask, 0, |p| {
+                self.out.extend_from_slice(p);
+            }),
+            None => self.out.extend_from_slice(&payload[..take]),
         }
         if take < payload.len() {
             self.partial = Some(PartialFrame {
