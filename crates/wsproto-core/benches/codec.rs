@@ -5,6 +5,9 @@
 //! - `decode/handle_data`: a server fed pre-built masked client frames with
 //!   `handle_data` (copy into the read buffer, parse, unmask in place,
 //!   slice the message out), events drained every iteration.
+//! - `decode/handle_data_16KiB_reads`: the same input cut into 16 KiB
+//!   reads, as a socket read loop would deliver it (larger frames then
+//!   arrive over several calls).
 //! - `decode/recv_buffer`: the same through `recv_buffer()` +
 //!   `handle_received()`; the "read" is an `extend_from_slice` into the
 //!   spare capacity, as a socket read would fill it.
@@ -42,6 +45,10 @@ const SIZES: [(&str, usize); 4] = [
     ("64KiB", 64 << 10),
     ("1MiB", 1 << 20),
 ];
+
+/// Read size of the `handle_data_16KiB_reads` case: what a socket read
+/// loop with a 16 KiB buffer hands over.
+const READ: usize = 16 << 10;
 
 /// The memcpy destination starts this far into its allocation: two
 /// same-sized buffers allocated back to back sit a multiple of 4 KiB (+16)
@@ -159,6 +166,16 @@ fn cases(size: usize, now: Instant) -> Vec<(&'static str, &'static str, &'static
         drain(&mut server)
     });
     let mut server = Connection::server(config(), now);
+    let wire_b = wire.clone();
+    let handle_data_reads: Case = Box::new(move || {
+        let mut got = 0;
+        for read in black_box(&wire_b).chunks(READ) {
+            server.handle_data(now, read);
+            got += drain(&mut server);
+        }
+        got
+    });
+    let mut server = Connection::server(config(), now);
     let recv_buffer: Case = Box::new(move || feed_zero_copy(&mut server, now, black_box(&wire)));
     let mut client = Connection::client(config(), MaskRng::from_seed([9; 32]), now);
     let data_c = data.clone();
@@ -175,6 +192,12 @@ fn cases(size: usize, now: Instant) -> Vec<(&'static str, &'static str, &'static
         ("memcpy", "copy", "memcpy", memcpy),
         ("mask", "apply_mask", "apply_mask alone", unmask),
         ("decode", "handle_data", "decode handle_data", handle_data),
+        (
+            "decode",
+            "handle_data_16KiB_reads",
+            "decode 16 KiB reads",
+            handle_data_reads,
+        ),
         ("decode", "recv_buffer", "decode recv_buffer", recv_buffer),
         (
             "encode",
