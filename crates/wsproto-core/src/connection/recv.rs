@@ -129,8 +129,36 @@ impl Connection {
         if self.recv.stopped {
             return;
         }
+        self.reserve_frame(data);
         self.recv.buf.extend_from_slice(data);
         self.process(now);
+    }
+
+    /// When `data` carries only part of a frame, reserves room for the rest
+    /// of it at once (as [`recv_buffer`](Self::recv_buffer) does), so the
+    /// buffer neither grows step by step nor shifts the partial payload to
+    /// its front once per frame. Bounded by the frame size limit and
+    /// `MAX_RESERVE`, and never more than the stream threshold: streamed
+    /// payloads leave the buffer as they arrive.
+    fn reserve_frame(&mut self, data: &[u8]) {
+        let recv = &mut self.recv;
+        let rest = match &recv.frame {
+            Some(frame) if frame.stream => return,
+            Some(frame) => (frame.len - frame.taken).saturating_sub(recv.buf.len()),
+            None if recv.buf.is_empty() => match FrameHeader::parse(data) {
+                Ok(Some((header, len)))
+                    if header.payload_len <= self.config.max_frame_size as u64 =>
+                {
+                    len + header.payload_len as usize
+                }
+                _ => return,
+            },
+            None => return,
+        };
+        let limit = self.config.stream_threshold.unwrap_or(MAX_RESERVE);
+        if rest > data.len() {
+            recv.buf.reserve(rest.min(MAX_RESERVE).min(limit));
+        }
     }
 
     /// Parses bytes the caller appended to [`recv_buffer`](Self::recv_buffer);
