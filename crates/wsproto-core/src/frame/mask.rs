@@ -3,11 +3,19 @@
 /// XORs `buf` with the 4-byte `key`, as if `buf` started `offset` bytes into
 /// the masked payload. Masking and unmasking are the same operation.
 ///
-/// Works on 8-byte words (the compiler turns the loop into SIMD), which runs
-/// at memory speed without `unsafe`.
+/// Works on 8-byte words in blocks of 128 bytes (the compiler turns the
+/// fixed-size loop into unrolled SIMD), which runs at memory speed without
+/// `unsafe`.
 pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
     let (key, word) = key_word(key, offset);
-    let mut chunks = buf.chunks_exact_mut(8);
+    let mut blocks = buf.chunks_exact_mut(BLOCK);
+    for block in &mut blocks {
+        // A fixed-size body is unrolled: fewer loop branches per byte.
+        if let Ok(block) = <&mut [u8; BLOCK]>::try_from(block) {
+            mask_words(block, word);
+        }
+    }
+    let mut chunks = blocks.into_remainder().chunks_exact_mut(8);
     for chunk in &mut chunks {
         let mut bytes = [0u8; 8];
         bytes.copy_from_slice(chunk);
@@ -16,6 +24,16 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
     }
     for (i, byte) in chunks.into_remainder().iter_mut().enumerate() {
         *byte ^= key[i % 4];
+    }
+}
+
+/// XORs every 8-byte word of `buf` (whose length is a multiple of 8).
+#[inline]
+fn mask_words(buf: &mut [u8], word: u64) {
+    for chunk in buf.chunks_exact_mut(8) {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(chunk);
+        chunk.copy_from_slice(&(u64::from_ne_bytes(bytes) ^ word).to_ne_bytes());
     }
 }
 
