@@ -90,10 +90,15 @@ impl Receiver {
     }
 
     pub(super) fn buffer_for_read(&mut self) -> &mut BytesMut {
+        // The rest of the frame plus a read's worth after it: asking for
+        // at least MIN_READ alone near the end of a frame that fills the
+        // buffer made the buffer double (and copy the frame) once per
+        // large frame.
         let want = match &self.frame {
             Some(frame) => (frame.len - frame.taken)
                 .saturating_sub(self.buf.len())
-                .clamp(MIN_READ, MAX_RESERVE),
+                .saturating_add(MIN_READ)
+                .min(MAX_RESERVE),
             None => MIN_READ,
         };
         if self.buf.capacity() - self.buf.len() < want.min(MIN_READ) || self.frame.is_some() {
