@@ -177,3 +177,31 @@ fn streaming_still_enforces_the_message_limit() {
         )))
     ));
 }
+
+#[test]
+fn streaming_through_recv_buffer_keeps_the_buffer_small() {
+    let config = Config::default().with_stream_threshold(Some(4096));
+    let now = util::epoch();
+    let mut server = Connection::server(config, now);
+    let big = vec![7u8; 4 << 20];
+    let wire = client_frame(0x82, &big);
+    let mut received = 0;
+    let mut max_capacity = 0;
+    for piece in wire.chunks(16 * 1024) {
+        let buf = server.recv_buffer();
+        max_capacity = max_capacity.max(buf.capacity());
+        buf.extend_from_slice(piece);
+        server.handle_received(now);
+        while let Some(event) = server.poll_event() {
+            let Event::Chunk(chunk) = event else {
+                panic!("{event:?}")
+            };
+            received += chunk.data.len();
+        }
+    }
+    assert_eq!(received, big.len());
+    assert!(
+        max_capacity <= 64 * 1024,
+        "a 4 MiB streamed frame used a {max_capacity}-byte buffer"
+    );
+}

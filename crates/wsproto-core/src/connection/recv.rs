@@ -104,10 +104,18 @@ impl Receiver {
     }
 
     pub(super) fn buffer_for_read(&mut self) -> &mut BytesMut {
+        // The rest of the frame plus a read's worth after it: asking for
+        // at least MIN_READ alone near the end of a frame that fills the
+        // buffer made the buffer double (and copy the frame) once per
+        // large frame.
         let want = match &self.frame {
+            // A streamed payload leaves the buffer as it arrives: one read
+            // at a time keeps the memory bound streaming promises.
+            Some(frame) if frame.stream => MIN_READ,
             Some(frame) => (frame.len - frame.taken)
                 .saturating_sub(self.buf.len())
-                .clamp(MIN_READ, MAX_RESERVE),
+                .saturating_add(MIN_READ)
+                .min(MAX_RESERVE),
             None => MIN_READ,
         };
         if self.buf.capacity() - self.buf.len() < want.min(MIN_READ) || self.frame.is_some() {
@@ -145,9 +153,37 @@ impl Connection {
         if self.recv.stopped || self.recv.eof {
             return;
         }
+        self.reserve_frame(data);
         self.recv.buf.extend_from_slice(data);
         self.recv.now = Some(now);
         self.process();
+    }
+
+    /// When `data` carries only part of a frame, reserves room for the rest
+    /// of it at once (as [`recv_buffer`](Self::recv_buffer) does), so the
+    /// buffer neither grows step by step nor shifts the partial payload to
+    /// its front once per frame. Bounded by the frame size limit and
+    /// `MAX_RESERVE`, and never more than the stream threshold: streamed
+    /// payloads leave the buffer as they arrive.
+    fn reserve_frame(&mut self, data: &[u8]) {
+        let recv = &mut self.recv;
+        let rest = match &recv.frame {
+            Some(frame) if frame.stream => return,
+            Some(frame) => (frame.len - frame.taken).saturating_sub(recv.buf.len()),
+            None if recv.buf.is_empty() => match FrameHeader::parse(data) {
+                Ok(Some((header, len)))
+                    if header.payload_len <= self.config.max_frame_size as u64 =>
+                {
+                    len + header.payload_len as usize
+                }
+                _ => return,
+            },
+            None => return,
+        };
+        let limit = self.config.stream_threshold.unwrap_or(MAX_RESERVE);
+        if rest > data.len() {
+            recv.buf.reserve(rest.min(MAX_RESERVE).min(limit));
+        }
     }
 
     /// Parses bytes the caller appended to [`recv_buffer`](Self::recv_buffer);

@@ -13,7 +13,7 @@ use crate::close::{CloseCode, CloseFrame};
 use crate::config::Mode;
 use crate::error::SendError;
 use crate::event::Message;
-use crate::frame::{Frame, FrameHeader, MAX_HEADER_LEN, OpCode, Rsv, apply_mask};
+use crate::frame::{Frame, FrameHeader, MAX_HEADER_LEN, OpCode, Rsv, extend_masked};
 use crate::rng::MaskRng;
 
 /// The transmit buffer is refilled while it holds less than this.
@@ -22,8 +22,11 @@ const TRANSMIT_BATCH: usize = 128 * 1024;
 /// pending; beyond that the oldest pending pong is dropped, so the latest ping
 /// is always answered (RFC 6455 §5.5.3) and a ping flood cannot grow memory.
 const MAX_PENDING_PONGS: usize = 16;
-/// An idle transmit buffer larger than this is released.
-const KEEP_CAPACITY: usize = 64 * 1024;
+/// A drained transmit buffer larger than this is released. One batch plus a
+/// header is all it ever holds, so a buffer that size is kept: releasing it
+/// after every large message would cost an allocation per message
+/// ([`Connection::shrink_buffers`] releases it when the connection is idle).
+const KEEP_CAPACITY: usize = TRANSMIT_BATCH + MAX_HEADER_LEN;
 
 /// Something waiting to be framed: a message (split into frames of at most
 /// `max_frame` bytes) or, in raw mode, a single frame as given.
@@ -149,6 +152,7 @@ impl Sender {
         };
     }
 
+    /// Releases the transmit buffer if it holds nothing to send.
     pub(super) fn shrink(&mut self) {
         if !self.has_pending() {
             self.out = Vec::new();
@@ -189,11 +193,15 @@ impl Sender {
             let room = TRANSMIT_BATCH - self.pending_out();
             if let Some(partial) = &mut self.partial {
                 let take = room.min(partial.payload.len() - partial.pos);
-                let start = self.out.len();
-                self.out
-                    .extend_from_slice(&partial.payload[partial.pos..partial.pos + take]);
-                if let Some(mask) = partial.mask {
-                    apply_mask(&mut self.out[start..], mask, partial.pos);
+                let piece = &partial.payload[partial.pos..partial.pos + take];
+                match partial.mask {
+                    Some(mask) => {
+                        self.out.reserve(take);
+                        extend_masked(piece, mask, partial.pos, |p| {
+                            self.out.extend_from_slice(p);
+                        });
+                    }
+                    None => self.out.extend_from_slice(piece),
                 }
                 partial.pos += take;
                 if partial.pos == partial.payload.len() {
@@ -265,13 +273,16 @@ impl Sender {
         };
         let mut head = [0u8; MAX_HEADER_LEN];
         let n = header.encode(&mut head);
-        self.out.extend_from_slice(&head[..n]);
-        let room = TRANSMIT_BATCH.saturating_sub(self.pending_out());
+        let room = TRANSMIT_BATCH.saturating_sub(self.pending_out() + n);
         let take = payload.len().min(room);
-        let start = self.out.len();
-        self.out.extend_from_slice(&payload[..take]);
-        if let Some(mask) = mask {
-            apply_mask(&mut self.out[start..], mask, 0);
+        // One allocation for header and payload, not one for each.
+        self.out.reserve(n + take);
+        self.out.extend_from_slice(&head[..n]);
+        match mask {
+            Some(mask) => extend_masked(&payload[..take], mask, 0, |p| {
+                self.out.extend_from_slice(p);
+            }),
+            None => self.out.extend_from_slice(&payload[..take]),
         }
         if take < payload.len() {
             self.partial = Some(PartialFrame {

@@ -8,6 +8,7 @@ mod mask;
 
 pub use header::{FrameHeader, MAX_HEADER_LEN};
 pub use mask::apply_mask;
+pub(crate) use mask::extend_masked;
 
 use bytes::Bytes;
 
