@@ -325,6 +325,12 @@ impl Connection {
         }
     }
 
+    #[cfg(fuzzing)]
+    pub(crate) fn check_invariants(&self) {
+        self.send.check_invariants();
+        self.recv.check_invariants();
+    }
+
     /// Bytes of the peer's that are buffered but not yet a whole frame.
     #[must_use]
     pub fn buffered_input(&self) -> usize {

@@ -85,6 +85,15 @@ impl Receiver {
         self.msg = None;
     }
 
+    #[cfg(fuzzing)]
+    pub(super) fn check_invariants(&self) {
+        match &self.frame {
+            _ if self.stopped => assert!(self.frame.is_none() && self.msg.is_none()),
+            None => assert!(self.buf.len() < crate::frame::MAX_HEADER_LEN),
+            Some(f) => assert!(f.done <= self.buf.len() && self.buf.len() < f.len - f.taken),
+        }
+    }
+
     pub(super) fn buffered(&self) -> usize {
         self.buf.len()
     }

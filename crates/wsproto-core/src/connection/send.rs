@@ -77,6 +77,18 @@ impl Sender {
         self.queued + self.pending_out()
     }
 
+    #[cfg(fuzzing)]
+    pub(super) fn check_invariants(&self) {
+        let pong = self.pong.as_ref().map_or(0, Bytes::len);
+        let control: usize = self.control.iter().map(|(_, p)| p.len()).sum();
+        let data: usize = self.data.iter().map(|o| o.payload.len() - o.pos).sum();
+        assert_eq!(self.queued, pong + control + data, "send queue byte count");
+        assert!(self.out_pos <= self.out.len());
+        if self.closed {
+            assert!(pong + control + data == 0 && self.data.is_empty() && self.control.is_empty());
+        }
+    }
+
     pub(super) fn push_control(&mut self, opcode: OpCode, payload: Bytes) {
         if self.closed {
             return;
