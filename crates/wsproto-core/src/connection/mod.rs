@@ -193,7 +193,7 @@ impl Connection {
     /// if any.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.next_deadline()
+        self.timers.next_deadline(self.ended.is_some())
     }
 
     /// The next event, if any. After [`Event::Closed`] there are none.
