@@ -68,6 +68,8 @@ pub mod error;
 pub mod event;
 pub mod extension;
 pub mod frame;
+#[cfg(fuzzing)]
+pub mod fuzzing;
 pub mod handshake;
 pub mod rng;
 pub mod utf8;

@@ -323,3 +323,22 @@ fn eof_is_reported_after_the_frames_that_preceded_it() {
         ]
     );
 }
+
+/// Fuzz reproducer (`connection_client`): a raw-mode client that received a
+/// Close has not answered yet, so the connection has not ended; the wait for
+/// the server's EOF must not show up as a deadline `handle_timeout` never
+/// clears (a driver sleeping until `poll_timeout` would spin).
+#[test]
+fn raw_client_reports_no_past_deadline_while_the_peers_close_is_unanswered() {
+    #[allow(clippy::disallowed_methods)] // a test's starting point
+    let now = std::time::Instant::now();
+    let config = Config::default()
+        .with_mode(wsproto_core::Mode::Raw)
+        .with_close_timeout(Duration::from_millis(16));
+    let mut client =
+        wsproto_core::Connection::client(config, wsproto_core::MaskRng::from_seed([0; 32]), now);
+    client.handle_data(now, &[0x88, 0x02, 0x03, 0xe8]); // Close 1000
+    let later = now + Duration::from_millis(227);
+    client.handle_timeout(later);
+    assert!(client.poll_timeout().is_none_or(|t| t > later));
+}

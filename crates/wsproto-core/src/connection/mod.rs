@@ -189,7 +189,7 @@ impl Connection {
     /// if any.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.next_deadline()
+        self.timers.next_deadline(self.ended.is_some())
     }
 
     /// The next event, if any. After [`Event::Closed`] there are none.
@@ -332,6 +332,12 @@ impl Connection {
             Some(frame) => self.end_normally(frame),
             None => self.end(CloseReason::Abnormal),
         }
+    }
+
+    #[cfg(fuzzing)]
+    pub(crate) fn check_invariants(&self) {
+        self.send.check_invariants();
+        self.recv.check_invariants();
     }
 
     /// Bytes of the peer's that are buffered but not yet a whole frame.

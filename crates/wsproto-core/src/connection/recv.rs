@@ -99,6 +99,19 @@ impl Receiver {
         self.now = Some(now);
     }
 
+    #[cfg(fuzzing)]
+    pub(super) fn check_invariants(&self) {
+        match &self.frame {
+            _ if self.stopped => assert!(self.frame.is_none() && self.msg.is_none()),
+            // Input is parsed as events are taken, so whole frames may wait
+            // here until the application polls; the driver bounds that.
+            None => {}
+            // More than the rest of the frame may be here when input arrived
+            // while events were waiting to be taken.
+            Some(f) => assert!(f.done <= self.buf.len() && f.done <= f.len - f.taken),
+        }
+    }
+
     pub(super) fn buffered(&self) -> usize {
         self.buf.len()
     }

@@ -85,6 +85,24 @@ impl Sender {
         self.queued + self.pending_out()
     }
 
+    #[cfg(fuzzing)]
+    pub(super) fn check_invariants(&self) {
+        let pong: usize = self.pongs.iter().map(Bytes::len).sum();
+        assert!(self.pongs.len() <= MAX_PENDING_PONGS);
+        let control: usize = self.control.iter().map(|(_, p)| p.len()).sum();
+        let data: usize = self.data.iter().map(|o| o.payload.len() - o.pos).sum();
+        assert_eq!(self.queued, pong + control + data, "send queue byte count");
+        assert!(self.out_pos <= self.out.len());
+        if self.closed {
+            assert!(
+                pong + control + data == 0
+                    && self.data.is_empty()
+                    && self.control.is_empty()
+                    && self.pongs.is_empty()
+            );
+        }
+    }
+
     pub(super) fn push_control(&mut self, opcode: OpCode, payload: Bytes) {
         if self.closed {
             return;

@@ -39,7 +39,12 @@ impl Timers {
         }
     }
 
-    pub(super) fn next_deadline(&self) -> Option<Instant> {
+    /// The earliest deadline. The client's wait for the server's EOF counts
+    /// only once the connection has `ended`: before that `handle_timeout`
+    /// does not act on it, so reporting it could hand the caller a deadline
+    /// in the past that no call clears (a raw-mode client that received a
+    /// Close it has not answered yet).
+    pub(super) fn next_deadline(&self, ended: bool) -> Option<Instant> {
         let pong_deadline = self
             .in_flight
             .and_then(|(sent, _)| sent.checked_add(self.ping_timeout));
@@ -47,7 +52,7 @@ impl Timers {
             self.next_ping,
             pong_deadline,
             self.close_deadline,
-            self.transport_deadline,
+            self.transport_deadline.filter(|_| ended),
         ]
         .into_iter()
         .flatten()
