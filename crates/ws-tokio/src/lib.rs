@@ -1,0 +1,81 @@
+//! WebSocket client and server for tokio.
+//!
+//! A thin adapter: it makes TCP and TLS connections and gives tokio's clock
+//! and timers to [`ws_session`], which drives the sans-IO
+//! [`wsproto_core`]. Everything a session does (heartbeat, close handshake,
+//! backpressure, split, conversion) is `ws_session`'s, re-exported here.
+//!
+//! ```text
+//!  connect(url) ──► TcpStream ─(wss)─► tokio-rustls ──► ws_session::client ──► WebSocket
+//!  Acceptor::accept_with(stream, decide) ──────────────► ws_session::server ──► WebSocket
+//! ```
+//!
+//! # Example: a server and a client on loopback
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use ws_tokio::{Acceptor, CloseCode, Message};
+//!
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let url = format!("ws://{}/echo", listener.local_addr()?);
+//! tokio::spawn(async move {
+//!     let (tcp, _) = listener.accept().await.unwrap();
+//!     let (mut ws, _request) = Acceptor::new().accept(tcp).await.unwrap();
+//!     while let Ok(message) = ws.recv().await {
+//!         ws.send_message(message).await.unwrap();
+//!     }
+//! });
+//!
+//! let (mut ws, response) = ws_tokio::connect(&url).await?;
+//! assert_eq!(response.response.status(), 101);
+//! ws.send_text("hello").await?;
+//! assert_eq!(ws.recv().await?, Message::Text("hello".into()));
+//! ws.close(CloseCode::NORMAL, "done").await?;
+//! assert!(ws.close_reason().unwrap().is_clean());
+//! # Ok(())
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+
+mod client;
+mod runtime;
+mod server;
+mod stream;
+mod tls;
+
+use std::sync::Arc;
+
+use tokio_util::compat::{Compat, TokioAsyncReadCompatExt as _};
+
+pub use client::{ConnectError, Connector, Transport, connect};
+pub use runtime::TokioRuntime;
+pub use server::{Acceptor, accept};
+pub use stream::MaybeTlsStream;
+pub use tls::{client_config_with_roots, crypto_provider, default_client_config, server_config};
+
+#[cfg(feature = "json")]
+pub use ws_session::JsonConverter;
+pub use ws_session::{
+    AcceptOptions, AcceptedRequest, ByteString, Bytes, ClientBuilder, ClientResponse, CloseCode,
+    CloseFrame, CloseReason, Config, ConvertError, Converter, Decision, DeflateConfig, Error,
+    Event, Frame, HandshakeError, HandshakeOptions, Message, Mode, OpCode, SessionReader,
+    SessionWriter, UpgradeRequest,
+};
+pub use {rustls, tokio_rustls, ws_session, wsproto_core};
+
+/// A WebSocket session over a tokio stream (by default the TCP or TLS
+/// stream this crate connected or accepted).
+pub type WebSocket<S = MaybeTlsStream> = ws_session::Session<Compat<S>>;
+
+/// An in-memory pipe between a [`pair`]'s two sessions.
+pub type Pipe = tokio::io::DuplexStream;
+
+/// A connected client/server session pair in memory, after a real
+/// handshake (so `config`'s compression is negotiated): Ktor's test
+/// conversation, for users' own tests. Must be called within a tokio
+/// runtime.
+pub async fn pair(config: Config) -> Result<(WebSocket<Pipe>, WebSocket<Pipe>), HandshakeError> {
+    let (a, b) = tokio::io::duplex(256 * 1024);
+    ws_session::pair(Arc::new(TokioRuntime), a.compat(), b.compat(), config).await
+}
