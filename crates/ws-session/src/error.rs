@@ -42,6 +42,9 @@ pub enum Error {
         /// What the converter said.
         source: ConvertError,
     },
+    /// A value could not be encoded into a message; nothing was sent.
+    #[error("the value does not convert to a message: {0}")]
+    Encode(ConvertError),
     /// `recv()` met a streamed message chunk (a stream threshold is
     /// configured): read the chunks with
     /// [`recv_event`](crate::Session::recv_event). The chunk is still

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::{AsyncReadExt as _, AsyncWriteExt as _};
 use http::{HeaderMap, StatusCode};
@@ -311,10 +310,4 @@ where
     )
     .await;
     Ok((client_side?.0, server_side?.0))
-}
-
-/// The leftover-free body of a refusal, for error messages.
-#[must_use]
-pub fn body_text(body: &Bytes) -> String {
-    String::from_utf8_lossy(body).into_owned()
 }

@@ -37,8 +37,8 @@ pub use convert::JsonConverter;
 pub use convert::{ConvertError, Converter};
 pub use error::{Error, HandshakeError};
 pub use handshake::{
-    AcceptedRequest, ClientResponse, Decision, HandshakeOptions, body_text, build_request, client,
-    pair, server,
+    AcceptedRequest, ClientResponse, Decision, HandshakeOptions, build_request, client, pair,
+    server,
 };
 pub use runtime::{Runtime, Timer};
 pub use session::Session;

@@ -414,12 +414,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         converter: &C,
         value: &T,
     ) -> Result<(), Error> {
-        let message = converter
-            .serialize(value)
-            .map_err(|source| Error::Convert {
-                message: Message::Binary(Bytes::new()),
-                source,
-            })?;
+        let message = converter.serialize(value).map_err(Error::Encode)?;
         self.send_message(message).await
     }
 

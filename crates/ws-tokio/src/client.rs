@@ -7,7 +7,7 @@ use std::time::Duration;
 use rustls::ClientConfig;
 use rustls_pki_types::ServerName;
 use tokio::net::TcpStream;
-use tokio_util::compat::{Compat, TokioAsyncReadCompatExt as _};
+use tokio_util::compat::TokioAsyncReadCompatExt as _;
 use ws_session::{ClientBuilder, ClientResponse, Config, HandshakeError, HandshakeOptions};
 use wsproto_core::handshake::Scheme;
 
@@ -236,6 +236,3 @@ impl Connector {
         .await
     }
 }
-
-/// The transport type of sessions over caller-provided tokio streams.
-pub type Transport<S> = Compat<S>;

@@ -48,7 +48,7 @@ use std::sync::Arc;
 
 use tokio_util::compat::{Compat, TokioAsyncReadCompatExt as _};
 
-pub use client::{ConnectError, Connector, Transport, connect};
+pub use client::{ConnectError, Connector, connect};
 pub use runtime::TokioRuntime;
 pub use server::{Acceptor, accept};
 pub use stream::MaybeTlsStream;
