@@ -19,6 +19,47 @@
 //! - An adapter implements [`Runtime`] (clock, timer, spawn) and
 //!   establishes transports (TCP, TLS); nothing else.
 //!
+//! # Example: a conversation over the in-memory pipe
+//!
+//! An adapter supplies the [`Runtime`]; this one has no timers (nothing
+//! here needs one) and cannot spawn (no `split`).
+//!
+//! ```
+//! use std::{pin::Pin, sync::Arc, task::{Context, Poll}, time::Instant};
+//! use ws_session::{CloseCode, Config, Message, Runtime, Timer};
+//!
+//! #[derive(Debug)]
+//! struct NoTimers(Instant);
+//! #[derive(Debug)]
+//! struct Never;
+//! impl Timer for Never {
+//!     fn reset(self: Pin<&mut Self>, _: Instant) {}
+//!     fn poll_expired(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> { Poll::Pending }
+//! }
+//! impl Runtime for NoTimers {
+//!     fn now(&self) -> Instant { self.0 }
+//!     fn new_timer(&self, _: Instant) -> Pin<Box<dyn Timer>> { Box::pin(Never) }
+//!     fn spawn(&self, _: Pin<Box<dyn std::future::Future<Output = ()> + Send>>) { unimplemented!() }
+//! }
+//!
+//! # #[allow(clippy::disallowed_methods)]
+//! let runtime: Arc<dyn Runtime> = Arc::new(NoTimers(Instant::now()));
+//! futures_executor::block_on(async {
+//!     let (a, b) = ws_session::duplex(64 * 1024);
+//!     let (mut client, mut server) = ws_session::pair(runtime, a, b, Config::default()).await?;
+//!     client.send_text("hello").await?;
+//!     assert_eq!(server.recv().await?, Message::Text("hello".into()));
+//!     let (closed, end) = futures_util::future::join(
+//!         client.close(CloseCode::NORMAL, "bye"),
+//!         server.recv(),
+//!     ).await;
+//!     closed?;
+//!     assert!(end.unwrap_err().is_clean_close());
+//!     Ok::<(), Box<dyn std::error::Error>>(())
+//! })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Heartbeats, the close timeout, reassembly and the wait for the server's
 //! EOF are the core's: this crate only moves bytes and sleeps until
 //! `poll_timeout()`.
@@ -28,6 +69,7 @@ mod convert;
 mod driver;
 mod error;
 mod handshake;
+pub mod memory;
 mod runtime;
 mod session;
 pub mod split;
@@ -40,6 +82,7 @@ pub use handshake::{
     AcceptedRequest, ClientResponse, Decision, HandshakeOptions, build_request, client, pair,
     server,
 };
+pub use memory::{MemoryStream, duplex};
 pub use runtime::{Runtime, Timer};
 pub use session::Session;
 pub use split::{SessionReader, SessionWriter};
