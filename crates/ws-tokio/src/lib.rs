@@ -77,5 +77,13 @@ pub type Pipe = tokio::io::DuplexStream;
 /// runtime.
 pub async fn pair(config: Config) -> Result<(WebSocket<Pipe>, WebSocket<Pipe>), HandshakeError> {
     let (a, b) = tokio::io::duplex(256 * 1024);
-    ws_session::pair(Arc::new(TokioRuntime), a.compat(), b.compat(), config).await
+    // Boxed: two handshakes in one future would make every caller's future
+    // large.
+    Box::pin(ws_session::pair(
+        Arc::new(TokioRuntime),
+        a.compat(),
+        b.compat(),
+        config,
+    ))
+    .await
 }

@@ -313,3 +313,38 @@ async fn heartbeat_can_be_changed_at_run_time() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn fragmented_send_flush_and_split_conversion() {
+    within(10, async {
+        let (mut client, server) = ws_tokio::pair(Config::default()).await.unwrap();
+        client
+            .send_fragmented(Message::Text("one two three four".into()), 4)
+            .await
+            .unwrap();
+        client.flush().await.unwrap();
+        assert_eq!(client.connection().queued_bytes(), 0);
+        let (mut reader, mut writer) = server.split();
+        assert_eq!(
+            reader.recv().await.unwrap(),
+            Message::Text("one two three four".into())
+        );
+        writer.send_serialized(&Point { x: 5, y: 6 }).await.unwrap();
+        writer.send_ping(&b"x"[..]).await.unwrap();
+        writer.flush().await.unwrap();
+        let p: Point = client.receive_deserialized().await.unwrap();
+        assert_eq!(p, Point { x: 5, y: 6 });
+        client.send_text("{\"x\": 1}").await.unwrap();
+        client.send_serialized(&Point { x: 7, y: 8 }).await.unwrap();
+        assert!(matches!(
+            reader.receive_deserialized::<Point>().await,
+            Err(Error::Convert { .. })
+        ));
+        let p: Point = reader.receive_deserialized().await.unwrap();
+        assert_eq!(p, Point { x: 7, y: 8 });
+        let (closed, end) = tokio::join!(client.close(CloseCode::NORMAL, ""), reader.recv());
+        closed.unwrap();
+        assert!(end.unwrap_err().is_clean_close());
+    })
+    .await;
+}
