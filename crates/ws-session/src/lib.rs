@@ -65,6 +65,7 @@
 //! `poll_timeout()`.
 #![forbid(unsafe_code)]
 
+mod connect;
 mod convert;
 mod driver;
 mod error;
@@ -74,6 +75,7 @@ mod runtime;
 mod session;
 pub mod split;
 
+pub use connect::{ConnectError, ConnectOptions, MaybeTls, accept, connect};
 #[cfg(feature = "json")]
 pub use convert::JsonConverter;
 pub use convert::{ConvertError, Converter};

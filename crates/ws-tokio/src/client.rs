@@ -1,4 +1,5 @@
-//! The client: TCP connect (with a timeout), TLS for `wss://`, the upgrade.
+//! The client: TCP connect, TLS for `wss://`, then `ws_session`'s connect
+//! flow (timeouts, errors, the upgrade).
 
 use std::io;
 use std::sync::Arc;
@@ -8,71 +9,11 @@ use rustls::ClientConfig;
 use rustls_pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio_util::compat::TokioAsyncReadCompatExt as _;
-use ws_session::{ClientBuilder, ClientResponse, Config, HandshakeError, HandshakeOptions};
-use wsproto_core::handshake::Scheme;
+use ws_session::{
+    ClientBuilder, ClientResponse, Config, ConnectError, ConnectOptions, HandshakeError,
+};
 
-use crate::{MaybeTlsStream, TokioRuntime, WebSocket};
-
-/// Why connecting failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConnectError {
-    /// The TCP connection could not be made.
-    #[error("could not connect to {host}:{port}: {source} (is the server running and reachable?)")]
-    Connect {
-        /// The host from the URL.
-        host: String,
-        /// The port.
-        port: u16,
-        /// The system's error.
-        source: io::Error,
-    },
-    /// The TCP connection was not made within the connect timeout.
-    #[error("connecting to {host}:{port} timed out after {timeout:?}")]
-    ConnectTimeout {
-        /// The host from the URL.
-        host: String,
-        /// The port.
-        port: u16,
-        /// The timeout.
-        timeout: Duration,
-    },
-    /// The host is not a valid TLS server name.
-    #[error("{0:?} is not a valid TLS server name")]
-    InvalidServerName(String),
-    /// The TLS handshake failed (certificate not trusted, name mismatch,
-    /// protocol mismatch).
-    #[error("TLS handshake with {host} failed: {source}")]
-    Tls {
-        /// The host from the URL.
-        host: String,
-        /// What rustls said.
-        source: io::Error,
-    },
-    /// The WebSocket handshake failed; a refusal by the server carries its
-    /// status, headers and the start of the body
-    /// ([`HandshakeError::rejection`]).
-    #[error(transparent)]
-    Handshake(#[from] HandshakeError),
-}
-
-impl From<wsproto_core::handshake::BuildError> for ConnectError {
-    fn from(e: wsproto_core::handshake::BuildError) -> Self {
-        ConnectError::Handshake(HandshakeError::Build(e))
-    }
-}
-
-impl ConnectError {
-    /// The server's refusal (status, headers, start of the body), if it
-    /// answered the upgrade with something other than 101.
-    #[must_use]
-    pub fn rejection(&self) -> Option<&http::Response<wsproto_core::Bytes>> {
-        match self {
-            ConnectError::Handshake(e) => e.rejection(),
-            _ => None,
-        }
-    }
-}
+use crate::{TokioRuntime, WebSocket};
 
 /// Connects to `url` (`ws://` or `wss://`) with the default [`Connector`].
 ///
@@ -88,8 +29,7 @@ pub async fn connect(url: &str) -> Result<(WebSocket, ClientResponse), ConnectEr
 pub struct Connector {
     config: Config,
     tls: Option<Arc<ClientConfig>>,
-    connect_timeout: Option<Duration>,
-    handshake: HandshakeOptions,
+    options: ConnectOptions,
 }
 
 impl Default for Connector {
@@ -106,8 +46,7 @@ impl Connector {
         Connector {
             config: Config::default(),
             tls: None,
-            connect_timeout: Some(Duration::from_secs(30)),
-            handshake: HandshakeOptions::default(),
+            options: ConnectOptions::default(),
         }
     }
 
@@ -129,7 +68,7 @@ impl Connector {
     /// How long the TCP connect may take (`None`: no limit).
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.connect_timeout = timeout;
+        self.options.connect_timeout = timeout;
         self
     }
 
@@ -137,7 +76,7 @@ impl Connector {
     /// limit).
     #[must_use]
     pub fn handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.handshake.timeout = timeout;
+        self.options.handshake.timeout = timeout;
         self
     }
 
@@ -153,64 +92,30 @@ impl Connector {
         &self,
         builder: ClientBuilder,
     ) -> Result<(WebSocket, ClientResponse), ConnectError> {
-        let handshake = ws_session::build_request(builder, &self.config)?;
-        let host = handshake
-            .host()
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
-        let port = handshake.port();
-        let connecting = TcpStream::connect((host.as_str(), port));
-        let tcp = match self.connect_timeout {
-            Some(timeout) => tokio::time::timeout(timeout, connecting)
-                .await
-                .map_err(|_| ConnectError::ConnectTimeout {
-                    host: host.clone(),
-                    port,
-                    timeout,
-                })?,
-            None => connecting.await,
-        }
-        .map_err(|source| ConnectError::Connect {
-            host: host.clone(),
-            port,
-            source,
-        })?;
-        let _ = tcp.set_nodelay(true);
-        let started = tokio::time::Instant::now();
-        let stream = if handshake.scheme() == Scheme::Wss {
-            let tls = self
-                .tls
-                .clone()
-                .unwrap_or_else(crate::default_client_config);
-            let name = ServerName::try_from(host.clone())
-                .map_err(|_| ConnectError::InvalidServerName(host.clone()))?;
-            let connecting = tokio_rustls::TlsConnector::from(tls).connect(name, tcp);
-            let tls_stream = match self.handshake.timeout {
-                Some(timeout) => tokio::time::timeout(timeout, connecting)
-                    .await
-                    .map_err(|_| HandshakeError::Timeout(timeout))?,
-                None => connecting.await,
-            }
-            .map_err(|source| ConnectError::Tls {
-                host: host.clone(),
-                source,
-            })?;
-            MaybeTlsStream::ClientTls(Box::new(tls_stream))
-        } else {
-            MaybeTlsStream::Plain(tcp)
-        };
-        // The TLS handshake used part of the handshake timeout.
-        let mut options = self.handshake;
-        options.timeout = options.timeout.map(|t| t.saturating_sub(started.elapsed()));
-        Ok(ws_session::client(
+        let tls = self
+            .tls
+            .clone()
+            .unwrap_or_else(crate::default_client_config);
+        Box::pin(ws_session::connect(
             Arc::new(TokioRuntime),
-            stream.compat(),
-            handshake,
+            builder,
             self.config.clone(),
-            options,
-        )
-        .await?)
+            self.options,
+            |host, port| async move {
+                let tcp = TcpStream::connect((host.as_str(), port)).await?;
+                let _ = tcp.set_nodelay(true);
+                Ok(tcp.compat())
+            },
+            |host, tcp| async move {
+                let name = ServerName::try_from(host)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+                let stream = tokio_rustls::TlsConnector::from(tls)
+                    .connect(name, tcp.into_inner())
+                    .await?;
+                Ok(tokio_rustls::TlsStream::Client(stream).compat())
+            },
+        ))
+        .await
     }
 
     /// Runs the WebSocket handshake over a stream the caller already has
@@ -221,7 +126,7 @@ impl Connector {
         &self,
         stream: S,
         builder: ClientBuilder,
-    ) -> Result<(WebSocket<S>, ClientResponse), HandshakeError>
+    ) -> Result<(WebSocket<crate::Compat<S>>, ClientResponse), HandshakeError>
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {
@@ -231,7 +136,7 @@ impl Connector {
             stream.compat(),
             handshake,
             self.config.clone(),
-            self.handshake,
+            self.options.handshake,
         )
         .await
     }

@@ -41,32 +41,39 @@
 mod client;
 mod runtime;
 mod server;
-mod stream;
 mod tls;
 
 use std::sync::Arc;
 
-use tokio_util::compat::{Compat, TokioAsyncReadCompatExt as _};
+pub use tokio_util::compat::Compat;
+use tokio_util::compat::TokioAsyncReadCompatExt as _;
 
-pub use client::{ConnectError, Connector, connect};
+pub use client::{Connector, connect};
 pub use runtime::TokioRuntime;
 pub use server::{Acceptor, accept};
-pub use stream::MaybeTlsStream;
 pub use tls::{client_config_with_roots, crypto_provider, default_client_config, server_config};
 
 #[cfg(feature = "json")]
 pub use ws_session::JsonConverter;
 pub use ws_session::{
     AcceptOptions, AcceptedRequest, ByteString, Bytes, ClientBuilder, ClientResponse, CloseCode,
-    CloseFrame, CloseReason, Config, ConvertError, Converter, Decision, DeflateConfig, Error,
-    Event, Frame, HandshakeError, HandshakeOptions, Message, Mode, OpCode, SessionReader,
-    SessionWriter, UpgradeRequest,
+    CloseFrame, CloseReason, Config, ConnectError, ConnectOptions, ConvertError, Converter,
+    Decision, DeflateConfig, Error, Event, Frame, HandshakeError, HandshakeOptions, Message, Mode,
+    OpCode, SessionReader, SessionWriter, UpgradeRequest,
 };
 pub use {rustls, tokio_rustls, ws_session, wsproto_core};
 
-/// A WebSocket session over a tokio stream (by default the TCP or TLS
-/// stream this crate connected or accepted).
-pub type WebSocket<S = MaybeTlsStream> = ws_session::Session<Compat<S>>;
+/// The transport of a connection this crate made or accepted: TCP, or TLS
+/// over TCP (client or server side), seen through futures-io.
+pub type MaybeTlsStream = ws_session::MaybeTls<
+    Compat<tokio::net::TcpStream>,
+    Compat<tokio_rustls::TlsStream<tokio::net::TcpStream>>,
+>;
+
+/// A WebSocket session over a futures-io transport: by default the TCP or
+/// TLS stream this crate connected or accepted; `WebSocket<Compat<S>>` for
+/// a tokio stream `S` of the caller's.
+pub type WebSocket<S = MaybeTlsStream> = ws_session::Session<S>;
 
 /// An in-memory pipe between a [`pair`]'s two sessions.
 pub type Pipe = tokio::io::DuplexStream;
@@ -75,7 +82,9 @@ pub type Pipe = tokio::io::DuplexStream;
 /// handshake (so `config`'s compression is negotiated): Ktor's test
 /// conversation, for users' own tests. Must be called within a tokio
 /// runtime.
-pub async fn pair(config: Config) -> Result<(WebSocket<Pipe>, WebSocket<Pipe>), HandshakeError> {
+pub async fn pair(
+    config: Config,
+) -> Result<(WebSocket<Compat<Pipe>>, WebSocket<Compat<Pipe>>), HandshakeError> {
     let (a, b) = tokio::io::duplex(256 * 1024);
     // Boxed: two handshakes in one future would make every caller's future
     // large.

@@ -1,20 +1,20 @@
 //! The server: the upgrade over any stream, with a callback, a handshake
-//! timeout, and a TLS accept path.
+//! timeout, and a TLS accept path (`ws_session`'s accept flow).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::ServerConfig;
-use tokio_util::compat::TokioAsyncReadCompatExt as _;
+use tokio_util::compat::{Compat, TokioAsyncReadCompatExt as _};
 use ws_session::{
     AcceptedRequest, Config, Decision, HandshakeError, HandshakeOptions, UpgradeRequest,
 };
 
-use crate::{MaybeTlsStream, TokioRuntime, WebSocket};
+use crate::{TokioRuntime, WebSocket};
 
 /// Accepts a WebSocket upgrade on `stream` with the default config, no
 /// subprotocol and a 30 s handshake timeout.
-pub async fn accept<S>(stream: S) -> Result<WebSocket<S>, HandshakeError>
+pub async fn accept<S>(stream: S) -> Result<WebSocket<Compat<S>>, HandshakeError>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -73,7 +73,7 @@ impl Acceptor {
     pub async fn accept<S>(
         &self,
         stream: S,
-    ) -> Result<(WebSocket<S>, AcceptedRequest), HandshakeError>
+    ) -> Result<(WebSocket<Compat<S>>, AcceptedRequest), HandshakeError>
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {
@@ -86,7 +86,7 @@ impl Acceptor {
         &self,
         stream: S,
         decide: F,
-    ) -> Result<(WebSocket<S>, AcceptedRequest), HandshakeError>
+    ) -> Result<(WebSocket<Compat<S>>, AcceptedRequest), HandshakeError>
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
         F: FnOnce(&UpgradeRequest) -> Decision,
@@ -112,29 +112,22 @@ impl Acceptor {
         F: FnOnce(&UpgradeRequest) -> Decision,
     {
         let _ = tcp.set_nodelay(true);
-        let started = tokio::time::Instant::now();
-        let stream = match &self.tls {
-            Some(tls) => {
-                let accepting = tokio_rustls::TlsAcceptor::from(tls.clone()).accept(tcp);
-                let tls_stream = match self.handshake.timeout {
-                    Some(timeout) => tokio::time::timeout(timeout, accepting)
-                        .await
-                        .map_err(|_| HandshakeError::Timeout(timeout))?,
-                    None => accepting.await,
-                }?;
-                MaybeTlsStream::ServerTls(Box::new(tls_stream))
+        let tls = self.tls.clone().map(|tls| {
+            move |tcp: Compat<tokio::net::TcpStream>| async move {
+                let stream = tokio_rustls::TlsAcceptor::from(tls)
+                    .accept(tcp.into_inner())
+                    .await?;
+                Ok(tokio_rustls::TlsStream::Server(stream).compat())
             }
-            None => MaybeTlsStream::Plain(tcp),
-        };
-        let mut options = self.handshake;
-        options.timeout = options.timeout.map(|t| t.saturating_sub(started.elapsed()));
-        ws_session::server(
+        });
+        Box::pin(ws_session::accept(
             Arc::new(TokioRuntime),
-            stream.compat(),
+            tcp.compat(),
+            tls,
             self.config.clone(),
-            options,
+            self.handshake,
             decide,
-        )
+        ))
         .await
     }
 }
