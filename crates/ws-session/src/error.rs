@@ -45,12 +45,13 @@ pub enum Error {
     /// A value could not be encoded into a message; nothing was sent.
     #[error("the value does not convert to a message: {0}")]
     Encode(ConvertError),
-    /// `recv()` met a streamed message chunk (a stream threshold is
-    /// configured): read the chunks with
-    /// [`recv_event`](crate::Session::recv_event). The chunk is still
-    /// there; nothing was lost.
+    /// `recv()` met something that is not a whole message: a streamed
+    /// chunk (a stream threshold is configured) or, in raw mode, a
+    /// fragment. Read it with [`recv_event`](crate::Session::recv_event) or
+    /// [`recv_frame`](crate::Session::recv_frame); it is still there,
+    /// nothing was lost.
     #[error(
-        "a message is being streamed in chunks (Config::with_stream_threshold): read it with recv_event()"
+        "not a whole message (a streamed chunk or a raw fragment): read it with recv_event() or recv_frame()"
     )]
     Streaming,
 }

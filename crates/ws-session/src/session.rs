@@ -285,9 +285,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         std::future::poll_fn(|cx| self.poll_flush_out(cx)).await
     }
 
-    /// The next message (default mode). Pings, pongs and the peer's Close
-    /// are handled by the core and skipped here (see
-    /// [`recv_event`](Self::recv_event) to see them).
+    /// The next message. Pings, pongs and the peer's Close are handled by
+    /// the core and skipped here (see [`recv_event`](Self::recv_event) to
+    /// see them). In raw mode, unfragmented data frames are returned as
+    /// messages and control frames skipped; a fragment (or a streamed chunk
+    /// in default mode) is [`Error::Streaming`] and stays available to
+    /// [`recv_frame`](Self::recv_frame) / [`recv_event`](Self::recv_event).
     ///
     /// Returns [`Error::Closed`] once the session has ended, with the
     /// reason (`CloseReason::Normal` after a close handshake), and
@@ -300,32 +303,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
 
     fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
         loop {
-            match ready!(self.poll_event(cx))? {
-                Event::Message(message) => return Poll::Ready(Ok(message)),
-                event @ (Event::Chunk(_) | Event::Frame(_)) => {
-                    if let Event::Frame(frame) = &event {
-                        // Raw mode: a whole unfragmented data frame is a
-                        // message; anything else is for recv_frame.
-                        if frame.fin && frame.rsv.is_empty() {
-                            match frame.opcode {
-                                OpCode::Binary => {
-                                    return Poll::Ready(Ok(Message::Binary(frame.payload.clone())));
-                                }
-                                OpCode::Text => {
-                                    if let Ok(text) =
-                                        wsproto_core::ByteString::try_from(frame.payload.clone())
-                                    {
-                                        return Poll::Ready(Ok(Message::Text(text)));
-                                    }
-                                }
-                                _ => continue,
-                            }
-                        }
-                    }
+            let event = ready!(self.poll_event(cx))?;
+            match message_of(event) {
+                Ok(Some(message)) => return Poll::Ready(Ok(message)),
+                Ok(None) => {}
+                Err(event) => {
                     self.peeked = Some(event);
                     return Poll::Ready(Err(Error::Streaming));
                 }
-                _ => {}
             }
         }
     }
@@ -343,33 +328,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     /// final frames and control events as their frames. Cancellation-safe.
     pub async fn recv_frame(&mut self) -> Result<Frame, Error> {
         loop {
-            let frame = match self.recv_event().await? {
-                Event::Frame(frame) => frame,
-                Event::Message(Message::Text(text)) => Frame::new(OpCode::Text, text.into_bytes()),
-                Event::Message(Message::Binary(data)) => Frame::new(OpCode::Binary, data),
-                Event::Ping(payload) => Frame::new(OpCode::Ping, payload),
-                Event::Pong(payload) => Frame::new(OpCode::Pong, payload),
-                Event::Chunk(chunk) => Frame::new(
-                    if chunk.first {
-                        match chunk.kind {
-                            wsproto_core::MessageKind::Text => OpCode::Text,
-                            wsproto_core::MessageKind::Binary => OpCode::Binary,
-                        }
-                    } else {
-                        OpCode::Continuation
-                    },
-                    chunk.data,
-                )
-                .with_fin(chunk.fin),
-                Event::CloseReceived(close) => Frame::new(
-                    OpCode::Close,
-                    close.map_or_else(Bytes::new, |c| {
-                        wsproto_core::CloseFrame::encode_payload(c.code, &c.reason)
-                    }),
-                ),
-                _ => continue,
-            };
-            return Ok(frame);
+            if let Some(frame) = frame_of(self.recv_event().await?) {
+                return Ok(frame);
+            }
         }
     }
 
@@ -467,6 +428,54 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Session<S> {
         capacity: usize,
     ) -> (crate::split::SessionReader, crate::split::SessionWriter) {
         crate::split::split(self.driver, self.peeked, capacity)
+    }
+}
+
+/// What `recv_frame()` makes of an event: the frame it came in (or would
+/// have, for events of default mode).
+pub(crate) fn frame_of(event: Event) -> Option<Frame> {
+    Some(match event {
+        Event::Frame(frame) => frame,
+        Event::Message(Message::Text(text)) => Frame::new(OpCode::Text, text.into_bytes()),
+        Event::Message(Message::Binary(data)) => Frame::new(OpCode::Binary, data),
+        Event::Ping(payload) => Frame::new(OpCode::Ping, payload),
+        Event::Pong(payload) => Frame::new(OpCode::Pong, payload),
+        Event::Chunk(chunk) => {
+            let opcode = match (chunk.first, chunk.kind) {
+                (false, _) => OpCode::Continuation,
+                (true, wsproto_core::MessageKind::Text) => OpCode::Text,
+                (true, wsproto_core::MessageKind::Binary) => OpCode::Binary,
+            };
+            Frame::new(opcode, chunk.data).with_fin(chunk.fin)
+        }
+        Event::CloseReceived(close) => Frame::new(
+            OpCode::Close,
+            close.map_or_else(Bytes::new, |c| {
+                wsproto_core::CloseFrame::encode_payload(c.code, &c.reason)
+            }),
+        ),
+        _ => return None,
+    })
+}
+
+/// What `recv()` makes of an event: a message, nothing (control events,
+/// skipped), or an event it cannot return as a message (a streamed chunk, a
+/// raw fragment), which is kept for `recv_event`/`recv_frame`.
+pub(crate) fn message_of(event: Event) -> Result<Option<Message>, Event> {
+    match event {
+        Event::Message(message) => Ok(Some(message)),
+        Event::Frame(frame) if frame.fin && frame.rsv.is_empty() => match frame.opcode {
+            // Raw mode: a whole unfragmented data frame is a message.
+            OpCode::Binary => Ok(Some(Message::Binary(frame.payload))),
+            OpCode::Text => match wsproto_core::ByteString::try_from(frame.payload.clone()) {
+                Ok(text) => Ok(Some(Message::Text(text))),
+                Err(_) => Err(Event::Frame(frame)),
+            },
+            OpCode::Continuation => Err(Event::Frame(frame)),
+            _ => Ok(None),
+        },
+        event @ (Event::Chunk(_) | Event::Frame(_)) => Err(event),
+        _ => Ok(None),
     }
 }
 

@@ -338,13 +338,14 @@ impl SessionReader {
 
     fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
         loop {
-            match ready!(self.poll_event(cx))? {
-                Event::Message(message) => return Poll::Ready(Ok(message)),
-                event @ (Event::Chunk(_) | Event::Frame(_)) => {
+            let event = ready!(self.poll_event(cx))?;
+            match crate::session::message_of(event) {
+                Ok(Some(message)) => return Poll::Ready(Ok(message)),
+                Ok(None) => {}
+                Err(event) => {
                     self.peeked = Some(event);
                     return Poll::Ready(Err(Error::Streaming));
                 }
-                _ => {}
             }
         }
     }
@@ -359,6 +360,16 @@ impl SessionReader {
     /// Cancellation-safe.
     pub async fn recv_event(&mut self) -> Result<Event, Error> {
         std::future::poll_fn(|cx| self.poll_event(cx)).await
+    }
+
+    /// The next frame; as [`Session::recv_frame`](crate::Session::recv_frame)
+    /// (raw mode). Cancellation-safe.
+    pub async fn recv_frame(&mut self) -> Result<Frame, Error> {
+        loop {
+            if let Some(frame) = crate::session::frame_of(self.recv_event().await?) {
+                return Ok(frame);
+            }
+        }
     }
 
     /// Receives the next message and decodes it; as

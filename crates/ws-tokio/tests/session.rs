@@ -348,3 +348,42 @@ async fn fragmented_send_flush_and_split_conversion() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn raw_recv_returns_whole_frames_as_messages_and_keeps_fragments() {
+    within(10, async {
+        let raw = Config::default().with_mode(Mode::Raw);
+        let (client, mut server) = ws_tokio::pair(raw).await.unwrap();
+        server
+            .send(Frame::new(OpCode::Binary, &b"whole"[..]))
+            .await
+            .unwrap();
+        server
+            .send(Frame::new(OpCode::Ping, &b"p"[..]))
+            .await
+            .unwrap();
+        server
+            .send(Frame::new(OpCode::Text, &b"par"[..]).with_fin(false))
+            .await
+            .unwrap();
+        server
+            .send(Frame::new(OpCode::Continuation, &b"t"[..]))
+            .await
+            .unwrap();
+        let (mut reader, _writer) = client.split();
+        assert_eq!(
+            reader.recv().await.unwrap(),
+            Message::Binary((&b"whole"[..]).into())
+        );
+        // The ping is skipped by recv(); the fragment is kept for recv_frame.
+        assert!(matches!(reader.recv().await, Err(Error::Streaming)));
+        let first = reader.recv_frame().await.unwrap();
+        assert_eq!((first.opcode, first.fin), (OpCode::Text, false));
+        let last = reader.recv_frame().await.unwrap();
+        assert_eq!(
+            (last.opcode, last.fin, &last.payload[..]),
+            (OpCode::Continuation, true, &b"t"[..])
+        );
+    })
+    .await;
+}
