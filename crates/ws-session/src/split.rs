@@ -21,7 +21,11 @@
 //! - Pongs, the heartbeat and the close reply are the driver's business:
 //!   they go out whether or not either half is being polled.
 //! - The close reason is published once, in a `OnceLock`, before the
-//!   channels close.
+//!   channels close. Once the session is closing, the command channel is
+//!   closed: a later `send` fails instead of being dropped.
+//! - Dropping the reader discards incoming messages (the driver keeps
+//!   reading, so control frames are still answered); dropping both halves
+//!   starts the close handshake (1000), which the driver completes.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -210,7 +214,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> DriverTask<S> {
             let Some(rx) = &mut self.command_rx else {
                 return took;
             };
-            if self.driver.conn.state() == State::Open && !self.driver.conn.can_send() {
+            if self.driver.conn.state() != State::Open {
+                // No data may follow a Close: later sends fail at once
+                // instead of being dropped here; queued ones drain below.
+                rx.close();
+            } else if !self.driver.conn.can_send() {
                 return took;
             }
             match rx.poll_next_unpin(cx) {
