@@ -10,6 +10,22 @@
 //!  Acceptor::accept_with(stream, decide) ──────────────► ws_session::server ──► WebSocket
 //! ```
 //!
+//! # What is where (Ktor names on the left)
+//!
+//! | Ktor | here |
+//! | --- | --- |
+//! | `client.webSocket(url)`, `ws`, `wss`, `webSocketSession` | [`connect`], [`Connector::connect`], [`Connector::connect_request`] (an `http::Request` or a [`ClientBuilder`]), [`Connector::client_over`] (a stream you have) |
+//! | server `webSocket { }` route | [`accept`], [`Acceptor::accept_with`] (inspect, accept or reject), [`Acceptor::accept_tcp`] (TLS) |
+//! | `DefaultWebSocketSession` | [`WebSocket`]: `send_text`, `send_binary`, `send(Frame)`, `recv`, `Stream` + `Sink`, `flush`, `close`, `terminate`, `close_reason`, `set_ping_interval`, `set_timeout`, `split` |
+//! | `webSocketRaw` | `Config::with_mode(Mode::Raw)`: `recv_frame`, `send(Frame)` |
+//! | `sendSerialized` / `receiveDeserialized` | `send_serialized`, `receive_deserialized` ([`JsonConverter`], feature `json`), or `*_with` and your [`Converter`] |
+//! | `pingInterval`, `timeout`, `maxFrameSize` | [`Config`] |
+//! | test conversation | [`pair`] |
+//!
+//! Every `recv` is cancellation-safe: dropping it (say, in a losing
+//! `tokio::select!` branch) loses no message. Backpressure: `send` waits
+//! while the send queue (`Config::with_send_queue_limit`) is full.
+//!
 //! # Example: a server and a client on loopback
 //!
 //! ```
