@@ -163,21 +163,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                 // The peer is not reading: only the core's timers (close,
                 // heartbeat) can change anything until the transport drains.
                 ready!(self.driver.poll_timer(cx));
+            } else if self.driver.conn.queued_bytes() == 0 {
+                // Nothing left to wait for (a zero queue limit): let the
+                // core give its answer.
+                return Poll::Ready(Ok(()));
             }
         }
     }
 
     /// Writes out everything queued. `Err` if the transport failed.
     fn poll_flush_out(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        loop {
-            ready!(self.driver.poll_write_out(cx));
-            if self.driver.broken {
-                return Poll::Ready(Err(self.end_error()));
-            }
-            if !self.driver.conn.wants_write() {
-                return Poll::Ready(Ok(()));
-            }
+        ready!(self.driver.poll_write_out(cx));
+        if self.driver.broken {
+            return Poll::Ready(Err(self.end_error()));
         }
+        // `poll_write_out` returns `Ready` only once `poll_transmit` came
+        // back empty: everything the core had is written.
+        Poll::Ready(Ok(()))
     }
 
     /// Queues `command` once the core has room, then starts writing without

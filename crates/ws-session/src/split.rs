@@ -289,7 +289,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> std::future::Future for DriverTask<S> {
             }
             let mut progressed = this.forward_events(cx);
             progressed |= this.take_commands(cx);
-            if this.driver.poll_write_out(cx).is_ready() && !this.driver.conn.wants_write() {
+            // `Ready`: everything the core had, so everything sent before
+            // a flush, is written.
+            if this.driver.poll_write_out(cx).is_ready() {
                 for waiter in this.flush_waiters.drain(..) {
                     let _ = waiter.send(());
                 }
