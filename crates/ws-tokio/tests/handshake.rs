@@ -279,3 +279,48 @@ async fn connect_timeout_when_the_listener_never_completes_connections() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn invalid_accept_options_answer_500() {
+    within(10, async {
+        let (listener, url) = listen().await;
+        let server = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            Acceptor::new()
+                .accept_tcp(tcp, |_| {
+                    Decision::accept_with(AcceptOptions::new().subprotocol("never-offered"))
+                })
+                .await
+                .unwrap_err()
+        });
+        let err = ws_tokio::connect(&url).await.unwrap_err();
+        assert_eq!(
+            err.rejection().unwrap().status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert!(matches!(server.await.unwrap(), HandshakeError::Accept(_)));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn decision_reject_shorthand() {
+    within(10, async {
+        let (listener, url) = listen().await;
+        tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let _ = Acceptor::new()
+                .accept_tcp(tcp, |_| {
+                    Decision::reject(StatusCode::NOT_FOUND, "no such room")
+                })
+                .await;
+        });
+        let err = ws_tokio::connect(&format!("{url}/nowhere"))
+            .await
+            .unwrap_err();
+        let rejection = err.rejection().unwrap();
+        assert_eq!(rejection.status(), StatusCode::NOT_FOUND);
+        assert_eq!(&rejection.body()[..], b"no such room");
+    })
+    .await;
+}
