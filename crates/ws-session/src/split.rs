@@ -16,7 +16,8 @@
 //!   so a full queue fills the command channel and the writer's `send`
 //!   waits: backpressure reaches the application.
 //! - It reads from the transport only while it can hand the reader an
-//!   event, so a reader that stops reading stops the socket reads (TCP
+//!   event and the reader has less than 1 MiB of payload not yet taken,
+//!   so a reader that stops reading stops the socket reads (TCP
 //!   backpressure) instead of buffering without bound.
 //! - Pongs, the heartbeat and the close reply are the driver's business:
 //!   they go out whether or not either half is being polled.
@@ -28,7 +29,7 @@
 //!   starts the close handshake (1000), which the driver completes.
 
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
@@ -49,6 +50,21 @@ use crate::error::Error;
 /// Messages buffered in each direction between a half and the driver task.
 pub(crate) const DEFAULT_CAPACITY: usize = 64;
 
+/// Payload bytes handed to the reader but not yet taken, beyond which the
+/// driver stops reading the transport (one message is always let through).
+const READ_AHEAD_BYTES: usize = 1 << 20;
+
+/// The payload size an event carries, for the read-ahead bound.
+fn event_bytes(event: &Event) -> usize {
+    match event {
+        Event::Message(message) => message.len(),
+        Event::Chunk(chunk) => chunk.data.len(),
+        Event::Frame(frame) => frame.payload.len(),
+        Event::Ping(payload) | Event::Pong(payload) => payload.len(),
+        _ => 0,
+    }
+}
+
 enum Command {
     Message(Message),
     Frame(Frame),
@@ -67,6 +83,8 @@ struct Shared {
     /// first half to report it; touched only at the end).
     io_error: Mutex<Option<std::io::Error>>,
     terminate: AtomicBool,
+    /// Payload bytes in the event channel (see `READ_AHEAD_BYTES`).
+    in_flight: AtomicUsize,
     /// Waiters for the end of the session (`close`).
     closed_waiters: Mutex<Vec<oneshot::Sender<()>>>,
     driver_waker: AtomicWaker,
@@ -192,6 +210,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> DriverTask<S> {
             };
             match tx.poll_ready(cx) {
                 Poll::Ready(Ok(())) => {
+                    self.shared
+                        .in_flight
+                        .fetch_add(event_bytes(&event), Ordering::AcqRel);
                     let _ = tx.start_send(event);
                     moved = true;
                 }
@@ -306,7 +327,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> std::future::Future for DriverTask<S> {
                 this.finish();
                 return Poll::Ready(());
             }
-            let read = this.pending.is_none();
+            // Read on only while the reader keeps up: no event waiting for
+            // room, and the bytes it has not taken yet under the bound (it
+            // wakes us when it drains below).
+            let read = this.pending.is_none()
+                && this.shared.in_flight.load(Ordering::Acquire) < READ_AHEAD_BYTES;
             if this.driver.poll_drive(cx, read).is_ready() {
                 progressed = true;
             }
@@ -341,7 +366,14 @@ impl SessionReader {
             return Poll::Ready(Ok(event));
         }
         match ready!(self.events.poll_next_unpin(cx)) {
-            Some(event) => Poll::Ready(Ok(event)),
+            Some(event) => {
+                let size = event_bytes(&event);
+                let before = self.shared.in_flight.fetch_sub(size, Ordering::AcqRel);
+                if before >= READ_AHEAD_BYTES && before - size < READ_AHEAD_BYTES {
+                    self.shared.driver_waker.wake();
+                }
+                Poll::Ready(Ok(event))
+            }
             None => Poll::Ready(Err(self.shared.end_error())),
         }
     }

@@ -155,3 +155,38 @@ async fn split_stream_and_sink() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_reader_that_does_not_read_stops_the_socket_reads() {
+    within(30, async {
+        let (listener, url) = listen().await;
+        let count: u8 = 64;
+        let sender = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let (mut ws, _) = Acceptor::new().accept(tcp).await.unwrap();
+            for i in 0..count {
+                ws.send_binary(vec![i; 1 << 20]).await.unwrap();
+            }
+            ws.flush().await.unwrap();
+            let _ = ws.recv().await;
+        });
+        let (ws, _) = ws_tokio::connect(&url).await.unwrap();
+        let (mut reader, mut writer) = ws.split();
+        // 64 MiB cannot all be in flight: the driver stops reading after
+        // about 1 MiB the reader has not taken, so the sender waits.
+        let mut sender = sender;
+        assert!(
+            tokio::time::timeout(Duration::from_millis(500), &mut sender)
+                .await
+                .is_err(),
+            "the sender was never held back"
+        );
+        for i in 0..count {
+            let message = reader.recv().await.unwrap();
+            assert_eq!(message, Message::Binary(vec![i; 1 << 20].into()));
+        }
+        writer.close(CloseCode::NORMAL, "").await.unwrap();
+        sender.await.unwrap();
+    })
+    .await;
+}
