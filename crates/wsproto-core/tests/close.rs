@@ -342,3 +342,23 @@ fn raw_client_reports_no_past_deadline_while_the_peers_close_is_unanswered() {
     client.handle_timeout(later);
     assert!(client.poll_timeout().is_none_or(|t| t > later));
 }
+
+#[test]
+fn eof_right_after_the_close_reply_lets_the_client_close_at_once() {
+    // Over TLS the server's Close and its EOF often arrive in one read; the
+    // client must not need another poll_event to notice the EOF.
+    let mut pair = Pair::new(Config::default());
+    pair.client.close(pair.now, CloseCode::NORMAL, "").unwrap();
+    let wire = pair.client.poll_transmit().to_vec();
+    pair.client.advance_transmit(wire.len());
+    pair.server.handle_data(pair.now, &wire);
+    while pair.server.poll_event().is_some() {}
+    let reply = pair.server.poll_transmit().to_vec();
+    pair.client.handle_data(pair.now, &reply);
+    pair.client.handle_eof(pair.now);
+    assert!(pair.client.should_close_transport());
+    assert!(matches!(
+        pair.client.poll_event(),
+        Some(Event::Closed(CloseReason::Normal { .. }))
+    ));
+}

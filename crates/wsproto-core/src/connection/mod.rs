@@ -318,7 +318,13 @@ impl Connection {
     /// (1006 semantics); after a Close from the peer it ends normally.
     pub fn handle_eof(&mut self, now: Instant) {
         self.recv.set_eof(now);
-        self.process();
+        if self.recv.is_stopped() {
+            // No input is pending delivery (after the peer's Close, or once
+            // ended): the end of the stream counts at once.
+            self.on_eof();
+        } else {
+            self.process();
+        }
     }
 
     /// No more input will come and the buffered input is exhausted.

@@ -94,6 +94,10 @@ impl Receiver {
         self.msg = None;
     }
 
+    pub(super) fn is_stopped(&self) -> bool {
+        self.stopped
+    }
+
     pub(super) fn set_eof(&mut self, now: Instant) {
         self.eof = true;
         self.now = Some(now);

@@ -1,0 +1,244 @@
+//! The connect and accept flows over any runtime's TCP and TLS: the
+//! adapter passes in how to open a TCP stream and how to run TLS over it;
+//! the URL, the timeouts, the order of steps and the errors are here once.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_io::{AsyncRead, AsyncWrite};
+use wsproto_core::Config;
+use wsproto_core::handshake::{ClientBuilder, Scheme, UpgradeRequest};
+
+use crate::error::HandshakeError;
+use crate::handshake::{AcceptedRequest, ClientResponse, Decision, HandshakeOptions};
+use crate::runtime::{Runtime, timeout_at};
+use crate::session::Session;
+
+/// Why connecting failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The TCP connection could not be made.
+    #[error("could not connect to {host}:{port}: {source} (is the server running and reachable?)")]
+    Connect {
+        /// The host from the URL.
+        host: String,
+        /// The port.
+        port: u16,
+        /// The system's error.
+        source: io::Error,
+    },
+    /// The TCP connection was not made within the connect timeout.
+    #[error("connecting to {host}:{port} timed out after {timeout:?}")]
+    ConnectTimeout {
+        /// The host from the URL.
+        host: String,
+        /// The port.
+        port: u16,
+        /// The timeout.
+        timeout: Duration,
+    },
+    /// The TLS handshake failed (certificate not trusted, name mismatch,
+    /// protocol mismatch, a host that is not a valid server name).
+    #[error("TLS handshake with {host} failed: {source}")]
+    Tls {
+        /// The host from the URL.
+        host: String,
+        /// What the TLS library said.
+        source: io::Error,
+    },
+    /// The WebSocket handshake failed; a refusal by the server carries its
+    /// status, headers and the start of the body
+    /// ([`HandshakeError::rejection`]).
+    #[error(transparent)]
+    Handshake(#[from] HandshakeError),
+}
+
+impl From<wsproto_core::handshake::BuildError> for ConnectError {
+    fn from(e: wsproto_core::handshake::BuildError) -> Self {
+        ConnectError::Handshake(HandshakeError::Build(e))
+    }
+}
+
+impl ConnectError {
+    /// The server's refusal (status, headers, start of the body), if it
+    /// answered the upgrade with something other than 101.
+    #[must_use]
+    pub fn rejection(&self) -> Option<&http::Response<bytes::Bytes>> {
+        match self {
+            ConnectError::Handshake(e) => e.rejection(),
+            _ => None,
+        }
+    }
+}
+
+/// A plain or a TLS stream (`ws://` or `wss://`).
+#[derive(Debug)]
+pub enum MaybeTls<P, T> {
+    /// Plain TCP (or whatever the adapter connected).
+    Plain(P),
+    /// TLS over it.
+    Tls(T),
+}
+
+macro_rules! both {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self.get_mut() {
+            MaybeTls::Plain($s) => $e,
+            MaybeTls::Tls($s) => $e,
+        }
+    };
+}
+
+impl<P, T> AsyncRead for MaybeTls<P, T>
+where
+    P: AsyncRead + Unpin,
+    T: AsyncRead + Unpin,
+{
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        both!(self, s => Pin::new(s).poll_read(cx, buf))
+    }
+}
+
+impl<P, T> AsyncWrite for MaybeTls<P, T>
+where
+    P: AsyncWrite + Unpin,
+    T: AsyncWrite + Unpin,
+{
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        both!(self, s => Pin::new(s).poll_write(cx, buf))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        both!(self, s => Pin::new(s).poll_flush(cx))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        both!(self, s => Pin::new(s).poll_close(cx))
+    }
+}
+
+/// Timeouts of a client connection.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectOptions {
+    /// How long the TCP connect may take (`None`: no limit).
+    pub connect_timeout: Option<Duration>,
+    /// How long the TLS and WebSocket handshakes may take together.
+    pub handshake: HandshakeOptions,
+}
+
+impl Default for ConnectOptions {
+    /// 30 s to connect, 30 s for the handshakes.
+    fn default() -> Self {
+        ConnectOptions {
+            connect_timeout: Some(Duration::from_secs(30)),
+            handshake: HandshakeOptions::default(),
+        }
+    }
+}
+
+/// Connects to the URL of `builder`: `tcp(host, port)` opens the
+/// transport (within the connect timeout), `tls(host, stream)` wraps it for
+/// `wss://`, then the WebSocket handshake runs (TLS and WebSocket
+/// handshakes share the handshake timeout).
+pub async fn connect<P, T, C, CF, L, LF>(
+    runtime: Arc<dyn Runtime>,
+    builder: ClientBuilder,
+    config: Config,
+    options: ConnectOptions,
+    tcp: C,
+    tls: L,
+) -> Result<(Session<MaybeTls<P, T>>, ClientResponse), ConnectError>
+where
+    P: AsyncRead + AsyncWrite + Unpin,
+    T: AsyncRead + AsyncWrite + Unpin,
+    C: FnOnce(String, u16) -> CF,
+    CF: Future<Output = io::Result<P>>,
+    L: FnOnce(String, P) -> LF,
+    LF: Future<Output = io::Result<T>>,
+{
+    let handshake = crate::handshake::build_request(builder, &config)?;
+    let host = handshake
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let port = handshake.port();
+    let deadline = options.connect_timeout.map(|t| runtime.now() + t);
+    let stream = timeout_at(&*runtime, deadline, tcp(host.clone(), port))
+        .await
+        .ok_or_else(|| ConnectError::ConnectTimeout {
+            host: host.clone(),
+            port,
+            timeout: options.connect_timeout.unwrap_or_default(),
+        })?
+        .map_err(|source| ConnectError::Connect {
+            host: host.clone(),
+            port,
+            source,
+        })?;
+    let started = runtime.now();
+    let stream = if handshake.scheme() == Scheme::Wss {
+        let deadline = options.handshake.timeout.map(|t| started + t);
+        let tls_stream = timeout_at(&*runtime, deadline, tls(host.clone(), stream))
+            .await
+            .ok_or(HandshakeError::Timeout(
+                options.handshake.timeout.unwrap_or_default(),
+            ))?
+            .map_err(|source| ConnectError::Tls { host, source })?;
+        MaybeTls::Tls(tls_stream)
+    } else {
+        MaybeTls::Plain(stream)
+    };
+    let mut remaining = options.handshake;
+    let spent = runtime.now().saturating_duration_since(started);
+    remaining.timeout = remaining.timeout.map(|t| t.saturating_sub(spent));
+    Ok(crate::handshake::client(runtime, stream, handshake, config, remaining).await?)
+}
+
+/// Accepts on a transport: `tls` (if given) runs the TLS handshake first,
+/// then the WebSocket upgrade with `decide`; both within the handshake
+/// timeout.
+pub async fn accept<P, T, L, LF, F>(
+    runtime: Arc<dyn Runtime>,
+    stream: P,
+    tls: Option<L>,
+    config: Config,
+    options: HandshakeOptions,
+    decide: F,
+) -> Result<(Session<MaybeTls<P, T>>, AcceptedRequest), HandshakeError>
+where
+    P: AsyncRead + AsyncWrite + Unpin,
+    T: AsyncRead + AsyncWrite + Unpin,
+    L: FnOnce(P) -> LF,
+    LF: Future<Output = io::Result<T>>,
+    F: FnOnce(&UpgradeRequest) -> Decision,
+{
+    let started = runtime.now();
+    let stream = match tls {
+        Some(tls) => {
+            let deadline = options.timeout.map(|t| started + t);
+            let tls_stream = timeout_at(&*runtime, deadline, tls(stream))
+                .await
+                .ok_or(HandshakeError::Timeout(options.timeout.unwrap_or_default()))??;
+            MaybeTls::Tls(tls_stream)
+        }
+        None => MaybeTls::Plain(stream),
+    };
+    let mut remaining = options;
+    let spent = runtime.now().saturating_duration_since(started);
+    remaining.timeout = remaining.timeout.map(|t| t.saturating_sub(spent));
+    crate::handshake::server(runtime, stream, config, remaining, decide).await
+}

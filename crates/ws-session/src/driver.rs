@@ -1,0 +1,233 @@
+//! The one loop that moves bytes between a transport and the protocol core:
+//! write what the core produced (coalesced), read into the core's buffer
+//! (zero-copy), and wake the core at its deadline. Used inline by
+//! [`Session`](crate::Session) and from the spawned task behind
+//! [`split`](crate::Session::split). It holds no protocol logic: heartbeat,
+//! close timeout and the client's wait for the server's EOF are the core's.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use futures_io::{AsyncRead, AsyncWrite};
+use wsproto_core::Connection;
+
+use crate::runtime::{Runtime, Timer};
+
+/// The most bytes read from the transport in one call. The core may reserve
+/// much more for a large frame; the part read into must be zeroed first
+/// (no `unsafe`), so reads are capped to keep that cost small.
+const READ_CHUNK: usize = 64 * 1024;
+
+pub(crate) struct Driver<S> {
+    pub(crate) conn: Connection,
+    io: S,
+    pub(crate) runtime: Arc<dyn Runtime>,
+    timer: Option<Pin<Box<dyn Timer>>>,
+    timer_deadline: Option<Instant>,
+    /// The first transport error, reported once to the application.
+    pub(crate) io_error: Option<io::Error>,
+    /// The transport failed: nothing more is read or written.
+    pub(crate) broken: bool,
+    /// The peer closed its side.
+    read_closed: bool,
+    /// Written bytes may sit in a buffering layer (TLS) until flushed.
+    needs_flush: bool,
+    /// The transport has been closed.
+    pub(crate) transport_closed: bool,
+}
+
+impl<S> std::fmt::Debug for Driver<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver")
+            .field("conn", &self.conn)
+            .field("broken", &self.broken)
+            .field("transport_closed", &self.transport_closed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
+    pub(crate) fn new(conn: Connection, io: S, runtime: Arc<dyn Runtime>) -> Self {
+        Driver {
+            conn,
+            io,
+            runtime,
+            timer: None,
+            timer_deadline: None,
+            io_error: None,
+            broken: false,
+            read_closed: false,
+            needs_flush: false,
+            transport_closed: false,
+        }
+    }
+
+    pub(crate) fn now(&self) -> Instant {
+        self.runtime.now()
+    }
+
+    /// The transport failed: the connection ends abnormally (1006).
+    fn fail(&mut self, error: io::Error) {
+        if self.io_error.is_none() {
+            self.io_error = Some(error);
+        }
+        self.broken = true;
+        let now = self.now();
+        self.conn.handle_eof(now);
+    }
+
+    /// Writes everything the core has to send, in as few writes as the
+    /// transport allows. `Ready` when drained (or the transport failed),
+    /// `Pending` when the transport is full (the waker is registered).
+    pub(crate) fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.broken || self.transport_closed {
+            return Poll::Ready(());
+        }
+        loop {
+            let data = self.conn.poll_transmit();
+            if data.is_empty() {
+                break;
+            }
+            match Pin::new(&mut self.io).poll_write(cx, data) {
+                Poll::Ready(Ok(0)) => {
+                    self.fail(io::ErrorKind::WriteZero.into());
+                    return Poll::Ready(());
+                }
+                Poll::Ready(Ok(n)) => {
+                    self.conn.advance_transmit(n);
+                    self.needs_flush = true;
+                }
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                Poll::Ready(Err(e)) => {
+                    self.fail(e);
+                    return Poll::Ready(());
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        if self.needs_flush {
+            match Pin::new(&mut self.io).poll_flush(cx) {
+                Poll::Ready(Ok(())) => self.needs_flush = false,
+                Poll::Ready(Err(e)) => {
+                    self.fail(e);
+                    return Poll::Ready(());
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(())
+    }
+
+    /// Wakes the core at its deadline. `Ready` when a deadline was handled.
+    pub(crate) fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(deadline) = self.conn.poll_timeout() else {
+            return Poll::Pending;
+        };
+        let now = self.now();
+        if deadline <= now {
+            self.conn.handle_timeout(now);
+            return Poll::Ready(());
+        }
+        let timer = match &mut self.timer {
+            Some(timer) => {
+                if self.timer_deadline != Some(deadline) {
+                    timer.as_mut().reset(deadline);
+                }
+                timer
+            }
+            None => self.timer.insert(self.runtime.new_timer(deadline)),
+        };
+        self.timer_deadline = Some(deadline);
+        if timer.as_mut().poll_expired(cx).is_ready() {
+            // The timer's clock and ours may round differently: the
+            // deadline has passed by the timer's account, so say so.
+            let now = self.now().max(deadline);
+            self.conn.handle_timeout(now);
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+
+    /// Reads once into the core's buffer and lets it parse. `Ready` when
+    /// something was read (or the stream ended or failed).
+    pub(crate) fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.broken || self.read_closed || self.transport_closed {
+            return Poll::Pending;
+        }
+        let buf = self.conn.recv_buffer();
+        let start = buf.len();
+        if buf.capacity() == start {
+            buf.reserve(READ_CHUNK);
+        }
+        let room = (buf.capacity() - start).min(READ_CHUNK);
+        buf.resize(start + room, 0);
+        let result = Pin::new(&mut self.io).poll_read(cx, &mut buf[start..]);
+        let got = match &result {
+            Poll::Ready(Ok(n)) => *n,
+            _ => 0,
+        };
+        buf.truncate(start + got);
+        match result {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(0)) => {
+                self.read_closed = true;
+                let now = self.now();
+                self.conn.handle_eof(now);
+                Poll::Ready(())
+            }
+            Poll::Ready(Ok(_)) => {
+                let now = self.now();
+                self.conn.handle_received(now);
+                Poll::Ready(())
+            }
+            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => Poll::Ready(()),
+            Poll::Ready(Err(e)) => {
+                self.fail(e);
+                Poll::Ready(())
+            }
+        }
+    }
+
+    /// Closes the transport (once).
+    pub(crate) fn poll_close_transport(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.transport_closed {
+            return Poll::Ready(());
+        }
+        if !self.broken {
+            // A failing close changes nothing: the session has ended.
+            if Pin::new(&mut self.io).poll_close(cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+        self.transport_closed = true;
+        self.timer = None;
+        Poll::Ready(())
+    }
+
+    /// Whether the connection has ended and the transport may be closed.
+    pub(crate) fn may_close_transport(&self) -> bool {
+        self.conn.close_reason().is_some() && (self.broken || self.conn.should_close_transport())
+    }
+
+    /// One round of progress: write, then close the transport when the core
+    /// says so, else fire timers and (if `read`) read. `Ready` when
+    /// anything changed, so the caller should look at the core again.
+    pub(crate) fn poll_drive(&mut self, cx: &mut Context<'_>, read: bool) -> Poll<()> {
+        let _ = self.poll_write_out(cx);
+        if self.may_close_transport() {
+            return self.poll_close_transport(cx);
+        }
+        let mut progressed = self.poll_timer(cx).is_ready();
+        if read && self.poll_read(cx).is_ready() {
+            progressed = true;
+        }
+        if progressed {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}

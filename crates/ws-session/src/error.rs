@@ -1,0 +1,133 @@
+//! Errors of the session ([`Error`]) and of the opening handshake
+//! ([`HandshakeError`]), kept apart: the first can only happen on an open
+//! session, the second means there never was one.
+
+use std::io;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::StatusCode;
+use wsproto_core::handshake::{AcceptErrorKind, BuildError, RequestError, ResponseError};
+use wsproto_core::{CloseReason, Message, SendError};
+
+use crate::convert::ConvertError;
+
+/// What a session operation fails with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The session has ended, however it ended (a clean close handshake is
+    /// `CloseReason::Normal`). Every later call fails the same way; the
+    /// reason is also kept in [`Session::close_reason`](crate::Session::close_reason).
+    #[error("the WebSocket session has ended: {0}")]
+    Closed(CloseReason),
+    /// Reading or writing the transport failed. The session has ended with
+    /// [`CloseReason::Abnormal`] (1006); later calls return
+    /// [`Error::Closed`].
+    #[error("transport error (the session ended with 1006): {0}")]
+    Io(#[from] io::Error),
+    /// The core refused the command: the connection is closing (no data may
+    /// follow a Close), a control payload over 125 bytes, a close code that
+    /// may not be sent, a raw-mode call in default mode, or an extension
+    /// failure. Nothing was queued; the session is unaffected.
+    #[error(transparent)]
+    Send(#[from] SendError),
+    /// A message did not convert to the requested type. The message is given
+    /// back and the session stays usable (SPEC §3: unsupported data is the
+    /// caller's error, not the peer's).
+    #[error("the received {kind} message does not convert: {source}", kind = kind_name(.message))]
+    Convert {
+        /// The message that did not convert.
+        message: Message,
+        /// What the converter said.
+        source: ConvertError,
+    },
+    /// A value could not be encoded into a message; nothing was sent.
+    #[error("the value does not convert to a message: {0}")]
+    Encode(ConvertError),
+    /// `recv()` met something that is not a whole message: a streamed
+    /// chunk (a stream threshold is configured) or, in raw mode, a
+    /// fragment. Read it with [`recv_event`](crate::Session::recv_event) or
+    /// [`recv_frame`](crate::Session::recv_frame); it is still there,
+    /// nothing was lost.
+    #[error(
+        "not a whole message (a streamed chunk or a raw fragment): read it with recv_event() or recv_frame()"
+    )]
+    Streaming,
+}
+
+fn kind_name(message: &Message) -> &'static str {
+    match message {
+        Message::Text(_) => "text",
+        Message::Binary(_) => "binary",
+    }
+}
+
+impl Error {
+    /// The close reason, when this error reports the end of the session.
+    #[must_use]
+    pub fn close_reason(&self) -> Option<&CloseReason> {
+        match self {
+            Error::Closed(reason) => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// Whether this reports a session that ended with a completed close
+    /// handshake (the normal way for a conversation to end).
+    #[must_use]
+    pub fn is_clean_close(&self) -> bool {
+        matches!(self, Error::Closed(reason) if reason.is_clean())
+    }
+}
+
+/// Why the opening handshake failed; no session was started.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HandshakeError {
+    /// Reading or writing the transport failed during the handshake.
+    #[error("transport error during the WebSocket handshake: {0}")]
+    Io(#[from] io::Error),
+    /// The handshake did not complete within the configured handshake
+    /// timeout.
+    #[error(
+        "the WebSocket handshake did not complete within {0:?}: is the peer a WebSocket endpoint?"
+    )]
+    Timeout(Duration),
+    /// The client request could not be built (URL, headers, subprotocols).
+    #[error("invalid upgrade request: {0}")]
+    Build(#[from] BuildError),
+    /// Client: the server's answer is not a valid upgrade. A refusal
+    /// (a status other than 101) is [`ResponseError::UnexpectedStatus`]
+    /// with the status, the headers and the start of the body; see
+    /// [`rejection`](Self::rejection).
+    #[error(transparent)]
+    Response(#[from] ResponseError),
+    /// Server: the client's request is not a valid upgrade; the reply
+    /// (400, 426 or 431) was written and the transport closed.
+    #[error("invalid upgrade request from the client (answered {status}): {0}", status = .0.status())]
+    Request(#[from] RequestError),
+    /// Server: the application's callback rejected the request; the reply
+    /// was written and the transport closed.
+    #[error("the upgrade request was rejected with {0}")]
+    Rejected(StatusCode),
+    /// Server: the callback's accept options are invalid (for example a
+    /// subprotocol the client did not offer). The client was answered 500.
+    #[error("the accept options are invalid (answered 500): {0}")]
+    Accept(AcceptErrorKind),
+    /// The peer closed the transport before sending a complete HTTP head.
+    #[error("the peer closed the connection during the handshake, after {0} bytes")]
+    UnexpectedEof(usize),
+}
+
+impl HandshakeError {
+    /// Client: the server's refusal (status, headers and the start of the
+    /// body), when the server answered something other than 101.
+    #[must_use]
+    pub fn rejection(&self) -> Option<&http::Response<Bytes>> {
+        match self {
+            HandshakeError::Response(ResponseError::UnexpectedStatus(response)) => Some(response),
+            _ => None,
+        }
+    }
+}

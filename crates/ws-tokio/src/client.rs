@@ -1,0 +1,143 @@
+//! The client: TCP connect, TLS for `wss://`, then `ws_session`'s connect
+//! flow (timeouts, errors, the upgrade).
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::ClientConfig;
+use rustls_pki_types::ServerName;
+use tokio::net::TcpStream;
+use tokio_util::compat::TokioAsyncReadCompatExt as _;
+use ws_session::{
+    ClientBuilder, ClientResponse, Config, ConnectError, ConnectOptions, HandshakeError,
+};
+
+use crate::{TokioRuntime, WebSocket};
+
+/// Connects to `url` (`ws://` or `wss://`) with the default [`Connector`].
+///
+/// Returns the session and the server's response (status, headers,
+/// negotiated subprotocol and extensions).
+pub async fn connect(url: &str) -> Result<(WebSocket, ClientResponse), ConnectError> {
+    Connector::new().connect(url).await
+}
+
+/// Client options: the session [`Config`], TLS, and timeouts (Ktor's
+/// `webSocket { … }` client setup).
+#[derive(Debug, Clone)]
+pub struct Connector {
+    config: Config,
+    tls: Option<Arc<ClientConfig>>,
+    options: ConnectOptions,
+}
+
+impl Default for Connector {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Connector {
+    /// Default config, webpki roots, a 30 s connect timeout and a 30 s
+    /// handshake timeout.
+    #[must_use]
+    pub fn new() -> Self {
+        Connector {
+            config: Config::default(),
+            tls: None,
+            options: ConnectOptions::default(),
+        }
+    }
+
+    /// The session configuration (limits, heartbeat, compression, mode).
+    #[must_use]
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The TLS configuration for `wss://` (default:
+    /// [`default_client_config`](crate::default_client_config)).
+    #[must_use]
+    pub fn tls_config(mut self, tls: Arc<ClientConfig>) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// How long the TCP connect may take (`None`: no limit).
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.options.connect_timeout = timeout;
+        self
+    }
+
+    /// How long the TLS and WebSocket handshakes may take (`None`: no
+    /// limit).
+    #[must_use]
+    pub fn handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.options.handshake.timeout = timeout;
+        self
+    }
+
+    /// Connects to a `ws://` or `wss://` URL.
+    pub async fn connect(&self, url: &str) -> Result<(WebSocket, ClientResponse), ConnectError> {
+        self.connect_request(ClientBuilder::new(url)?).await
+    }
+
+    /// Connects with a request built by `builder`: from a URL or an
+    /// `http::Request` (`ClientBuilder::from_request`), with extra headers
+    /// and subprotocols; extension offers come from the config.
+    pub async fn connect_request(
+        &self,
+        builder: ClientBuilder,
+    ) -> Result<(WebSocket, ClientResponse), ConnectError> {
+        let tls = self
+            .tls
+            .clone()
+            .unwrap_or_else(crate::default_client_config);
+        Box::pin(ws_session::connect(
+            Arc::new(TokioRuntime),
+            builder,
+            self.config.clone(),
+            self.options,
+            |host, port| async move {
+                let tcp = TcpStream::connect((host.as_str(), port)).await?;
+                let _ = tcp.set_nodelay(true);
+                Ok(tcp.compat())
+            },
+            |host, tcp| async move {
+                let name = ServerName::try_from(host)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+                let stream = tokio_rustls::TlsConnector::from(tls)
+                    .connect(name, tcp.into_inner())
+                    .await?;
+                Ok(tokio_rustls::TlsStream::Client(stream).compat())
+            },
+        ))
+        .await
+    }
+
+    /// Runs the WebSocket handshake over a stream the caller already has
+    /// (a proxy tunnel, a Unix socket, an in-memory pipe, a TLS stream of
+    /// its own). The URL in `builder` gives the `Host` and path; no
+    /// connection is made.
+    pub async fn client_over<S>(
+        &self,
+        stream: S,
+        builder: ClientBuilder,
+    ) -> Result<(WebSocket<crate::Compat<S>>, ClientResponse), HandshakeError>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        let handshake = ws_session::build_request(builder, &self.config)?;
+        ws_session::client(
+            Arc::new(TokioRuntime),
+            stream.compat(),
+            handshake,
+            self.config.clone(),
+            self.options.handshake,
+        )
+        .await
+    }
+}

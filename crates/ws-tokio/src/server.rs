@@ -1,0 +1,133 @@
+//! The server: the upgrade over any stream, with a callback, a handshake
+//! timeout, and a TLS accept path (`ws_session`'s accept flow).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::ServerConfig;
+use tokio_util::compat::{Compat, TokioAsyncReadCompatExt as _};
+use ws_session::{
+    AcceptedRequest, Config, Decision, HandshakeError, HandshakeOptions, UpgradeRequest,
+};
+
+use crate::{TokioRuntime, WebSocket};
+
+/// Accepts a WebSocket upgrade on `stream` with the default config, no
+/// subprotocol and a 30 s handshake timeout.
+pub async fn accept<S>(stream: S) -> Result<WebSocket<Compat<S>>, HandshakeError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    Ok(Acceptor::new().accept(stream).await?.0)
+}
+
+/// Server options: the session [`Config`], the handshake timeout and TLS.
+#[derive(Debug, Clone)]
+pub struct Acceptor {
+    config: Config,
+    handshake: HandshakeOptions,
+    tls: Option<Arc<ServerConfig>>,
+}
+
+impl Default for Acceptor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Acceptor {
+    /// Default config, a 30 s handshake timeout, no TLS.
+    #[must_use]
+    pub fn new() -> Self {
+        Acceptor {
+            config: Config::default(),
+            handshake: HandshakeOptions::default(),
+            tls: None,
+        }
+    }
+
+    /// The session configuration (limits, heartbeat, compression, mode).
+    #[must_use]
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// How long the (TLS and) WebSocket handshake may take (`None`: no
+    /// limit).
+    #[must_use]
+    pub fn handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.handshake.timeout = timeout;
+        self
+    }
+
+    /// Serve TLS on [`accept_tcp`](Self::accept_tcp) (see
+    /// [`server_config`](crate::server_config)).
+    #[must_use]
+    pub fn tls_config(mut self, tls: Arc<ServerConfig>) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Accepts every valid upgrade request on `stream`.
+    pub async fn accept<S>(
+        &self,
+        stream: S,
+    ) -> Result<(WebSocket<Compat<S>>, AcceptedRequest), HandshakeError>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        self.accept_with(stream, |_| Decision::accept()).await
+    }
+
+    /// Reads the upgrade request on `stream` and lets `decide` accept it
+    /// (subprotocol, extra headers) or reject it (status, headers, body).
+    pub async fn accept_with<S, F>(
+        &self,
+        stream: S,
+        decide: F,
+    ) -> Result<(WebSocket<Compat<S>>, AcceptedRequest), HandshakeError>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+        F: FnOnce(&UpgradeRequest) -> Decision,
+    {
+        ws_session::server(
+            Arc::new(TokioRuntime),
+            stream.compat(),
+            self.config.clone(),
+            self.handshake,
+            decide,
+        )
+        .await
+    }
+
+    /// Accepts on a TCP connection: the TLS handshake first when a TLS
+    /// config is set, then the upgrade; both within the handshake timeout.
+    pub async fn accept_tcp<F>(
+        &self,
+        tcp: tokio::net::TcpStream,
+        decide: F,
+    ) -> Result<(WebSocket, AcceptedRequest), HandshakeError>
+    where
+        F: FnOnce(&UpgradeRequest) -> Decision,
+    {
+        let _ = tcp.set_nodelay(true);
+        let tls = self.tls.clone().map(|tls| {
+            move |tcp: Compat<tokio::net::TcpStream>| async move {
+                let stream = tokio_rustls::TlsAcceptor::from(tls)
+                    .accept(tcp.into_inner())
+                    .await?;
+                Ok(tokio_rustls::TlsStream::Server(stream).compat())
+            }
+        });
+        Box::pin(ws_session::accept(
+            Arc::new(TokioRuntime),
+            tcp.compat(),
+            tls,
+            self.config.clone(),
+            self.handshake,
+            decide,
+        ))
+        .await
+    }
+}

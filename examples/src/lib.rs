@@ -1,0 +1,90 @@
+//! Helpers shared by the example programs: argument parsing and the
+//! configuration used by the conformance runs.
+
+use ws_tokio::{Config, DeflateConfig};
+
+/// The runtime an example runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuntimeChoice {
+    /// tokio (`ws-tokio`).
+    Tokio,
+    /// async-std (`ws-async-std`).
+    AsyncStd,
+}
+
+/// Parses `--name value` pairs and positional arguments.
+#[derive(Debug, Default)]
+pub struct Args {
+    /// `(name, value)` for each `--name value`.
+    pub options: Vec<(String, String)>,
+    /// Everything else, in order.
+    pub positional: Vec<String>,
+}
+
+impl Args {
+    /// Reads the process arguments.
+    ///
+    /// # Errors
+    /// An option without a value.
+    pub fn parse() -> Result<Self, String> {
+        let mut args = Args::default();
+        let mut iter = std::env::args().skip(1);
+        while let Some(arg) = iter.next() {
+            if let Some(name) = arg.strip_prefix("--") {
+                let value = iter
+                    .next()
+                    .ok_or_else(|| format!("option --{name} needs a value"))?;
+                args.options.push((name.to_owned(), value));
+            } else {
+                args.positional.push(arg);
+            }
+        }
+        Ok(args)
+    }
+
+    /// The value of `--name`, if given.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.options
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `--runtime tokio|async-std` (default tokio).
+    ///
+    /// # Errors
+    /// Any other value.
+    pub fn runtime(&self) -> Result<RuntimeChoice, String> {
+        match self.get("runtime").unwrap_or("tokio") {
+            "tokio" => Ok(RuntimeChoice::Tokio),
+            "async-std" => Ok(RuntimeChoice::AsyncStd),
+            other => Err(format!("unknown runtime {other:?}: use tokio or async-std")),
+        }
+    }
+}
+
+/// The configuration of the conformance programs: permessage-deflate on,
+/// messages and frames up to 64 MiB.
+#[must_use]
+pub fn conformance_config() -> Config {
+    Config::default()
+        .with_compression(DeflateConfig::default())
+        .with_max_message_size(64 << 20)
+        .with_max_frame_size(64 << 20)
+}
+
+/// Exits with a clear message: the async-std adapter does not exist yet.
+pub fn async_std_unavailable() -> ! {
+    eprintln!(
+        "error: --runtime async-std is not available yet (the ws-async-std adapter is not built); use --runtime tokio"
+    );
+    std::process::exit(2)
+}
+
+/// Prints `message` to stderr and exits with status 2.
+pub fn fail(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(2)
+}
