@@ -304,17 +304,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     }
 
     fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
-        loop {
-            let event = ready!(self.poll_event(cx))?;
-            match message_of(event) {
-                Ok(Some(message)) => return Poll::Ready(Ok(message)),
-                Ok(None) => {}
-                Err(event) => {
-                    self.peeked = Some(event);
-                    return Poll::Ready(Err(Error::Streaming));
-                }
-            }
-        }
+        EventSource::poll_message(self, cx)
     }
 
     /// The next event of any kind: messages, streamed chunks, frames (raw
@@ -458,6 +448,41 @@ pub(crate) fn frame_of(event: Event) -> Option<Frame> {
         ),
         _ => return None,
     })
+}
+
+/// The receive side shared by the session and its read half: a source of
+/// events and a slot for the one `recv()` could not return as a message.
+pub(crate) trait EventSource {
+    /// The next event (`Err` once the session has ended).
+    fn poll_source_event(&mut self, cx: &mut Context<'_>) -> Poll<Result<Event, Error>>;
+
+    /// Keeps `event` for the next `recv_event`/`recv_frame`.
+    fn keep(&mut self, event: Event);
+
+    /// The receive loop of `recv()`: takes events until one is a message.
+    fn poll_message(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
+        loop {
+            let event = ready!(self.poll_source_event(cx))?;
+            match message_of(event) {
+                Ok(Some(message)) => return Poll::Ready(Ok(message)),
+                Ok(None) => {}
+                Err(event) => {
+                    self.keep(event);
+                    return Poll::Ready(Err(Error::Streaming));
+                }
+            }
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> EventSource for Session<S> {
+    fn poll_source_event(&mut self, cx: &mut Context<'_>) -> Poll<Result<Event, Error>> {
+        self.poll_event(cx)
+    }
+
+    fn keep(&mut self, event: Event) {
+        self.peeked = Some(event);
+    }
 }
 
 /// What `recv()` makes of an event: a message, nothing (control events,

@@ -360,6 +360,16 @@ impl std::fmt::Debug for Shared {
     }
 }
 
+impl crate::session::EventSource for SessionReader {
+    fn poll_source_event(&mut self, cx: &mut Context<'_>) -> Poll<Result<Event, Error>> {
+        self.poll_event(cx)
+    }
+
+    fn keep(&mut self, event: Event) {
+        self.peeked = Some(event);
+    }
+}
+
 impl SessionReader {
     fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Result<Event, Error>> {
         if let Some(event) = self.peeked.take() {
@@ -379,17 +389,7 @@ impl SessionReader {
     }
 
     fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
-        loop {
-            let event = ready!(self.poll_event(cx))?;
-            match crate::session::message_of(event) {
-                Ok(Some(message)) => return Poll::Ready(Ok(message)),
-                Ok(None) => {}
-                Err(event) => {
-                    self.peeked = Some(event);
-                    return Poll::Ready(Err(Error::Streaming));
-                }
-            }
-        }
+        crate::session::EventSource::poll_message(self, cx)
     }
 
     /// The next message; as [`Session::recv`](crate::Session::recv).
