@@ -39,7 +39,9 @@
 //! impl Runtime for NoTimers {
 //!     fn now(&self) -> Instant { self.0 }
 //!     fn new_timer(&self, _: Instant) -> Pin<Box<dyn Timer>> { Box::pin(Never) }
-//!     fn spawn(&self, _: Pin<Box<dyn std::future::Future<Output = ()> + Send>>) { unimplemented!() }
+//!     fn spawn(&self, task: Pin<Box<dyn std::future::Future<Output = ()> + Send>>) {
+//!         std::thread::spawn(move || futures_executor::block_on(task));
+//!     }
 //! }
 //!
 //! # #[allow(clippy::disallowed_methods)]

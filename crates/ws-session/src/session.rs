@@ -459,6 +459,29 @@ pub(crate) trait EventSource {
     /// Keeps `event` for the next `recv_event`/`recv_frame`.
     fn keep(&mut self, event: Event);
 
+    /// Set once the `Stream` of messages has ended.
+    fn stream_done(&mut self) -> &mut bool;
+
+    /// `Stream::poll_next`: messages until the end, then `None` after a
+    /// clean close or one `Some(Err(..))` after any other end.
+    fn poll_stream(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
+        if *self.stream_done() {
+            return Poll::Ready(None);
+        }
+        match ready!(self.poll_message(cx)) {
+            Ok(message) => Poll::Ready(Some(Ok(message))),
+            Err(err @ (Error::Io(_) | Error::Closed(_))) => {
+                *self.stream_done() = true;
+                if err.is_clean_close() {
+                    Poll::Ready(None)
+                } else {
+                    Poll::Ready(Some(Err(err)))
+                }
+            }
+            Err(err) => Poll::Ready(Some(Err(err))),
+        }
+    }
+
     /// The receive loop of `recv()`: takes events until one is a message.
     fn poll_message(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
         loop {
@@ -482,6 +505,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> EventSource for Session<S> {
 
     fn keep(&mut self, event: Event) {
         self.peeked = Some(event);
+    }
+
+    fn stream_done(&mut self) -> &mut bool {
+        &mut self.stream_done
     }
 }
 
@@ -512,22 +539,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for Session<S> {
     type Item = Result<Message, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        if this.stream_done {
-            return Poll::Ready(None);
-        }
-        match ready!(this.poll_recv(cx)) {
-            Ok(message) => Poll::Ready(Some(Ok(message))),
-            Err(err @ (Error::Io(_) | Error::Closed(_))) => {
-                this.stream_done = true;
-                if err.is_clean_close() {
-                    Poll::Ready(None)
-                } else {
-                    Poll::Ready(Some(Err(err)))
-                }
-            }
-            Err(err) => Poll::Ready(Some(Err(err))),
-        }
+        EventSource::poll_stream(self.get_mut(), cx)
     }
 }
 

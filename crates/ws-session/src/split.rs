@@ -368,6 +368,10 @@ impl crate::session::EventSource for SessionReader {
     fn keep(&mut self, event: Event) {
         self.peeked = Some(event);
     }
+
+    fn stream_done(&mut self) -> &mut bool {
+        &mut self.stream_done
+    }
 }
 
 impl SessionReader {
@@ -445,22 +449,7 @@ impl Stream for SessionReader {
     type Item = Result<Message, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        if this.stream_done {
-            return Poll::Ready(None);
-        }
-        match ready!(this.poll_recv(cx)) {
-            Ok(message) => Poll::Ready(Some(Ok(message))),
-            Err(err @ (Error::Io(_) | Error::Closed(_))) => {
-                this.stream_done = true;
-                if err.is_clean_close() {
-                    Poll::Ready(None)
-                } else {
-                    Poll::Ready(Some(Err(err)))
-                }
-            }
-            Err(err) => Poll::Ready(Some(Err(err))),
-        }
+        crate::session::EventSource::poll_stream(self.get_mut(), cx)
     }
 }
 
