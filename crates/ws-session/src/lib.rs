@@ -76,6 +76,8 @@ pub mod memory;
 mod runtime;
 mod session;
 pub mod split;
+#[cfg(feature = "rustls")]
+pub mod tls;
 
 pub use connect::{ConnectError, ConnectOptions, MaybeTls, accept, connect};
 #[cfg(feature = "json")]

@@ -1,0 +1,328 @@
+//! The session API over loopback TCP under async-std and smol: messages,
+//! frames, Stream/Sink, close, terminate, conversion, the in-memory pair,
+//! raw mode, cancellation.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Rt, echo_server};
+use futures_util::{SinkExt, StreamExt as _};
+use ws_async_std::{
+    Acceptor, CloseCode, CloseReason, Config, Connector, DeflateConfig, Error, Event, Frame,
+    Message, Mode, OpCode,
+};
+
+on_every_runtime!(
+    echo_text_and_binary_then_clean_close,
+    deflate_is_negotiated_and_large_messages_round_trip,
+    message_sent_before_close_is_delivered_first,
+    stream_and_sink,
+    frames_pings_and_pongs_in_default_mode,
+    terminate_ends_without_handshake_and_peer_sees_1006,
+    peer_dropping_tcp_is_abnormal_not_a_hang,
+    content_conversion_and_bad_values_keep_the_session,
+    in_memory_pair_with_compression,
+    raw_session_sees_frames_as_they_are,
+    heartbeat_pings_are_answered_while_the_peer_only_receives,
+    dropping_recv_in_a_race_loses_nothing,
+);
+
+async fn echo_text_and_binary_then_clean_close<R: Rt>() {
+    let url = echo_server::<R>(Acceptor::new()).await;
+    let (mut ws, response) = ws_async_std::connect(&format!("{url}/echo")).await.unwrap();
+    assert_eq!(response.response.status(), 101);
+    ws.send_text("hello").await.unwrap();
+    ws.send_binary(vec![1u8, 2, 3]).await.unwrap();
+    assert_eq!(ws.recv().await.unwrap(), Message::Text("hello".into()));
+    assert_eq!(
+        ws.recv().await.unwrap(),
+        Message::Binary(vec![1u8, 2, 3].into())
+    );
+    ws.close(CloseCode::NORMAL, "bye").await.unwrap();
+    let reason = ws.close_reason().unwrap();
+    assert!(reason.is_clean(), "{}: {reason}", R::NAME);
+    // Every later call reports the end.
+    assert!(ws.recv().await.unwrap_err().is_clean_close());
+    assert!(matches!(ws.send_text("late").await, Err(Error::Closed(_))));
+}
+
+async fn deflate_is_negotiated_and_large_messages_round_trip<R: Rt>() {
+    let config = Config::default().with_compression(DeflateConfig::default());
+    let url = echo_server::<R>(Acceptor::new().config(config.clone())).await;
+    let (mut ws, response) = Connector::new().config(config).connect(&url).await.unwrap();
+    assert_eq!(response.extensions, ["permessage-deflate"]);
+    let big: String = "all work and no play ".repeat(200_000);
+    ws.send_text(big.clone()).await.unwrap();
+    let echoed = ws.recv().await.unwrap();
+    assert_eq!(echoed.as_bytes(), big.as_bytes());
+    ws.close(CloseCode::NORMAL, "").await.unwrap();
+}
+
+async fn message_sent_before_close_is_delivered_first<R: Rt>() {
+    let (listener, url) = R::listen().await;
+    let server = R::spawn(async move {
+        let tcp = R::accept(&listener).await;
+        let (mut ws, _) = Acceptor::new().accept(tcp).await.unwrap();
+        let mut got = Vec::new();
+        let end = loop {
+            match ws.recv().await {
+                Ok(m) => got.push(m),
+                Err(e) => break e,
+            }
+        };
+        (got, end)
+    });
+    let (mut ws, _) = ws_async_std::connect(&url).await.unwrap();
+    for i in 0..100 {
+        ws.send_text(format!("m{i}")).await.unwrap();
+    }
+    ws.close(CloseCode::NORMAL, "done").await.unwrap();
+    let (got, end) = server.await;
+    let expected: Vec<Message> = (0..100)
+        .map(|i| Message::Text(format!("m{i}").into()))
+        .collect();
+    assert_eq!(got, expected);
+    match end {
+        Error::Closed(CloseReason::Normal { frame, .. }) => {
+            let frame = frame.unwrap();
+            assert_eq!(frame.code, CloseCode::NORMAL);
+            assert_eq!(frame.reason, "done");
+        }
+        other => panic!("unexpected end {other:?}"),
+    }
+}
+
+async fn stream_and_sink<R: Rt>() {
+    let url = echo_server::<R>(Acceptor::new()).await;
+    let (mut ws, _) = ws_async_std::connect(&url).await.unwrap();
+    let messages: Vec<Message> = (0..50)
+        .map(|i| Message::Text(format!("{i}").into()))
+        .collect();
+    let mut outgoing = futures_util::stream::iter(messages.clone().into_iter().map(Ok));
+    ws.send_all(&mut outgoing).await.unwrap();
+    let mut received = Vec::new();
+    while received.len() < 50 {
+        received.push(ws.next().await.unwrap().unwrap());
+    }
+    assert_eq!(received, messages);
+    // Sink::close runs the close handshake; the Stream then ends.
+    SinkExt::close(&mut ws).await.unwrap();
+    assert!(ws.next().await.is_none());
+    assert!(ws.close_reason().unwrap().is_clean());
+}
+
+async fn frames_pings_and_pongs_in_default_mode<R: Rt>() {
+    let url = echo_server::<R>(Acceptor::new()).await;
+    let (mut ws, _) = ws_async_std::connect(&url).await.unwrap();
+    ws.send(Frame::new(OpCode::Ping, &b"are you there"[..]))
+        .await
+        .unwrap();
+    ws.send(Frame::new(OpCode::Text, &b"framed"[..]))
+        .await
+        .unwrap();
+    assert_eq!(
+        ws.recv_event().await.unwrap(),
+        Event::Pong((&b"are you there"[..]).into())
+    );
+    assert_eq!(
+        ws.recv_event().await.unwrap(),
+        Event::Message(Message::Text("framed".into()))
+    );
+    // A fragment cannot be sent as a message in default mode.
+    let fragment = Frame::new(OpCode::Text, &b"x"[..]).with_fin(false);
+    assert!(matches!(ws.send(fragment).await, Err(Error::Send(_))));
+    ws.close(CloseCode::GOING_AWAY, "").await.unwrap();
+    assert_eq!(
+        ws.close_reason().unwrap().code(),
+        CloseCode::GOING_AWAY,
+        "{}",
+        R::NAME
+    );
+}
+
+async fn terminate_ends_without_handshake_and_peer_sees_1006<R: Rt>() {
+    let (listener, url) = R::listen().await;
+    let server = R::spawn(async move {
+        let tcp = R::accept(&listener).await;
+        let (mut ws, _) = Acceptor::new().accept(tcp).await.unwrap();
+        let end = ws.recv().await.unwrap_err();
+        (end, ws.close_reason().cloned())
+    });
+    let (mut ws, _) = ws_async_std::connect(&url).await.unwrap();
+    ws.terminate().await;
+    assert_eq!(ws.close_reason(), Some(&CloseReason::Terminated));
+    let (end, reason) = server.await;
+    assert!(
+        matches!(end, Error::Closed(CloseReason::Abnormal) | Error::Io(_)),
+        "{end:?}"
+    );
+    assert_eq!(reason, Some(CloseReason::Abnormal));
+}
+
+async fn peer_dropping_tcp_is_abnormal_not_a_hang<R: Rt>() {
+    let (listener, url) = R::listen().await;
+    R::spawn_detached(async move {
+        let tcp = R::accept(&listener).await;
+        let (ws, _) = Acceptor::new().accept(tcp).await.unwrap();
+        drop(ws);
+    });
+    let (mut ws, _) = ws_async_std::connect(&url).await.unwrap();
+    let end = ws.recv().await.unwrap_err();
+    assert!(
+        matches!(end, Error::Closed(CloseReason::Abnormal) | Error::Io(_)),
+        "{end:?}"
+    );
+    assert_eq!(ws.close_reason().unwrap().code(), CloseCode::ABNORMAL);
+    assert!(matches!(
+        ws.recv().await,
+        Err(Error::Closed(CloseReason::Abnormal))
+    ));
+}
+
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Point {
+    x: i32,
+    y: i32,
+}
+
+async fn content_conversion_and_bad_values_keep_the_session<R: Rt>() {
+    let (mut client, mut server) = ws_async_std::pair(Config::default()).await.unwrap();
+    client
+        .send_serialized(&Point { x: 1, y: -2 })
+        .await
+        .unwrap();
+    client.send_text("not json").await.unwrap();
+    client.send_serialized(&Point { x: 3, y: 4 }).await.unwrap();
+    let p: Point = server.receive_deserialized().await.unwrap();
+    assert_eq!(p, Point { x: 1, y: -2 });
+    match server.receive_deserialized::<Point>().await {
+        Err(Error::Convert { message, .. }) => {
+            assert_eq!(message, Message::Text("not json".into()));
+        }
+        other => panic!("expected a conversion error, got {other:?}"),
+    }
+    let p: Point = server.receive_deserialized().await.unwrap();
+    assert_eq!(p, Point { x: 3, y: 4 });
+    let (closed, end) =
+        futures_util::future::join(client.close(CloseCode::NORMAL, ""), server.recv()).await;
+    closed.unwrap();
+    assert!(end.unwrap_err().is_clean_close());
+}
+
+async fn in_memory_pair_with_compression<R: Rt>() {
+    let config = Config::default().with_compression(DeflateConfig::default());
+    let (mut client, mut server) = ws_async_std::pair(config).await.unwrap();
+    assert_eq!(
+        client.connection().extension_names().collect::<Vec<_>>(),
+        ["permessage-deflate"]
+    );
+    client.send_text("ping ping ping ping").await.unwrap();
+    assert_eq!(
+        server.recv().await.unwrap(),
+        Message::Text("ping ping ping ping".into())
+    );
+    server.send_binary(vec![9u8; 1000]).await.unwrap();
+    assert_eq!(
+        client.recv().await.unwrap(),
+        Message::Binary(vec![9u8; 1000].into())
+    );
+    let (closed, received) =
+        futures_util::future::join(client.close(CloseCode::NORMAL, "end"), server.recv()).await;
+    closed.unwrap();
+    assert!(received.unwrap_err().is_clean_close());
+    assert!(client.close_reason().unwrap().is_clean());
+}
+
+async fn raw_session_sees_frames_as_they_are<R: Rt>() {
+    let raw = Config::default().with_mode(Mode::Raw);
+    // A raw client against a default server.
+    let (listener, url) = R::listen().await;
+    let server = R::spawn(async move {
+        let tcp = R::accept(&listener).await;
+        let (mut ws, _) = Acceptor::new().accept(tcp).await.unwrap();
+        ws.send_ping(&b"p1"[..]).await.unwrap();
+        let mut events = Vec::new();
+        loop {
+            match ws.recv_event().await {
+                Ok(event) => events.push(event),
+                Err(e) => return (events, e),
+            }
+        }
+    });
+    let (mut ws, _) = Connector::new().config(raw).connect(&url).await.unwrap();
+    let ping = ws.recv_frame().await.unwrap();
+    assert_eq!((ping.opcode, &ping.payload[..]), (OpCode::Ping, &b"p1"[..]));
+    // Nothing automatic: we answer ourselves, and send a fragmented message.
+    ws.send(Frame::new(OpCode::Pong, &b"p1"[..])).await.unwrap();
+    ws.send(Frame::new(OpCode::Text, &b"frag"[..]).with_fin(false))
+        .await
+        .unwrap();
+    ws.send(Frame::new(OpCode::Continuation, &b"ment"[..]))
+        .await
+        .unwrap();
+    ws.close(CloseCode::NORMAL, "raw bye").await.unwrap();
+    let (events, end) = server.await;
+    assert_eq!(events[0], Event::Pong((&b"p1"[..]).into()));
+    assert_eq!(events[1], Event::Message(Message::Text("fragment".into())));
+    assert!(end.is_clean_close(), "{end:?}");
+}
+
+async fn heartbeat_pings_are_answered_while_the_peer_only_receives<R: Rt>() {
+    let (mut client, mut server) = ws_async_std::pair(Config::default()).await.unwrap();
+    client.set_ping_interval(Some(Duration::from_millis(20)));
+    client.set_timeout(Duration::from_secs(5));
+    // The server answers the heartbeat pings while it waits for a message.
+    let server_side = R::spawn(async move {
+        let message = server.recv().await.unwrap();
+        (server, message)
+    });
+    let mut pongs = 0;
+    while pongs < 3 {
+        if let Event::Pong(_) = client.recv_event().await.unwrap() {
+            pongs += 1;
+        }
+    }
+    client.set_ping_interval(None);
+    client.send_text("done").await.unwrap();
+    let (_server, message) = server_side.await;
+    assert_eq!(message, Message::Text("done".into()));
+}
+
+fn payload(i: usize) -> Vec<u8> {
+    // Large enough that a message spans several reads.
+    (0..100_000).map(|j| ((i * 31 + j) % 251) as u8).collect()
+}
+
+async fn dropping_recv_in_a_race_loses_nothing<R: Rt>() {
+    const COUNT: usize = 40;
+    let config = Config::default().with_compression(DeflateConfig::default());
+    let (mut client, mut server) = ws_async_std::pair(config).await.unwrap();
+    let sender = R::spawn(async move {
+        for i in 0..COUNT {
+            server.send_binary(payload(i)).await.unwrap();
+        }
+        let _ = server.recv().await;
+    });
+    let mut received = Vec::new();
+    let mut cancelled = 0usize;
+    while received.len() < COUNT {
+        // `yield_now` is ready on its second poll: recv is dropped whenever
+        // it has to wait, in the middle of reads and frames.
+        let raced = futures_lite::future::or(async { Some(client.recv().await) }, async {
+            futures_lite::future::yield_now().await;
+            None
+        })
+        .await;
+        match raced {
+            Some(message) => received.push(message.unwrap()),
+            None => cancelled += 1,
+        }
+    }
+    assert!(cancelled > 0);
+    for (i, message) in received.into_iter().enumerate() {
+        assert_eq!(message, Message::Binary(payload(i).into()), "message {i}");
+    }
+    client.close(CloseCode::NORMAL, "").await.unwrap();
+    sender.await;
+}
