@@ -20,7 +20,8 @@ on_every_runtime!(
     stream_and_sink,
     frames_pings_and_pongs_in_default_mode,
     terminate_ends_without_handshake_and_peer_sees_1006,
-    peer_dropping_tcp_is_abnormal_not_a_hang,
+    peer_vanishing_is_abnormal_not_a_hang,
+    dropping_a_session_says_going_away,
     content_conversion_and_bad_values_keep_the_session,
     in_memory_pair_with_compression,
     raw_session_sees_frames_as_they_are,
@@ -160,12 +161,13 @@ async fn terminate_ends_without_handshake_and_peer_sees_1006<R: Rt>() {
     assert_eq!(reason, Some(CloseReason::Abnormal));
 }
 
-async fn peer_dropping_tcp_is_abnormal_not_a_hang<R: Rt>() {
+async fn peer_vanishing_is_abnormal_not_a_hang<R: Rt>() {
     let (listener, url) = R::listen().await;
     R::spawn_detached(async move {
         let tcp = R::accept(&listener).await;
-        let (ws, _) = Acceptor::new().accept(tcp).await.unwrap();
-        drop(ws);
+        let (mut ws, _) = Acceptor::new().accept(tcp).await.unwrap();
+        // Closes the TCP connection without a Close frame.
+        ws.terminate().await;
     });
     let (mut ws, _) = ws_async_std::connect(&url).await.unwrap();
     let end = ws.recv().await.unwrap_err();
@@ -178,6 +180,23 @@ async fn peer_dropping_tcp_is_abnormal_not_a_hang<R: Rt>() {
         ws.recv().await,
         Err(Error::Closed(CloseReason::Abnormal))
     ));
+}
+
+async fn dropping_a_session_says_going_away<R: Rt>() {
+    let (listener, url) = R::listen().await;
+    R::spawn_detached(async move {
+        let tcp = R::accept(&listener).await;
+        let (ws, _) = Acceptor::new().accept(tcp).await.unwrap();
+        drop(ws);
+    });
+    let (mut ws, _) = ws_async_std::connect(&url).await.unwrap();
+    let end = ws.recv().await.unwrap_err();
+    match end {
+        Error::Closed(CloseReason::Normal { frame, .. }) => {
+            assert_eq!(frame.unwrap().code, CloseCode::GOING_AWAY);
+        }
+        other => panic!("{}: expected a Close 1001, got {other:?}", R::NAME),
+    }
 }
 
 #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -35,7 +35,14 @@ use crate::runtime::Runtime;
 /// example in a losing `select!` branch) loses no message: an event is taken
 /// from the protocol core only in the poll that returns it. A dropped
 /// `send_*` either queued its message whole or not at all.
-pub struct Session<S> {
+///
+/// # Dropping
+///
+/// Prefer [`close`](Self::close), which waits for the peer's answer.
+/// A session dropped while open queues a Close 1001 (going away) and writes
+/// what the transport takes at once, without waiting, so the peer usually
+/// sees a closing endpoint rather than a vanished one (1006).
+pub struct Session<S: AsyncWrite + Unpin> {
     driver: Driver<S>,
     /// An event taken from the core but not yet handed out.
     peeked: Option<Event>,
@@ -43,7 +50,7 @@ pub struct Session<S> {
     stream_done: bool,
 }
 
-impl<S> std::fmt::Debug for Session<S> {
+impl<S: AsyncWrite + Unpin> std::fmt::Debug for Session<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
             .field("driver", &self.driver)

@@ -137,7 +137,7 @@ where
     )
 }
 
-struct DriverTask<S> {
+struct DriverTask<S: AsyncWrite + Unpin> {
     driver: Driver<S>,
     /// An event the reader has no room for yet.
     pending: Option<Event>,
@@ -257,7 +257,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> DriverTask<S> {
     }
 }
 
-impl<S> DriverTask<S> {
+impl<S: AsyncWrite + Unpin> DriverTask<S> {
     fn finish(&mut self) {
         if let Some(reason) = self.driver.conn.close_reason() {
             let _ = self.shared.reason.set(reason.clone());
@@ -278,7 +278,7 @@ impl<S> DriverTask<S> {
     }
 }
 
-impl<S> Drop for DriverTask<S> {
+impl<S: AsyncWrite + Unpin> Drop for DriverTask<S> {
     fn drop(&mut self) {
         // Also when the runtime drops the task unfinished: nobody waits forever.
         self.finish();

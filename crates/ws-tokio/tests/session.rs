@@ -167,13 +167,14 @@ async fn terminate_ends_without_handshake_and_peer_sees_1006() {
 }
 
 #[tokio::test]
-async fn peer_dropping_tcp_is_abnormal_not_a_hang() {
+async fn peer_vanishing_is_abnormal_not_a_hang() {
     within(10, async {
         let (listener, url) = listen().await;
         tokio::spawn(async move {
             let (tcp, _) = listener.accept().await.unwrap();
-            let (ws, _) = Acceptor::new().accept(tcp).await.unwrap();
-            drop(ws);
+            let (mut ws, _) = Acceptor::new().accept(tcp).await.unwrap();
+            // Closes the TCP connection without a Close frame.
+            ws.terminate().await;
         });
         let (mut ws, _) = ws_tokio::connect(&url).await.unwrap();
         let end = ws.recv().await.unwrap_err();
@@ -186,6 +187,26 @@ async fn peer_dropping_tcp_is_abnormal_not_a_hang() {
             ws.recv().await,
             Err(Error::Closed(CloseReason::Abnormal))
         ));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn dropping_a_session_says_going_away() {
+    within(10, async {
+        let (listener, url) = listen().await;
+        tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let (ws, _) = Acceptor::new().accept(tcp).await.unwrap();
+            drop(ws);
+        });
+        let (mut ws, _) = ws_tokio::connect(&url).await.unwrap();
+        match ws.recv().await.unwrap_err() {
+            Error::Closed(CloseReason::Normal { frame, .. }) => {
+                assert_eq!(frame.unwrap().code, CloseCode::GOING_AWAY);
+            }
+            other => panic!("expected a Close 1001, got {other:?}"),
+        }
     })
     .await;
 }
