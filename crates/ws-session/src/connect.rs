@@ -205,7 +205,18 @@ where
     let mut remaining = options.handshake;
     let spent = runtime.now().saturating_duration_since(started);
     remaining.timeout = remaining.timeout.map(|t| t.saturating_sub(spent));
-    Ok(crate::handshake::client(runtime, stream, handshake, config, remaining).await?)
+    crate::handshake::client(runtime, stream, handshake, config, remaining)
+        .await
+        .map_err(|e| ConnectError::Handshake(whole_timeout(e, options.handshake.timeout)))
+}
+
+/// The upgrade ran in what the TLS handshake left of the handshake
+/// timeout; a timeout is reported as the whole configured one.
+fn whole_timeout(error: HandshakeError, timeout: Option<std::time::Duration>) -> HandshakeError {
+    match error {
+        HandshakeError::Timeout(_) => HandshakeError::Timeout(timeout.unwrap_or_default()),
+        other => other,
+    }
 }
 
 /// Accepts on a transport: `tls` (if given) runs the TLS handshake first,
@@ -240,5 +251,7 @@ where
     let mut remaining = options;
     let spent = runtime.now().saturating_duration_since(started);
     remaining.timeout = remaining.timeout.map(|t| t.saturating_sub(spent));
-    crate::handshake::server(runtime, stream, config, remaining, decide).await
+    crate::handshake::server(runtime, stream, config, remaining, decide)
+        .await
+        .map_err(|e| whole_timeout(e, options.timeout))
 }

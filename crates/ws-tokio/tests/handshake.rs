@@ -169,11 +169,36 @@ async fn client_handshake_timeout() {
             .connect(&url)
             .await
             .unwrap_err();
+        // The configured timeout, not what was left of it after connecting.
         assert!(
-            matches!(err, ConnectError::Handshake(HandshakeError::Timeout(_))),
+            matches!(err, ConnectError::Handshake(HandshakeError::Timeout(t)) if t == Duration::from_millis(200)),
             "{err:?}"
         );
         assert!(started.elapsed() < Duration::from_secs(3));
+    })
+    .await;
+}
+
+/// `accept_tcp` runs the upgrade in what the (optional) TLS handshake left
+/// of the timeout; the error reports the configured one (found by the
+/// adversarial slowloris test, which saw `Timeout(999.99966ms)` for 1 s).
+#[tokio::test]
+async fn accept_tcp_handshake_timeout_reports_the_configured_timeout() {
+    within(10, async {
+        let (listener, url) = listen().await;
+        let _tcp = tokio::net::TcpStream::connect(url.trim_start_matches("ws://"))
+            .await
+            .unwrap();
+        let (tcp, _) = listener.accept().await.unwrap();
+        let err = Acceptor::new()
+            .handshake_timeout(Some(Duration::from_millis(200)))
+            .accept_tcp(tcp, |_| ws_tokio::Decision::accept())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, HandshakeError::Timeout(t) if t == Duration::from_millis(200)),
+            "{err:?}"
+        );
     })
     .await;
 }
