@@ -39,8 +39,9 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(3);
 pub struct RawPeer {
     /// The socket.
     pub tcp: TcpStream,
-    /// Bytes read but not yet parsed.
+    /// Bytes read; those before `pos` are parsed already.
     buf: Vec<u8>,
+    pos: usize,
 }
 
 /// What a raw peer read until the end of the stream, summarised so that a
@@ -96,6 +97,7 @@ impl RawPeer {
         RawPeer {
             tcp,
             buf: Vec::new(),
+            pos: 0,
         }
     }
 
@@ -171,6 +173,11 @@ impl RawPeer {
         self.tcp
             .set_read_timeout(Some(deadline - now))
             .expect("read timeout");
+        // Parsed bytes are dropped once per read, not once per frame: a
+        // reader that falls behind a flood lets our endpoint's output pile
+        // up in the socket.
+        self.buf.drain(..self.pos);
+        self.pos = 0;
         let start = self.buf.len();
         self.buf.resize(start + READ, 0);
         let result = self.tcp.read(&mut self.buf[start..]);
@@ -196,9 +203,10 @@ impl RawPeer {
     /// buffered for [`read_frame`](Self::read_frame).
     pub fn read_head(&mut self, deadline: Instant) -> Result<String, End> {
         loop {
-            if let Some(at) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&self.buf[..at + 4]).into_owned();
-                self.buf.drain(..at + 4);
+            let unread = &self.buf[self.pos..];
+            if let Some(at) = unread.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&unread[..at + 4]).into_owned();
+                self.pos += at + 4;
                 return Ok(head);
             }
             self.fill(deadline)?;
@@ -208,8 +216,8 @@ impl RawPeer {
     /// Reads the next frame.
     pub fn read_frame(&mut self, deadline: Instant) -> Result<RawFrame, End> {
         loop {
-            if let Some((frame, used)) = wire::parse_frame(&self.buf) {
-                self.buf.drain(..used);
+            if let Some((frame, used)) = wire::parse_frame(&self.buf[self.pos..]) {
+                self.pos += used;
                 return Ok(frame);
             }
             self.fill(deadline)?;
@@ -234,6 +242,7 @@ impl RawPeer {
     pub fn drain_to_end(&mut self, deadline: Instant) -> End {
         loop {
             self.buf.clear();
+            self.pos = 0;
             if let Err(end) = self.fill(deadline) {
                 return end;
             }
