@@ -43,7 +43,7 @@ pub mod scene;
 pub mod server_attacks;
 pub mod wire;
 
-pub use adapter::{Adapter, Tokio};
+pub use adapter::{Adapter, AsyncStd, Smol, Tokio};
 
 /// One `#[test]` per attack for the adapter type `$adapter`, in a module
 /// named `$name`.
