@@ -27,6 +27,7 @@ on_every_runtime!(
     raw_session_sees_frames_as_they_are,
     heartbeat_pings_are_answered_while_the_peer_only_receives,
     dropping_recv_in_a_race_loses_nothing,
+    close_takes_what_arrives_before_the_peers_close,
 );
 
 async fn echo_text_and_binary_then_clean_close<R: Rt>() {
@@ -344,4 +345,32 @@ async fn dropping_recv_in_a_race_loses_nothing<R: Rt>() {
     }
     client.close(CloseCode::NORMAL, "").await.unwrap();
     sender.await;
+}
+
+async fn close_takes_what_arrives_before_the_peers_close<R: Rt>() {
+    // The server sends a message and a pong the client never asked for,
+    // then answers the client's Close. The core parses input only as its
+    // events are taken: close() must take them (keeping the message for
+    // recv) to reach the peer's Close, not wait for the close timeout.
+    let (listener, url) = R::listen().await;
+    let server = R::spawn(async move {
+        let tcp = R::accept(&listener).await;
+        let (mut ws, _) = Acceptor::new().accept(tcp).await.unwrap();
+        ws.send_text("late news").await.unwrap();
+        ws.send_pong(&b"unasked"[..]).await.unwrap();
+        ws.recv().await.unwrap_err()
+    });
+    let config = Config::default().with_close_timeout(Duration::from_secs(5));
+    let (mut ws, _) = Connector::new().config(config).connect(&url).await.unwrap();
+    ws.close(CloseCode::NORMAL, "bye").await.unwrap();
+    let reason = ws.close_reason().unwrap();
+    assert!(reason.is_clean(), "{}: {reason:?}", R::NAME);
+    assert_eq!(
+        ws.recv().await.unwrap(),
+        Message::Text("late news".into()),
+        "{}",
+        R::NAME
+    );
+    assert!(ws.recv().await.unwrap_err().is_clean_close());
+    assert!(server.await.is_clean_close());
 }

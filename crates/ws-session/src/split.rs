@@ -28,6 +28,7 @@
 //!   reading, so control frames are still answered); dropping both halves
 //!   starts the close handshake (1000), which the driver completes.
 
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -52,10 +53,10 @@ pub(crate) const DEFAULT_CAPACITY: usize = 64;
 
 /// Payload bytes handed to the reader but not yet taken, beyond which the
 /// driver stops reading the transport (one message is always let through).
-const READ_AHEAD_BYTES: usize = 1 << 20;
+pub(crate) const READ_AHEAD_BYTES: usize = 1 << 20;
 
 /// The payload size an event carries, for the read-ahead bound.
-fn event_bytes(event: &Event) -> usize {
+pub(crate) fn event_bytes(event: &Event) -> usize {
     match event {
         Event::Message(message) => message.len(),
         Event::Chunk(chunk) => chunk.data.len(),
@@ -101,7 +102,7 @@ impl Shared {
 
 pub(crate) fn split<S>(
     driver: Driver<S>,
-    peeked: Option<Event>,
+    kept: VecDeque<Event>,
     capacity: usize,
 ) -> (SessionReader, SessionWriter)
 where
@@ -115,7 +116,7 @@ where
     let raw = driver.conn.config().mode() == Mode::Raw;
     let task = DriverTask {
         driver,
-        pending: peeked,
+        pending: kept,
         event_tx: Some(event_tx),
         command_rx: Some(command_rx),
         flush_waiters: Vec::new(),
@@ -140,7 +141,9 @@ where
 struct DriverTask<S: AsyncWrite + Unpin> {
     driver: Driver<S>,
     /// An event the reader has no room for yet.
-    pending: Option<Event>,
+    /// Events taken from the core that the reader has not had room for
+    /// yet (handed over first, in order).
+    pending: VecDeque<Event>,
     /// `None` once the reader is gone.
     event_tx: Option<mpsc::Sender<Event>>,
     /// `None` once the writer is gone and its commands are drained.
@@ -194,7 +197,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> DriverTask<S> {
         loop {
             let Some(event) = self
                 .pending
-                .take()
+                .pop_front()
                 .or_else(|| self.driver.conn.poll_event())
             else {
                 return moved;
@@ -221,7 +224,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> DriverTask<S> {
                     moved = true;
                 }
                 Poll::Pending => {
-                    self.pending = Some(event);
+                    self.pending.push_front(event);
                     return moved;
                 }
             }
@@ -321,7 +324,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> std::future::Future for DriverTask<S> {
                 ready!(this.driver.poll_close_transport(cx));
                 // Every event is handed to the reader before the end is.
                 this.forward_events(cx);
-                if this.pending.is_some() {
+                if !this.pending.is_empty() {
                     return Poll::Pending;
                 }
                 this.finish();
@@ -330,7 +333,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> std::future::Future for DriverTask<S> {
             // Read on only while the reader keeps up: no event waiting for
             // room, and the bytes it has not taken yet under the bound (it
             // wakes us when it drains below).
-            let read = this.pending.is_none()
+            let read = this.pending.is_empty()
                 && this.shared.in_flight.load(Ordering::Acquire) < READ_AHEAD_BYTES;
             if this.driver.poll_drive(cx, read).is_ready() {
                 progressed = true;
