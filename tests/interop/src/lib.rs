@@ -47,8 +47,10 @@ pub use scenario::{Content, Scenario, Step};
 pub trait Adapter {
     /// Shown in failure reports.
     const NAME: &'static str;
-    /// The transport of its sessions (TCP or TLS).
-    type Stream: AsyncRead + AsyncWrite + Unpin;
+    /// The transport of the sessions it connects (TCP or TLS).
+    type ClientStream: AsyncRead + AsyncWrite + Unpin;
+    /// The transport of the sessions it accepts.
+    type ServerStream: AsyncRead + AsyncWrite + Unpin;
 
     /// Runs a test body to completion on this adapter's runtime.
     fn block_on<F: Future>(future: F) -> F::Output;
@@ -62,7 +64,7 @@ pub trait Adapter {
         url: &str,
         config: Config,
         roots: Option<rustls::RootCertStore>,
-    ) -> impl Future<Output = Result<(Session<Self::Stream>, ClientResponse), String>>;
+    ) -> impl Future<Output = Result<(Session<Self::ClientStream>, ClientResponse), String>>;
 
     /// Accepts one connection on `listener` (bound on loopback, blocking
     /// mode) and its upgrade, with TLS when `tls` is given.
@@ -70,7 +72,7 @@ pub trait Adapter {
         listener: std::net::TcpListener,
         config: Config,
         tls: Option<&TestCert>,
-    ) -> impl Future<Output = Result<(Session<Self::Stream>, AcceptedRequest), String>>;
+    ) -> impl Future<Output = Result<(Session<Self::ServerStream>, AcceptedRequest), String>>;
 }
 
 /// Who plays the client.
