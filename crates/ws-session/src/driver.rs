@@ -21,6 +21,13 @@ use crate::runtime::{Runtime, Timer};
 /// (no `unsafe`), so reads are capped to keep that cost small.
 const READ_CHUNK: usize = 64 * 1024;
 
+/// Rounds of transport progress one poll may make before it yields (wakes
+/// itself and returns `Pending`) so that other tasks on the same thread
+/// run. tokio's sockets have a cooperative budget of their own; async-io's
+/// (async-std, smol) do not, and a peer that keeps the socket full (a ping
+/// flood) would otherwise keep the thread. 32 rounds read up to 2 MiB.
+pub(crate) const ROUNDS_PER_POLL: u32 = 32;
+
 pub(crate) struct Driver<S: AsyncWrite + Unpin> {
     pub(crate) conn: Connection,
     io: S,

@@ -16,7 +16,7 @@ use wsproto_core::{
 };
 
 use crate::convert::Converter;
-use crate::driver::Driver;
+use crate::driver::{Driver, ROUNDS_PER_POLL};
 use crate::error::Error;
 use crate::runtime::Runtime;
 use crate::split::{READ_AHEAD_BYTES, event_bytes};
@@ -52,6 +52,9 @@ pub struct Session<S: AsyncWrite + Unpin> {
     kept: VecDeque<Event>,
     /// Payload bytes in `kept` (bounded while closing).
     kept_bytes: usize,
+    /// Rounds of transport progress since the session last waited (see
+    /// [`ROUNDS_PER_POLL`]).
+    rounds: u32,
     /// The end of the session was reported by the `Stream` implementation.
     stream_done: bool,
 }
@@ -73,6 +76,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
             driver: Driver::new(conn, io, runtime),
             kept: VecDeque::new(),
             kept_bytes: 0,
+            rounds: 0,
             stream_done: false,
         }
     }
@@ -142,7 +146,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                 ready!(self.driver.poll_close_transport(cx));
                 return Poll::Ready(Err(self.end_error()));
             }
-            ready!(self.driver.poll_drive(cx, true));
+            if self.driver.poll_drive(cx, true).is_pending() {
+                self.rounds = 0;
+                return Poll::Pending;
+            }
+            self.rounds += 1;
+            if self.rounds >= ROUNDS_PER_POLL {
+                // The transport never ran dry: let other tasks run.
+                self.rounds = 0;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
         }
     }
 

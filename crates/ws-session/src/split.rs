@@ -45,7 +45,7 @@ use futures_util::StreamExt as _;
 use futures_util::task::AtomicWaker;
 use wsproto_core::{CloseCode, CloseReason, Event, Frame, Message, Mode, OpCode, SendError, State};
 
-use crate::driver::Driver;
+use crate::driver::{Driver, ROUNDS_PER_POLL};
 use crate::error::Error;
 
 /// Messages buffered in each direction between a half and the driver task.
@@ -294,6 +294,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> std::future::Future for DriverTask<S> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         this.shared.driver_waker.register(cx.waker());
+        let mut rounds = 0;
         loop {
             if this.event_tx.as_ref().is_some_and(mpsc::Sender::is_closed) {
                 this.event_tx = None;
@@ -339,6 +340,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> std::future::Future for DriverTask<S> {
                 progressed = true;
             }
             if !progressed {
+                return Poll::Pending;
+            }
+            rounds += 1;
+            if rounds >= ROUNDS_PER_POLL {
+                // The transport never ran dry: let other tasks run.
+                cx.waker().wake_by_ref();
                 return Poll::Pending;
             }
         }
