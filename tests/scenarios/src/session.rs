@@ -1,38 +1,20 @@
-//! The session API over loopback TCP under async-std and smol: messages,
-//! frames, Stream/Sink, close, terminate, conversion, the in-memory pair,
-//! raw mode, cancellation.
-
-mod common;
+//! The session API over loopback TCP: messages, frames, Stream/Sink,
+//! close, terminate, drop, conversion, the in-memory pair, raw mode,
+//! cancellation.
 
 use std::time::Duration;
 
-use common::{Rt, echo_server};
 use futures_util::{SinkExt, StreamExt as _};
-use ws_async_std::{
-    Acceptor, CloseCode, CloseReason, Config, Connector, DeflateConfig, Error, Event, Frame,
-    Message, Mode, OpCode,
+use ws_session::{
+    CloseCode, CloseReason, Config, DeflateConfig, Error, Event, Frame, Message, Mode, OpCode,
 };
 
-on_every_runtime!(
-    echo_text_and_binary_then_clean_close,
-    deflate_is_negotiated_and_large_messages_round_trip,
-    message_sent_before_close_is_delivered_first,
-    stream_and_sink,
-    frames_pings_and_pongs_in_default_mode,
-    terminate_ends_without_handshake_and_peer_sees_1006,
-    peer_vanishing_is_abnormal_not_a_hang,
-    dropping_a_session_says_going_away,
-    content_conversion_and_bad_values_keep_the_session,
-    in_memory_pair_with_compression,
-    raw_session_sees_frames_as_they_are,
-    heartbeat_pings_are_answered_while_the_peer_only_receives,
-    dropping_recv_in_a_race_loses_nothing,
-    close_takes_what_arrives_before_the_peers_close,
-);
+use crate::{Rt, ServerOptions, accept, connect, connect_config, echo_server};
 
-async fn echo_text_and_binary_then_clean_close<R: Rt>() {
-    let url = echo_server::<R>(Acceptor::new()).await;
-    let (mut ws, response) = ws_async_std::connect(&format!("{url}/echo")).await.unwrap();
+/// Scenario (see the module docs).
+pub async fn echo_text_and_binary_then_clean_close<R: Rt>() {
+    let url = echo_server::<R>(ServerOptions::default()).await;
+    let (mut ws, response) = connect::<R>(&format!("{url}/echo")).await.unwrap();
     assert_eq!(response.response.status(), 101);
     ws.send_text("hello").await.unwrap();
     ws.send_binary(vec![1u8, 2, 3]).await.unwrap();
@@ -49,10 +31,11 @@ async fn echo_text_and_binary_then_clean_close<R: Rt>() {
     assert!(matches!(ws.send_text("late").await, Err(Error::Closed(_))));
 }
 
-async fn deflate_is_negotiated_and_large_messages_round_trip<R: Rt>() {
+/// Scenario (see the module docs).
+pub async fn deflate_is_negotiated_and_large_messages_round_trip<R: Rt>() {
     let config = Config::default().with_compression(DeflateConfig::default());
-    let url = echo_server::<R>(Acceptor::new().config(config.clone())).await;
-    let (mut ws, response) = Connector::new().config(config).connect(&url).await.unwrap();
+    let url = echo_server::<R>(ServerOptions::with_config(config.clone())).await;
+    let (mut ws, response) = connect_config::<R>(&url, config).await.unwrap();
     assert_eq!(response.extensions, ["permessage-deflate"]);
     let big: String = "all work and no play ".repeat(200_000);
     ws.send_text(big.clone()).await.unwrap();
@@ -61,11 +44,12 @@ async fn deflate_is_negotiated_and_large_messages_round_trip<R: Rt>() {
     ws.close(CloseCode::NORMAL, "").await.unwrap();
 }
 
-async fn message_sent_before_close_is_delivered_first<R: Rt>() {
+/// Scenario (see the module docs).
+pub async fn message_sent_before_close_is_delivered_first<R: Rt>() {
     let (listener, url) = R::listen().await;
     let server = R::spawn(async move {
-        let tcp = R::accept(&listener).await;
-        let (mut ws, _) = Acceptor::new().accept(tcp).await.unwrap();
+        let tcp = R::accept_tcp(&listener).await;
+        let mut ws = accept::<R>(tcp, Config::default()).await.unwrap();
         let mut got = Vec::new();
         let end = loop {
             match ws.recv().await {
@@ -75,7 +59,7 @@ async fn message_sent_before_close_is_delivered_first<R: Rt>() {
         };
         (got, end)
     });
-    let (mut ws, _) = ws_async_std::connect(&url).await.unwrap();
+    let (mut ws, _) = connect::<R>(&url).await.unwrap();
     for i in 0..100 {
         ws.send_text(format!("m{i}")).await.unwrap();
     }
@@ -95,9 +79,10 @@ async fn message_sent_before_close_is_delivered_first<R: Rt>() {
     }
 }
 
-async fn stream_and_sink<R: Rt>() {
-    let url = echo_server::<R>(Acceptor::new()).await;
-    let (mut ws, _) = ws_async_std::connect(&url).await.unwrap();
+/// Scenario (see the module docs).
+pub async fn stream_and_sink<R: Rt>() {
+    let url = echo_server::<R>(ServerOptions::default()).await;
+    let (mut ws, _) = connect::<R>(&url).await.unwrap();
     let messages: Vec<Message> = (0..50)
         .map(|i| Message::Text(format!("{i}").into()))
         .collect();
@@ -114,9 +99,10 @@ async fn stream_and_sink<R: Rt>() {
     assert!(ws.close_reason().unwrap().is_clean());
 }
 
-async fn frames_pings_and_pongs_in_default_mode<R: Rt>() {
-    let url = echo_server::<R>(Acceptor::new()).await;
-    let (mut ws, _) = ws_async_std::connect(&url).await.unwrap();
+/// Scenario (see the module docs).
+pub async fn frames_pings_and_pongs_in_default_mode<R: Rt>() {
+    let url = echo_server::<R>(ServerOptions::default()).await;
+    let (mut ws, _) = connect::<R>(&url).await.unwrap();
     ws.send(Frame::new(OpCode::Ping, &b"are you there"[..]))
         .await
         .unwrap();
@@ -143,15 +129,16 @@ async fn frames_pings_and_pongs_in_default_mode<R: Rt>() {
     );
 }
 
-async fn terminate_ends_without_handshake_and_peer_sees_1006<R: Rt>() {
+/// Scenario (see the module docs).
+pub async fn terminate_ends_without_handshake_and_peer_sees_1006<R: Rt>() {
     let (listener, url) = R::listen().await;
     let server = R::spawn(async move {
-        let tcp = R::accept(&listener).await;
-        let (mut ws, _) = Acceptor::new().accept(tcp).await.unwrap();
+        let tcp = R::accept_tcp(&listener).await;
+        let mut ws = accept::<R>(tcp, Config::default()).await.unwrap();
         let end = ws.recv().await.unwrap_err();
         (end, ws.close_reason().cloned())
     });
-    let (mut ws, _) = ws_async_std::connect(&url).await.unwrap();
+    let (mut ws, _) = connect::<R>(&url).await.unwrap();
     ws.terminate().await;
     assert_eq!(ws.close_reason(), Some(&CloseReason::Terminated));
     let (end, reason) = server.await;
@@ -162,15 +149,16 @@ async fn terminate_ends_without_handshake_and_peer_sees_1006<R: Rt>() {
     assert_eq!(reason, Some(CloseReason::Abnormal));
 }
 
-async fn peer_vanishing_is_abnormal_not_a_hang<R: Rt>() {
+/// Scenario (see the module docs).
+pub async fn peer_vanishing_is_abnormal_not_a_hang<R: Rt>() {
     let (listener, url) = R::listen().await;
     R::spawn_detached(async move {
-        let tcp = R::accept(&listener).await;
-        let (mut ws, _) = Acceptor::new().accept(tcp).await.unwrap();
+        let tcp = R::accept_tcp(&listener).await;
+        let mut ws = accept::<R>(tcp, Config::default()).await.unwrap();
         // Closes the TCP connection without a Close frame.
         ws.terminate().await;
     });
-    let (mut ws, _) = ws_async_std::connect(&url).await.unwrap();
+    let (mut ws, _) = connect::<R>(&url).await.unwrap();
     let end = ws.recv().await.unwrap_err();
     assert!(
         matches!(end, Error::Closed(CloseReason::Abnormal) | Error::Io(_)),
@@ -183,14 +171,15 @@ async fn peer_vanishing_is_abnormal_not_a_hang<R: Rt>() {
     ));
 }
 
-async fn dropping_a_session_says_going_away<R: Rt>() {
+/// Scenario (see the module docs).
+pub async fn dropping_a_session_says_going_away<R: Rt>() {
     let (listener, url) = R::listen().await;
     R::spawn_detached(async move {
-        let tcp = R::accept(&listener).await;
-        let (ws, _) = Acceptor::new().accept(tcp).await.unwrap();
+        let tcp = R::accept_tcp(&listener).await;
+        let ws = accept::<R>(tcp, Config::default()).await.unwrap();
         drop(ws);
     });
-    let (mut ws, _) = ws_async_std::connect(&url).await.unwrap();
+    let (mut ws, _) = connect::<R>(&url).await.unwrap();
     let end = ws.recv().await.unwrap_err();
     match end {
         Error::Closed(CloseReason::Normal { frame, .. }) => {
@@ -206,8 +195,9 @@ struct Point {
     y: i32,
 }
 
-async fn content_conversion_and_bad_values_keep_the_session<R: Rt>() {
-    let (mut client, mut server) = ws_async_std::pair(Config::default()).await.unwrap();
+/// Scenario (see the module docs).
+pub async fn content_conversion_and_bad_values_keep_the_session<R: Rt>() {
+    let (mut client, mut server) = R::pair(Config::default()).await.unwrap();
     client
         .send_serialized(&Point { x: 1, y: -2 })
         .await
@@ -230,9 +220,10 @@ async fn content_conversion_and_bad_values_keep_the_session<R: Rt>() {
     assert!(end.unwrap_err().is_clean_close());
 }
 
-async fn in_memory_pair_with_compression<R: Rt>() {
+/// Scenario (see the module docs).
+pub async fn in_memory_pair_with_compression<R: Rt>() {
     let config = Config::default().with_compression(DeflateConfig::default());
-    let (mut client, mut server) = ws_async_std::pair(config).await.unwrap();
+    let (mut client, mut server) = R::pair(config).await.unwrap();
     assert_eq!(
         client.connection().extension_names().collect::<Vec<_>>(),
         ["permessage-deflate"]
@@ -254,13 +245,14 @@ async fn in_memory_pair_with_compression<R: Rt>() {
     assert!(client.close_reason().unwrap().is_clean());
 }
 
-async fn raw_session_sees_frames_as_they_are<R: Rt>() {
+/// Scenario (see the module docs).
+pub async fn raw_session_sees_frames_as_they_are<R: Rt>() {
     let raw = Config::default().with_mode(Mode::Raw);
     // A raw client against a default server.
     let (listener, url) = R::listen().await;
     let server = R::spawn(async move {
-        let tcp = R::accept(&listener).await;
-        let (mut ws, _) = Acceptor::new().accept(tcp).await.unwrap();
+        let tcp = R::accept_tcp(&listener).await;
+        let mut ws = accept::<R>(tcp, Config::default()).await.unwrap();
         ws.send_ping(&b"p1"[..]).await.unwrap();
         let mut events = Vec::new();
         loop {
@@ -270,7 +262,7 @@ async fn raw_session_sees_frames_as_they_are<R: Rt>() {
             }
         }
     });
-    let (mut ws, _) = Connector::new().config(raw).connect(&url).await.unwrap();
+    let (mut ws, _) = connect_config::<R>(&url, raw).await.unwrap();
     let ping = ws.recv_frame().await.unwrap();
     assert_eq!((ping.opcode, &ping.payload[..]), (OpCode::Ping, &b"p1"[..]));
     // Nothing automatic: we answer ourselves, and send a fragmented message.
@@ -288,8 +280,9 @@ async fn raw_session_sees_frames_as_they_are<R: Rt>() {
     assert!(end.is_clean_close(), "{end:?}");
 }
 
-async fn heartbeat_pings_are_answered_while_the_peer_only_receives<R: Rt>() {
-    let (mut client, mut server) = ws_async_std::pair(Config::default()).await.unwrap();
+/// Scenario (see the module docs).
+pub async fn heartbeat_pings_are_answered_while_the_peer_only_receives<R: Rt>() {
+    let (mut client, mut server) = R::pair(Config::default()).await.unwrap();
     client.set_ping_interval(Some(Duration::from_millis(20)));
     client.set_timeout(Duration::from_secs(5));
     // The server answers the heartbeat pings while it waits for a message.
@@ -309,15 +302,18 @@ async fn heartbeat_pings_are_answered_while_the_peer_only_receives<R: Rt>() {
     assert_eq!(message, Message::Text("done".into()));
 }
 
-fn payload(i: usize) -> Vec<u8> {
+/// A message of the cancellation scenarios: large enough to span several
+/// reads.
+pub(crate) fn payload(i: usize) -> Vec<u8> {
     // Large enough that a message spans several reads.
     (0..100_000).map(|j| ((i * 31 + j) % 251) as u8).collect()
 }
 
-async fn dropping_recv_in_a_race_loses_nothing<R: Rt>() {
+/// Scenario (see the module docs).
+pub async fn dropping_recv_in_a_race_loses_nothing<R: Rt>() {
     const COUNT: usize = 40;
     let config = Config::default().with_compression(DeflateConfig::default());
-    let (mut client, mut server) = ws_async_std::pair(config).await.unwrap();
+    let (mut client, mut server) = R::pair(config).await.unwrap();
     let sender = R::spawn(async move {
         for i in 0..COUNT {
             server.send_binary(payload(i)).await.unwrap();
@@ -327,12 +323,15 @@ async fn dropping_recv_in_a_race_loses_nothing<R: Rt>() {
     let mut received = Vec::new();
     let mut cancelled = 0usize;
     while received.len() < COUNT {
-        // `yield_now` is ready on its second poll: recv is dropped whenever
-        // it has to wait, in the middle of reads and frames.
-        let raced = futures_lite::future::or(async { Some(client.recv().await) }, async {
-            futures_lite::future::yield_now().await;
-            None
-        })
+        // `or` polls the yield first: from its second poll on it wins, so
+        // recv is dropped whenever it had to wait.
+        let raced = futures_lite::future::or(
+            async {
+                futures_lite::future::yield_now().await;
+                None
+            },
+            async { Some(client.recv().await) },
+        )
         .await;
         match raced {
             Some(message) => received.push(message.unwrap()),
@@ -347,21 +346,22 @@ async fn dropping_recv_in_a_race_loses_nothing<R: Rt>() {
     sender.await;
 }
 
-async fn close_takes_what_arrives_before_the_peers_close<R: Rt>() {
+/// Scenario (see the module docs).
+pub async fn close_takes_what_arrives_before_the_peers_close<R: Rt>() {
     // The server sends a message and a pong the client never asked for,
     // then answers the client's Close. The core parses input only as its
     // events are taken: close() must take them (keeping the message for
     // recv) to reach the peer's Close, not wait for the close timeout.
     let (listener, url) = R::listen().await;
     let server = R::spawn(async move {
-        let tcp = R::accept(&listener).await;
-        let (mut ws, _) = Acceptor::new().accept(tcp).await.unwrap();
+        let tcp = R::accept_tcp(&listener).await;
+        let mut ws = accept::<R>(tcp, Config::default()).await.unwrap();
         ws.send_text("late news").await.unwrap();
         ws.send_pong(&b"unasked"[..]).await.unwrap();
         ws.recv().await.unwrap_err()
     });
     let config = Config::default().with_close_timeout(Duration::from_secs(5));
-    let (mut ws, _) = Connector::new().config(config).connect(&url).await.unwrap();
+    let (mut ws, _) = connect_config::<R>(&url, config).await.unwrap();
     ws.close(CloseCode::NORMAL, "bye").await.unwrap();
     let reason = ws.close_reason().unwrap();
     assert!(reason.is_clean(), "{}: {reason:?}", R::NAME);
@@ -373,4 +373,71 @@ async fn close_takes_what_arrives_before_the_peers_close<R: Rt>() {
     );
     assert!(ws.recv().await.unwrap_err().is_clean_close());
     assert!(server.await.is_clean_close());
+}
+
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Pair {
+    a: u8,
+    b: u8,
+}
+
+/// Scenario (see the module docs).
+pub async fn fragmented_send_flush_and_split_conversion<R: Rt>() {
+    let (mut client, server) = R::pair(Config::default()).await.unwrap();
+    client
+        .send_fragmented(Message::Text("one two three four".into()), 4)
+        .await
+        .unwrap();
+    client.flush().await.unwrap();
+    assert_eq!(client.connection().queued_bytes(), 0);
+    let (mut reader, mut writer) = server.split();
+    assert_eq!(
+        reader.recv().await.unwrap(),
+        Message::Text("one two three four".into())
+    );
+    writer.send_serialized(&Pair { a: 5, b: 6 }).await.unwrap();
+    writer.send_ping(&b"x"[..]).await.unwrap();
+    writer.flush().await.unwrap();
+    let p: Pair = client.receive_deserialized().await.unwrap();
+    assert_eq!(p, Pair { a: 5, b: 6 });
+    client.send_text("{\"a\": 1}").await.unwrap();
+    client.send_serialized(&Pair { a: 7, b: 8 }).await.unwrap();
+    assert!(matches!(
+        reader.receive_deserialized::<Pair>().await,
+        Err(Error::Convert { .. })
+    ));
+    let p: Pair = reader.receive_deserialized().await.unwrap();
+    assert_eq!(p, Pair { a: 7, b: 8 });
+    let (closed, end) =
+        futures_util::future::join(client.close(CloseCode::NORMAL, ""), reader.recv()).await;
+    closed.unwrap();
+    assert!(end.unwrap_err().is_clean_close());
+}
+
+/// Scenario (see the module docs).
+pub async fn raw_recv_returns_whole_frames_as_messages_and_keeps_fragments<R: Rt>() {
+    let raw = Config::default().with_mode(Mode::Raw);
+    let (client, mut server) = R::pair(raw).await.unwrap();
+    for frame in [
+        Frame::new(OpCode::Binary, &b"whole"[..]),
+        Frame::new(OpCode::Ping, &b"p"[..]),
+        Frame::new(OpCode::Text, &b"par"[..]).with_fin(false),
+        Frame::new(OpCode::Continuation, &b"t"[..]),
+    ] {
+        server.send(frame).await.unwrap();
+    }
+    let (mut reader, _writer) = client.split();
+    assert_eq!(
+        reader.recv().await.unwrap(),
+        Message::Binary((&b"whole"[..]).into())
+    );
+    // The ping is skipped by recv(); the fragment is kept for recv_frame.
+    assert!(matches!(reader.recv().await, Err(Error::Streaming)));
+    let first = reader.recv_frame().await.unwrap();
+    assert_eq!((first.opcode, first.fin), (OpCode::Text, false));
+    let last = reader.recv_frame().await.unwrap();
+    assert_eq!(
+        (last.opcode, last.fin, &last.payload[..]),
+        (OpCode::Continuation, true, &b"t"[..])
+    );
 }

@@ -1,35 +1,19 @@
-//! Split sessions under async-std and smol: the driver task runs on the
-//! runtime's spawner; halves in two tasks, automatic replies while only the
-//! read half is polled, heartbeat, terminate, Stream/Sink, and the reader's
-//! backpressure on socket reads.
-
-mod common;
+//! Split sessions: the driver task runs on the runtime's spawner; halves
+//! in two tasks, automatic replies while only the read half is polled,
+//! heartbeat, terminate, Stream/Sink, the reader's backpressure on socket
+//! reads, cancellation.
 
 use std::time::Duration;
 
-use common::{Rt, echo_server, finishes_within, silent_server};
 use futures_util::{SinkExt, StreamExt as _};
-use ws_async_std::{
-    Acceptor, CloseCode, CloseReason, Config, Connector, Error, Event, Frame, Message, Mode, OpCode,
-};
+use ws_session::{CloseCode, CloseReason, Config, Error, Event, Frame, Message, Mode, OpCode};
 
-on_every_runtime!(
-    halves_in_two_tasks,
-    pong_and_close_reply_go_out_while_only_the_reader_is_polled,
-    heartbeat_runs_in_the_driver_of_a_split_session,
-    terminate_through_the_writer,
-    split_stream_and_sink,
-    a_reader_that_does_not_read_stops_the_socket_reads,
-);
+use crate::{Rt, ServerOptions, accept, connect, echo_server, finishes_within, silent_server};
 
-/// A client connector whose split driver runs on `R`'s executor.
-fn connector<R: Rt>() -> Connector {
-    Connector::new().runtime(R::runtime())
-}
-
-async fn halves_in_two_tasks<R: Rt>() {
-    let url = echo_server::<R>(Acceptor::new()).await;
-    let (ws, _) = connector::<R>().connect(&url).await.unwrap();
+/// Scenario (see the module docs).
+pub async fn halves_in_two_tasks<R: Rt>() {
+    let url = echo_server::<R>(ServerOptions::default()).await;
+    let (ws, _) = connect::<R>(&url).await.unwrap();
     let (mut reader, mut writer) = ws.split();
     let writing = R::spawn(async move {
         for i in 0..500 {
@@ -57,15 +41,14 @@ async fn halves_in_two_tasks<R: Rt>() {
     assert!(reader.close_reason().unwrap().is_clean());
 }
 
-async fn pong_and_close_reply_go_out_while_only_the_reader_is_polled<R: Rt>() {
+/// Scenario (see the module docs).
+pub async fn pong_and_close_reply_go_out_while_only_the_reader_is_polled<R: Rt>() {
     let (listener, url) = R::listen().await;
     // A raw server: it sends a Ping and a Close itself and checks the
     // client's automatic answers.
     let server = R::spawn(async move {
-        let tcp = R::accept(&listener).await;
-        let (mut ws, _) = Acceptor::new()
-            .config(Config::default().with_mode(Mode::Raw))
-            .accept(tcp)
+        let tcp = R::accept_tcp(&listener).await;
+        let mut ws = accept::<R>(tcp, Config::default().with_mode(Mode::Raw))
             .await
             .unwrap();
         ws.send(Frame::new(OpCode::Ping, &b"hb"[..])).await.unwrap();
@@ -73,7 +56,7 @@ async fn pong_and_close_reply_go_out_while_only_the_reader_is_polled<R: Rt>() {
         ws.close(CloseCode::GOING_AWAY, "restart").await.unwrap();
         (pong, ws.close_reason().cloned())
     });
-    let (ws, _) = connector::<R>().connect(&url).await.unwrap();
+    let (ws, _) = connect::<R>(&url).await.unwrap();
     let (mut reader, _writer) = ws.split();
     let mut events = Vec::new();
     let end = loop {
@@ -90,9 +73,10 @@ async fn pong_and_close_reply_go_out_while_only_the_reader_is_polled<R: Rt>() {
     assert!(server_reason.unwrap().is_clean());
 }
 
-async fn heartbeat_runs_in_the_driver_of_a_split_session<R: Rt>() {
+/// Scenario (see the module docs).
+pub async fn heartbeat_runs_in_the_driver_of_a_split_session<R: Rt>() {
     let (url, _release) = silent_server::<R>().await;
-    let (ws, _) = connector::<R>().connect(&url).await.unwrap();
+    let (ws, _) = connect::<R>(&url).await.unwrap();
     let (mut reader, mut writer) = ws.split();
     writer
         .set_timeout(Duration::from_millis(200))
@@ -113,9 +97,10 @@ async fn heartbeat_runs_in_the_driver_of_a_split_session<R: Rt>() {
     ));
 }
 
-async fn terminate_through_the_writer<R: Rt>() {
-    let url = echo_server::<R>(Acceptor::new()).await;
-    let (ws, _) = connector::<R>().connect(&url).await.unwrap();
+/// Scenario (see the module docs).
+pub async fn terminate_through_the_writer<R: Rt>() {
+    let url = echo_server::<R>(ServerOptions::default()).await;
+    let (ws, _) = connect::<R>(&url).await.unwrap();
     let (mut reader, writer) = ws.split();
     writer.terminate();
     let end = reader.recv().await.unwrap_err();
@@ -125,9 +110,10 @@ async fn terminate_through_the_writer<R: Rt>() {
     );
 }
 
-async fn split_stream_and_sink<R: Rt>() {
-    let url = echo_server::<R>(Acceptor::new()).await;
-    let (ws, _) = connector::<R>().connect(&url).await.unwrap();
+/// Scenario (see the module docs).
+pub async fn split_stream_and_sink<R: Rt>() {
+    let url = echo_server::<R>(ServerOptions::default()).await;
+    let (ws, _) = connect::<R>(&url).await.unwrap();
     let (mut reader, mut writer) = ws.split();
     SinkExt::send(&mut writer, Message::Text("via sink".into()))
         .await
@@ -142,19 +128,20 @@ async fn split_stream_and_sink<R: Rt>() {
     assert!(end.is_none(), "a clean close ends the stream");
 }
 
-async fn a_reader_that_does_not_read_stops_the_socket_reads<R: Rt>() {
+/// Scenario (see the module docs).
+pub async fn a_reader_that_does_not_read_stops_the_socket_reads<R: Rt>() {
     let (listener, url) = R::listen().await;
     let count: u8 = 48;
     let mut sender = R::spawn(async move {
-        let tcp = R::accept(&listener).await;
-        let (mut ws, _) = Acceptor::new().accept(tcp).await.unwrap();
+        let tcp = R::accept_tcp(&listener).await;
+        let mut ws = accept::<R>(tcp, Config::default()).await.unwrap();
         for i in 0..count {
             ws.send_binary(vec![i; 1 << 20]).await.unwrap();
         }
         ws.flush().await.unwrap();
         let _ = ws.recv().await;
     });
-    let (ws, _) = connector::<R>().connect(&url).await.unwrap();
+    let (ws, _) = connect::<R>(&url).await.unwrap();
     let (mut reader, mut writer) = ws.split();
     // 48 MiB cannot all be in flight: the driver stops reading after about
     // 1 MiB the reader has not taken, so the sender waits.
@@ -167,6 +154,47 @@ async fn a_reader_that_does_not_read_stops_the_socket_reads<R: Rt>() {
     for i in 0..count {
         let message = reader.recv().await.unwrap();
         assert_eq!(message, Message::Binary(vec![i; 1 << 20].into()));
+    }
+    writer.close(CloseCode::NORMAL, "").await.unwrap();
+    sender.await;
+}
+
+/// Scenario (see the module docs).
+pub async fn dropping_split_recv_in_a_race_loses_nothing<R: Rt>() {
+    const COUNT: usize = 40;
+    let (client, mut server) = R::pair(Config::default()).await.unwrap();
+    let sender = R::spawn(async move {
+        for i in 0..COUNT {
+            server
+                .send_binary(crate::session::payload(i))
+                .await
+                .unwrap();
+        }
+        let _ = server.recv().await;
+    });
+    let (mut reader, mut writer) = client.split();
+    let mut received = Vec::new();
+    while received.len() < COUNT {
+        // `or` polls the yield first: from its second poll on it wins, so
+        // recv is dropped whenever it had to wait.
+        let raced = futures_lite::future::or(
+            async {
+                futures_lite::future::yield_now().await;
+                None
+            },
+            async { Some(reader.recv().await) },
+        )
+        .await;
+        if let Some(message) = raced {
+            received.push(message.unwrap());
+        }
+    }
+    for (i, message) in received.into_iter().enumerate() {
+        assert_eq!(
+            message,
+            Message::Binary(crate::session::payload(i).into()),
+            "message {i}"
+        );
     }
     writer.close(CloseCode::NORMAL, "").await.unwrap();
     sender.await;

@@ -1,52 +1,40 @@
-//! Client and server handshakes over loopback under async-std and smol:
+//! Client and server handshakes over loopback:
 //! request inspection, subprotocols and headers both ways, rejection,
 //! malformed requests, timeouts, connect errors, and a stream the caller
 //! already has (the runtime's own `TcpStream`).
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Rt, finishes_within};
 use futures_util::{AsyncReadExt as _, AsyncWriteExt as _};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use ws_async_std::{
-    AcceptOptions, Acceptor, ClientBuilder, CloseCode, ConnectError, Connector, Decision,
-    HandshakeError, Message,
+use ws_session::{
+    AcceptOptions, ClientBuilder, CloseCode, Config, ConnectError, Decision, HandshakeError,
+    Message,
 };
 
-on_every_runtime!(
-    request_subprotocols_and_headers_round_trip,
-    rejection_reaches_the_client_with_status_headers_and_body,
-    malformed_request_is_answered_400_and_wrong_version_426,
-    server_handshake_timeout,
-    client_handshake_timeout,
-    connection_refused_is_a_connect_error,
-    bad_urls_are_refused_before_connecting,
-    client_over_the_runtimes_own_tcp_stream,
-);
+use crate::{ClientOptions, Rt, ServerOptions, accept, connect, connect_with, finishes_within};
 
-async fn request_subprotocols_and_headers_round_trip<R: Rt>() {
+/// Scenario (see the module docs).
+pub async fn request_subprotocols_and_headers_round_trip<R: Rt>() {
     let (listener, url) = R::listen().await;
     let server = R::spawn(async move {
-        let tcp = R::accept(&listener).await;
+        let tcp = R::accept_tcp(&listener).await;
         let mut seen = None;
-        let (mut ws, accepted) = Acceptor::new()
-            .accept_tcp(tcp, |request| {
-                let http = request.request();
-                seen = Some((
-                    http.uri().path().to_owned(),
-                    http.uri().query().map(str::to_owned),
-                    http.headers().get("x-token").cloned(),
-                    request.subprotocols().to_vec(),
-                ));
-                Decision::accept_with(AcceptOptions::new().subprotocol("chat.v2").header(
-                    HeaderName::from_static("x-server"),
-                    HeaderValue::from_static("yes"),
-                ))
-            })
-            .await
-            .unwrap();
+        let (mut ws, accepted) = R::accept(tcp, ServerOptions::default(), |request| {
+            let http = request.request();
+            seen = Some((
+                http.uri().path().to_owned(),
+                http.uri().query().map(str::to_owned),
+                http.headers().get("x-token").cloned(),
+                request.subprotocols().to_vec(),
+            ));
+            Decision::accept_with(AcceptOptions::new().subprotocol("chat.v2").header(
+                HeaderName::from_static("x-server"),
+                HeaderValue::from_static("yes"),
+            ))
+        })
+        .await
+        .unwrap();
         assert_eq!(accepted.subprotocol.as_deref(), Some("chat.v2"));
         let message = ws.recv().await.unwrap();
         ws.send_message(message).await.unwrap();
@@ -61,7 +49,9 @@ async fn request_subprotocols_and_headers_round_trip<R: Rt>() {
     let builder = ClientBuilder::from_request(request)
         .subprotocol("chat.v1")
         .subprotocol("chat.v2");
-    let (mut ws, response) = Connector::new().connect_request(builder).await.unwrap();
+    let (mut ws, response) = R::connect_request(builder, ClientOptions::default())
+        .await
+        .unwrap();
     assert_eq!(response.subprotocol.as_deref(), Some("chat.v2"));
     assert_eq!(response.response.headers()["x-server"], "yes");
     ws.send_text("hi").await.unwrap();
@@ -74,22 +64,22 @@ async fn request_subprotocols_and_headers_round_trip<R: Rt>() {
     assert_eq!(offered, ["chat.v1", "chat.v2"]);
 }
 
-async fn rejection_reaches_the_client_with_status_headers_and_body<R: Rt>() {
+/// Scenario (see the module docs).
+pub async fn rejection_reaches_the_client_with_status_headers_and_body<R: Rt>() {
     let (listener, url) = R::listen().await;
     let server = R::spawn(async move {
-        let tcp = R::accept(&listener).await;
+        let tcp = R::accept_tcp(&listener).await;
         let mut headers = HeaderMap::new();
         headers.insert("www-authenticate", HeaderValue::from_static("Bearer"));
-        Acceptor::new()
-            .accept_tcp(tcp, |_| Decision::Reject {
-                status: StatusCode::UNAUTHORIZED,
-                headers,
-                body: b"log in first".to_vec(),
-            })
-            .await
-            .unwrap_err()
+        R::accept(tcp, ServerOptions::default(), |_| Decision::Reject {
+            status: StatusCode::UNAUTHORIZED,
+            headers,
+            body: b"log in first".to_vec(),
+        })
+        .await
+        .unwrap_err()
     });
-    let err = ws_async_std::connect(&url).await.unwrap_err();
+    let err = connect::<R>(&url).await.unwrap_err();
     let rejection = err.rejection().expect("a refusal with the response");
     assert_eq!(rejection.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(rejection.headers()["www-authenticate"], "Bearer");
@@ -101,7 +91,8 @@ async fn rejection_reaches_the_client_with_status_headers_and_body<R: Rt>() {
     ));
 }
 
-async fn malformed_request_is_answered_400_and_wrong_version_426<R: Rt>() {
+/// Scenario (see the module docs).
+pub async fn malformed_request_is_answered_400_and_wrong_version_426<R: Rt>() {
     for (request, status) in [
         (&b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..], "400"),
         (
@@ -111,8 +102,8 @@ async fn malformed_request_is_answered_400_and_wrong_version_426<R: Rt>() {
     ] {
         let (listener, url) = R::listen().await;
         let server = R::spawn(async move {
-            let tcp = R::accept(&listener).await;
-            ws_async_std::accept(tcp).await.unwrap_err()
+            let tcp = R::accept_tcp(&listener).await;
+            accept::<R>(tcp, Config::default()).await.unwrap_err()
         });
         let mut tcp = R::connect_tcp(url.trim_start_matches("ws://")).await;
         tcp.write_all(request).await.unwrap();
@@ -124,13 +115,16 @@ async fn malformed_request_is_answered_400_and_wrong_version_426<R: Rt>() {
     }
 }
 
-async fn server_handshake_timeout<R: Rt>() {
+/// Scenario (see the module docs).
+pub async fn server_handshake_timeout<R: Rt>() {
     let (listener, url) = R::listen().await;
     let server = R::spawn(async move {
-        let tcp = R::accept(&listener).await;
-        Acceptor::new()
-            .handshake_timeout(Some(Duration::from_millis(200)))
-            .accept(tcp)
+        let tcp = R::accept_tcp(&listener).await;
+        let options = ServerOptions {
+            handshake_timeout: Some(Duration::from_millis(200)),
+            ..ServerOptions::default()
+        };
+        R::accept(tcp, options, |_| Decision::accept())
             .await
             .unwrap_err()
     });
@@ -140,41 +134,44 @@ async fn server_handshake_timeout<R: Rt>() {
     assert!(matches!(err, HandshakeError::Timeout(_)), "{err:?}");
 }
 
-async fn client_handshake_timeout<R: Rt>() {
+/// Scenario (see the module docs).
+pub async fn client_handshake_timeout<R: Rt>() {
     let (listener, url) = R::listen().await;
     // Accept the TCP connection and never answer, until the test is over.
     let (_release, released) = smol::channel::bounded::<()>(1);
     R::spawn_detached(async move {
-        let tcp = R::accept(&listener).await;
+        let tcp = R::accept_tcp(&listener).await;
         let _ = released.recv().await;
         drop(tcp);
     });
-    let err = Connector::new()
-        .handshake_timeout(Some(Duration::from_millis(200)))
-        .connect(&url)
-        .await
-        .unwrap_err();
+    let options = ClientOptions {
+        handshake_timeout: Some(Duration::from_millis(200)),
+        ..ClientOptions::default()
+    };
+    let err = connect_with::<R>(&url, options).await.unwrap_err();
     assert!(
         matches!(err, ConnectError::Handshake(HandshakeError::Timeout(_))),
         "{err:?}"
     );
 }
 
-async fn connection_refused_is_a_connect_error<R: Rt>() {
+/// Scenario (see the module docs).
+pub async fn connection_refused_is_a_connect_error<R: Rt>() {
     let (listener, url) = R::listen().await;
     drop(listener);
-    let err = Connector::new()
-        .connect_timeout(Some(Duration::from_secs(5)))
-        .connect(&url)
-        .await
-        .unwrap_err();
+    let options = ClientOptions {
+        connect_timeout: Some(Duration::from_secs(5)),
+        ..ClientOptions::default()
+    };
+    let err = connect_with::<R>(&url, options).await.unwrap_err();
     assert!(matches!(err, ConnectError::Connect { .. }), "{err:?}");
     assert!(err.to_string().contains("could not connect"), "{err}");
 }
 
-async fn bad_urls_are_refused_before_connecting<R: Rt>() {
+/// Scenario (see the module docs).
+pub async fn bad_urls_are_refused_before_connecting<R: Rt>() {
     for url in ["http://example.invalid/", "not a url", "/relative"] {
-        let err = ws_async_std::connect(url).await.unwrap_err();
+        let err = connect::<R>(url).await.unwrap_err();
         assert!(
             matches!(err, ConnectError::Handshake(HandshakeError::Build(_))),
             "{url}: {err:?}"
@@ -182,20 +179,21 @@ async fn bad_urls_are_refused_before_connecting<R: Rt>() {
     }
 }
 
-async fn client_over_the_runtimes_own_tcp_stream<R: Rt>() {
+/// Scenario (see the module docs).
+pub async fn client_over_the_runtimes_own_tcp_stream<R: Rt>() {
     let (listener, url) = R::listen().await;
     let server = R::spawn(async move {
-        let tcp = R::accept(&listener).await;
-        let mut ws = ws_async_std::accept(tcp).await.unwrap();
+        let tcp = R::accept_tcp(&listener).await;
+        let mut ws = accept::<R>(tcp, Config::default()).await.unwrap();
         let message = ws.recv().await.unwrap();
         ws.send_message(message).await.unwrap();
         ws.recv().await.unwrap_err()
     });
     let tcp = R::connect_tcp(url.trim_start_matches("ws://")).await;
-    let (mut ws, response) = Connector::new()
-        .client_over(tcp, ClientBuilder::new("ws://tunnel.example/x").unwrap())
-        .await
-        .unwrap();
+    let (mut ws, response) =
+        R::client_over(tcp, ClientBuilder::new("ws://tunnel.example/x").unwrap())
+            .await
+            .unwrap();
     assert_eq!(response.response.status(), 101);
     ws.send_text("through the caller's stream").await.unwrap();
     assert_eq!(
@@ -207,4 +205,39 @@ async fn client_over_the_runtimes_own_tcp_stream<R: Rt>() {
         .await
         .expect("the server saw the close");
     assert!(end.is_clean_close(), "{end:?}");
+}
+
+/// Scenario (see the module docs).
+pub async fn invalid_accept_options_answer_500<R: Rt>() {
+    let (listener, url) = R::listen().await;
+    let server = R::spawn(async move {
+        let tcp = R::accept_tcp(&listener).await;
+        R::accept(tcp, ServerOptions::default(), |_| {
+            Decision::accept_with(AcceptOptions::new().subprotocol("never-offered"))
+        })
+        .await
+        .unwrap_err()
+    });
+    let err = connect::<R>(&url).await.unwrap_err();
+    assert_eq!(
+        err.rejection().unwrap().status(),
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    assert!(matches!(server.await, HandshakeError::Accept(_)));
+}
+
+/// Scenario (see the module docs).
+pub async fn decision_reject_shorthand<R: Rt>() {
+    let (listener, url) = R::listen().await;
+    R::spawn_detached(async move {
+        let tcp = R::accept_tcp(&listener).await;
+        let _ = R::accept(tcp, ServerOptions::default(), |_| {
+            Decision::reject(StatusCode::NOT_FOUND, "no such room")
+        })
+        .await;
+    });
+    let err = connect::<R>(&format!("{url}/nowhere")).await.unwrap_err();
+    let rejection = err.rejection().unwrap();
+    assert_eq!(rejection.status(), StatusCode::NOT_FOUND);
+    assert_eq!(&rejection.body()[..], b"no such room");
 }

@@ -1,33 +1,26 @@
-//! The core's timers driven by async-io timers on real loopback sockets,
-//! under async-std and smol: heartbeat against a peer that never answers,
-//! close timeout against a peer that never answers Close, and backpressure
-//! against a peer that never reads.
-
-mod common;
+//! The core's timers driven by each runtime's timers on real loopback
+//! sockets: heartbeat against a peer that never answers, close timeout
+//! against a peer that never answers Close, and backpressure against a peer
+//! that never reads.
 
 use std::time::{Duration, Instant};
 
-use common::{Rt, finishes_within, silent_server};
-use ws_async_std::{CloseCode, CloseReason, Config, Connector, Error};
+use ws_session::{CloseCode, CloseReason, Config, Error};
 
-on_every_runtime!(
-    heartbeat_ends_the_session_when_no_pong_comes,
-    close_times_out_when_the_peer_never_answers,
-    send_waits_when_the_peer_never_reads,
-    split_writer_waits_when_the_peer_never_reads,
-);
+use crate::{Rt, connect_config, finishes_within, silent_server};
 
 #[allow(clippy::disallowed_methods)] // measuring the adapter's real timers
 fn now() -> Instant {
     Instant::now()
 }
 
-async fn heartbeat_ends_the_session_when_no_pong_comes<R: Rt>() {
+/// Scenario (see the module docs).
+pub async fn heartbeat_ends_the_session_when_no_pong_comes<R: Rt>() {
     let (url, _release) = silent_server::<R>().await;
     let config = Config::default()
         .with_ping_interval(Some(Duration::from_millis(200)))
         .with_ping_timeout(Duration::from_millis(300));
-    let (mut ws, _) = Connector::new().config(config).connect(&url).await.unwrap();
+    let (mut ws, _) = connect_config::<R>(&url, config).await.unwrap();
     let started = now();
     // The application only awaits recv(): that drives the heartbeat.
     let end = ws.recv().await.unwrap_err();
@@ -47,10 +40,11 @@ async fn heartbeat_ends_the_session_when_no_pong_comes<R: Rt>() {
     assert_eq!(ws.close_reason().unwrap().code(), CloseCode::INTERNAL_ERROR);
 }
 
-async fn close_times_out_when_the_peer_never_answers<R: Rt>() {
+/// Scenario (see the module docs).
+pub async fn close_times_out_when_the_peer_never_answers<R: Rt>() {
     let (url, _release) = silent_server::<R>().await;
     let config = Config::default().with_close_timeout(Duration::from_millis(300));
-    let (mut ws, _) = Connector::new().config(config).connect(&url).await.unwrap();
+    let (mut ws, _) = connect_config::<R>(&url, config).await.unwrap();
     let started = now();
     ws.close(CloseCode::NORMAL, "anyone?").await.unwrap();
     let elapsed = started.elapsed();
@@ -62,11 +56,12 @@ async fn close_times_out_when_the_peer_never_answers<R: Rt>() {
     );
 }
 
-async fn send_waits_when_the_peer_never_reads<R: Rt>() {
+/// Scenario (see the module docs).
+pub async fn send_waits_when_the_peer_never_reads<R: Rt>() {
     let (url, _release) = silent_server::<R>().await;
     let limit = 64 * 1024;
     let config = Config::default().with_send_queue_limit(limit);
-    let (mut ws, _) = Connector::new().config(config).connect(&url).await.unwrap();
+    let (mut ws, _) = connect_config::<R>(&url, config).await.unwrap();
     let chunk = vec![7u8; 16 * 1024];
     let mut sent = 0usize;
     let blocked = finishes_within(Duration::from_millis(500), async {
@@ -85,15 +80,11 @@ async fn send_waits_when_the_peer_never_reads<R: Rt>() {
     ws.terminate().await;
 }
 
-async fn split_writer_waits_when_the_peer_never_reads<R: Rt>() {
+/// Scenario (see the module docs).
+pub async fn split_writer_waits_when_the_peer_never_reads<R: Rt>() {
     let (url, _release) = silent_server::<R>().await;
     let config = Config::default().with_send_queue_limit(64 * 1024);
-    let (ws, _) = Connector::new()
-        .config(config)
-        .runtime(R::runtime())
-        .connect(&url)
-        .await
-        .unwrap();
+    let (ws, _) = connect_config::<R>(&url, config).await.unwrap();
     let (_reader, mut writer) = ws.split_with_capacity(4);
     let chunk = vec![7u8; 16 * 1024];
     let mut sent = 0usize;
