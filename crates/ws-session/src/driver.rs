@@ -200,12 +200,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         }
     }
 
-    /// Closes the transport (once).
+    /// Closes the transport (once), after reading and discarding the input
+    /// that has already arrived. Closing a socket that still holds unread
+    /// input makes the kernel reset the connection, and a reset can make the
+    /// peer's kernel discard what we sent last, our Close among it, before
+    /// its application has read it (seen with Autobahn 4.1.5: a Ping sent
+    /// right after a bad frame). It does not wait for more: a transport's
+    /// `poll_close` need not half-close (async-io's does not), so a peer
+    /// could be waiting for us as we would be waiting for it.
     pub(crate) fn poll_close_transport(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         if self.transport_closed {
             return Poll::Ready(());
         }
         if !self.broken {
+            if !self.read_closed {
+                self.discard_input(cx);
+            }
             // A failing close changes nothing: the session has ended.
             if Pin::new(&mut self.io).poll_close(cx).is_pending() {
                 return Poll::Pending;
@@ -214,6 +224,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         self.transport_closed = true;
         self.timer = None;
         Poll::Ready(())
+    }
+
+    /// Reads and discards until the transport has nothing more to give
+    /// right now (or ends or fails), at most [`ROUNDS_PER_POLL`] reads of
+    /// 4 KiB: a peer that keeps sending cannot hold the close back.
+    fn discard_input(&mut self, cx: &mut Context<'_>) {
+        let mut scratch = [0u8; 4096];
+        for _ in 0..ROUNDS_PER_POLL {
+            match Pin::new(&mut self.io).poll_read(cx, &mut scratch) {
+                Poll::Ready(Ok(0) | Err(_)) => {
+                    self.read_closed = true;
+                    return;
+                }
+                Poll::Ready(Ok(_)) => {}
+                Poll::Pending => return,
+            }
+        }
     }
 
     /// Whether the connection has ended and the transport may be closed.
