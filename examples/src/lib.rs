@@ -1,5 +1,9 @@
-//! Helpers shared by the example programs: argument parsing and the
-//! configuration used by the conformance runs.
+//! Helpers shared by the example programs: argument parsing, the
+//! configuration used by the conformance runs, and the testable parts of
+//! the larger examples ([`chat`], [`wscat`], [`event_loop`]).
+
+pub mod chat;
+pub mod counted;
 
 use ws_tokio::{Config, DeflateConfig};
 
