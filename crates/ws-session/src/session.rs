@@ -150,10 +150,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     /// queue is below `Config::with_send_queue_limit`), writing meanwhile.
     fn poll_send_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         loop {
-            if self.driver.conn.state() != State::Open {
-                if self.driver.conn.state() == State::Closed {
-                    return Poll::Ready(Err(self.end_error()));
-                }
+            if self.driver.conn.state() == State::Closed {
+                return Poll::Ready(Err(self.end_error()));
+            }
+            // Closing: nothing may follow our Close. In raw mode the peer's
+            // Close is answered by the application, so sending goes on
+            // until our own Close is queued.
+            if self.driver.conn.is_close_queued() {
                 return Poll::Ready(Err(Error::Send(SendError::Closed)));
             }
             if self.driver.conn.can_send() {
@@ -333,7 +336,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     /// just waits for the end. The outcome is in
     /// [`close_reason`](Self::close_reason).
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        if self.driver.conn.state() == State::Open {
+        // Raw mode: when the peer closed first, this sends the answer.
+        if !self.driver.conn.is_close_queued() {
             let now = self.driver.now();
             if self.driver.conn.config().mode() == Mode::Raw {
                 self.driver.conn.send_frame(
@@ -563,7 +567,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for Session<S> {
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = self.get_mut();
-        if this.driver.conn.state() == State::Open {
+        if !this.driver.conn.is_close_queued() {
             let now = this.driver.now();
             this.driver.conn.close(now, CloseCode::NORMAL, "")?;
         }

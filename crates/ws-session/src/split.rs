@@ -235,9 +235,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> DriverTask<S> {
             let Some(rx) = &mut self.command_rx else {
                 return took;
             };
-            if self.driver.conn.state() != State::Open {
-                // No data may follow a Close: later sends fail at once
+            if self.driver.conn.is_close_queued() {
+                // No data may follow our Close: later sends fail at once
                 // instead of being dropped here; queued ones drain below.
+                // (In raw mode the peer's Close is answered through here.)
                 rx.close();
             } else if !self.driver.conn.can_send() {
                 return took;

@@ -387,3 +387,36 @@ async fn raw_recv_returns_whole_frames_as_messages_and_keeps_fragments() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn raw_session_answers_the_peers_close_itself() {
+    within(10, async {
+        let raw = Config::default().with_mode(Mode::Raw);
+        // Answered with send(Frame), then with close(): both must go out
+        // although the peer's Close has already arrived.
+        for answer_with_frame in [true, false] {
+            let (mut client, mut server) = ws_tokio::pair(raw.clone()).await.unwrap();
+            let server_side = tokio::spawn(async move {
+                server.close(CloseCode(4000), "done").await.unwrap();
+                server.close_reason().cloned()
+            });
+            let close = client.recv_frame().await.unwrap();
+            assert_eq!(close.opcode, OpCode::Close);
+            if answer_with_frame {
+                client.send(close).await.unwrap();
+                // Nothing may follow our Close.
+                assert!(matches!(
+                    client.send(Frame::new(OpCode::Text, "late")).await,
+                    Err(Error::Send(_) | Error::Closed(_))
+                ));
+                assert!(client.recv_frame().await.unwrap_err().is_clean_close());
+            } else {
+                client.close(CloseCode(4000), "").await.unwrap();
+            }
+            assert!(client.close_reason().unwrap().is_clean());
+            let server_end = server_side.await.unwrap().unwrap();
+            assert!(server_end.is_clean(), "{server_end:?}");
+        }
+    })
+    .await;
+}
