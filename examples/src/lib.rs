@@ -4,6 +4,7 @@
 
 pub mod chat;
 pub mod counted;
+pub mod event_loop;
 pub mod wscat;
 
 use ws_tokio::{Config, DeflateConfig};
