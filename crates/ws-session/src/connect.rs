@@ -169,43 +169,51 @@ where
     L: FnOnce(String, P) -> LF,
     LF: Future<Output = io::Result<T>>,
 {
-    let handshake = crate::handshake::build_request(builder, &config)?;
-    let host = handshake
-        .host()
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned();
-    let port = handshake.port();
-    let deadline = options.connect_timeout.map(|t| runtime.now() + t);
-    let stream = timeout_at(&*runtime, deadline, tcp(host.clone(), port))
-        .await
-        .ok_or_else(|| ConnectError::ConnectTimeout {
-            host: host.clone(),
-            port,
-            timeout: options.connect_timeout.unwrap_or_default(),
-        })?
-        .map_err(|source| ConnectError::Connect {
-            host: host.clone(),
-            port,
-            source,
-        })?;
-    let started = runtime.now();
-    let stream = if handshake.scheme() == Scheme::Wss {
-        let deadline = options.handshake.timeout.map(|t| started + t);
-        let tls_stream = timeout_at(&*runtime, deadline, tls(host.clone(), stream))
+    let result = async move {
+        let handshake = crate::handshake::build_request(builder, &config)?;
+        let host = handshake
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let port = handshake.port();
+        crate::trace::trace_debug!(host = %host, port, scheme = ?handshake.scheme(), "WebSocket connecting");
+        let deadline = options.connect_timeout.map(|t| runtime.now() + t);
+        let stream = timeout_at(&*runtime, deadline, tcp(host.clone(), port))
             .await
-            .ok_or(HandshakeError::Timeout(
-                options.handshake.timeout.unwrap_or_default(),
-            ))?
-            .map_err(|source| ConnectError::Tls { host, source })?;
-        MaybeTls::Tls(tls_stream)
-    } else {
-        MaybeTls::Plain(stream)
-    };
-    let mut remaining = options.handshake;
-    let spent = runtime.now().saturating_duration_since(started);
-    remaining.timeout = remaining.timeout.map(|t| t.saturating_sub(spent));
-    Ok(crate::handshake::client(runtime, stream, handshake, config, remaining).await?)
+            .ok_or_else(|| ConnectError::ConnectTimeout {
+                host: host.clone(),
+                port,
+                timeout: options.connect_timeout.unwrap_or_default(),
+            })?
+            .map_err(|source| ConnectError::Connect {
+                host: host.clone(),
+                port,
+                source,
+            })?;
+        let started = runtime.now();
+        let stream = if handshake.scheme() == Scheme::Wss {
+            let deadline = options.handshake.timeout.map(|t| started + t);
+            let tls_stream = timeout_at(&*runtime, deadline, tls(host.clone(), stream))
+                .await
+                .ok_or(HandshakeError::Timeout(
+                    options.handshake.timeout.unwrap_or_default(),
+                ))?
+                .map_err(|source| ConnectError::Tls { host, source })?;
+            MaybeTls::Tls(tls_stream)
+        } else {
+            MaybeTls::Plain(stream)
+        };
+        let mut remaining = options.handshake;
+        let spent = runtime.now().saturating_duration_since(started);
+        remaining.timeout = remaining.timeout.map(|t| t.saturating_sub(spent));
+        Ok(crate::handshake::client(runtime, stream, handshake, config, remaining).await?)
+    }
+    .await;
+    if let Err(error) = &result {
+        crate::trace::connect_failed(error);
+    }
+    result
 }
 
 /// Accepts on a transport: `tls` (if given) runs the TLS handshake first,

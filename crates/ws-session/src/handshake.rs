@@ -129,7 +129,7 @@ pub fn build_request(
 /// seed comes from the operating system's RNG.
 pub async fn client<S>(
     runtime: Arc<dyn Runtime>,
-    mut io: S,
+    io: S,
     handshake: ClientHandshake,
     config: Config,
     options: HandshakeOptions,
@@ -137,42 +137,48 @@ pub async fn client<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let deadline = options.timeout.map(|t| runtime.now() + t);
-    let upgrade = timeout_at(&*runtime, deadline, async {
-        let mut handshake = handshake;
-        io.write_all(handshake.request_bytes()).await?;
-        io.flush().await?;
-        let mut buf = vec![0u8; HEAD_READ];
-        loop {
-            let n = io.read(&mut buf).await?;
-            if n == 0 {
-                return Err(map_client_error(handshake.handle_eof()));
+    let result = async move {
+        let mut io = io;
+        let deadline = options.timeout.map(|t| runtime.now() + t);
+        let upgrade = timeout_at(&*runtime, deadline, async {
+            let mut handshake = handshake;
+            io.write_all(handshake.request_bytes()).await?;
+            io.flush().await?;
+            let mut buf = vec![0u8; HEAD_READ];
+            loop {
+                let n = io.read(&mut buf).await?;
+                if n == 0 {
+                    return Err(map_client_error(handshake.handle_eof()));
+                }
+                if let Progress::Complete(upgrade) =
+                    handshake.handle_data(&buf[..n]).map_err(map_client_error)?
+                {
+                    return Ok(upgrade);
+                }
             }
-            if let Progress::Complete(upgrade) =
-                handshake.handle_data(&buf[..n]).map_err(map_client_error)?
-            {
-                return Ok(upgrade);
-            }
-        }
-    })
-    .await
-    .ok_or(HandshakeError::Timeout(options.timeout.unwrap_or_default()))??;
+        })
+        .await
+        .ok_or(HandshakeError::Timeout(options.timeout.unwrap_or_default()))??;
 
-    let rng =
-        MaskRng::from_os().map_err(|e| HandshakeError::Io(std::io::Error::other(e.to_string())))?;
-    let response = upgrade.response.clone();
-    let subprotocol = upgrade.subprotocol.clone();
-    let now = runtime.now();
-    let conn = upgrade.into_connection(config, rng, now);
-    let extensions = conn.extension_names().map(str::to_owned).collect();
-    Ok((
-        Session::from_connection(conn, io, runtime),
-        ClientResponse {
-            response,
-            subprotocol,
-            extensions,
-        },
-    ))
+        let rng = MaskRng::from_os()
+            .map_err(|e| HandshakeError::Io(std::io::Error::other(e.to_string())))?;
+        let response = upgrade.response.clone();
+        let subprotocol = upgrade.subprotocol.clone();
+        let now = runtime.now();
+        let conn = upgrade.into_connection(config, rng, now);
+        let extensions = conn.extension_names().map(str::to_owned).collect();
+        Ok((
+            Session::from_connection(conn, io, runtime),
+            ClientResponse {
+                response,
+                subprotocol,
+                extensions,
+            },
+        ))
+    }
+    .await;
+    crate::trace::client_handshake(result.as_ref().map(|(_, response)| response));
+    result
 }
 
 /// Runs the server handshake over `io`: reads the request, asks `decide`
@@ -181,7 +187,7 @@ where
 /// session. Invalid requests are answered 400/426/431 by the core.
 pub async fn server<S, F>(
     runtime: Arc<dyn Runtime>,
-    mut io: S,
+    io: S,
     config: Config,
     options: HandshakeOptions,
     decide: F,
@@ -190,55 +196,61 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
     F: FnOnce(&UpgradeRequest) -> Decision,
 {
-    let deadline = options.timeout.map(|t| runtime.now() + t);
-    let outcome = timeout_at(&*runtime, deadline, async {
-        let mut handshake = ServerHandshake::new(&config);
-        let mut buf = vec![0u8; HEAD_READ];
-        let mut received = 0;
-        let request = loop {
-            let n = io.read(&mut buf).await?;
-            if n == 0 {
-                return Err(HandshakeError::UnexpectedEof(received));
-            }
-            received += n;
-            match handshake.handle_data(&buf[..n]) {
-                Ok(Progress::Partial) => {}
-                Ok(Progress::Complete(request)) => break request,
-                Err(ServerError::Request(e)) => {
-                    let _ = io.write_all(&e.response_bytes()).await;
-                    let _ = io.close().await;
-                    return Err(HandshakeError::Request(e));
+    let result = async move {
+        let mut io = io;
+        let deadline = options.timeout.map(|t| runtime.now() + t);
+        let outcome = timeout_at(&*runtime, deadline, async {
+            let mut handshake = ServerHandshake::new(&config);
+            let mut buf = vec![0u8; HEAD_READ];
+            let mut received = 0;
+            let request = loop {
+                let n = io.read(&mut buf).await?;
+                if n == 0 {
+                    return Err(HandshakeError::UnexpectedEof(received));
                 }
-                Err(other) => return Err(HandshakeError::Io(std::io::Error::other(other))),
+                received += n;
+                match handshake.handle_data(&buf[..n]) {
+                    Ok(Progress::Partial) => {}
+                    Ok(Progress::Complete(request)) => break request,
+                    Err(ServerError::Request(e)) => {
+                        let _ = io.write_all(&e.response_bytes()).await;
+                        let _ = io.close().await;
+                        return Err(HandshakeError::Request(e));
+                    }
+                    Err(other) => return Err(HandshakeError::Io(std::io::Error::other(other))),
+                }
+            };
+            let (reply, result) = answer(request, decide);
+            io.write_all(&reply).await?;
+            io.flush().await?;
+            match result {
+                Ok(accepted) => Ok(accepted),
+                Err(e) => {
+                    let _ = io.close().await;
+                    Err(e)
+                }
             }
-        };
-        let (reply, result) = answer(request, decide);
-        io.write_all(&reply).await?;
-        io.flush().await?;
-        match result {
-            Ok(accepted) => Ok(accepted),
-            Err(e) => {
-                let _ = io.close().await;
-                Err(e)
-            }
-        }
-    })
-    .await
-    .ok_or(HandshakeError::Timeout(options.timeout.unwrap_or_default()))??;
+        })
+        .await
+        .ok_or(HandshakeError::Timeout(options.timeout.unwrap_or_default()))??;
 
-    let (mut upgrade, request) = outcome;
-    let now = runtime.now();
-    let subprotocol = upgrade.subprotocol.clone();
-    let conn = upgrade.into_connection(config, now);
-    let extensions = conn.extension_names().map(str::to_owned).collect();
-    Ok((
-        Session::from_connection(conn, io, runtime),
-        AcceptedRequest {
-            request,
-            subprotocol,
-            extensions,
-        },
-    ))
+        let (mut upgrade, request) = outcome;
+        let now = runtime.now();
+        let subprotocol = upgrade.subprotocol.clone();
+        let conn = upgrade.into_connection(config, now);
+        let extensions = conn.extension_names().map(str::to_owned).collect();
+        Ok((
+            Session::from_connection(conn, io, runtime),
+            AcceptedRequest {
+                request,
+                subprotocol,
+                extensions,
+            },
+        ))
+    }
+    .await;
+    crate::trace::server_handshake(result.as_ref().map(|(_, accepted)| accepted));
+    result
 }
 
 type Answer = Result<(wsproto_core::handshake::ServerUpgrade, http::Request<()>), HandshakeError>;

@@ -111,7 +111,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
             return Poll::Ready(Ok(event));
         }
         loop {
-            match self.driver.conn.poll_event() {
+            match self.driver.poll_event() {
                 // The end is reported once the transport is closed, below.
                 Some(Event::Closed(_)) => continue,
                 Some(event) => {
@@ -338,6 +338,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
         // Raw mode: when the peer closed first, this sends the answer.
         if !self.driver.conn.is_close_queued() {
+            crate::trace::trace_debug!(code = code.0, reason, "WebSocket Close sent");
             let now = self.driver.now();
             if self.driver.conn.config().mode() == Mode::Raw {
                 self.driver.conn.send_frame(

@@ -161,6 +161,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> DriverTask<S> {
             Command::Ping(payload) => conn.send_ping(payload),
             Command::Pong(payload) => conn.send_pong(payload),
             Command::Close(code, reason) => {
+                crate::trace::trace_debug!(code = code.0, reason, "WebSocket Close sent");
                 if conn.config().mode() == Mode::Raw {
                     conn.send_frame(
                         now,
@@ -192,11 +193,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> DriverTask<S> {
     fn forward_events(&mut self, cx: &mut Context<'_>) -> bool {
         let mut moved = false;
         loop {
-            let Some(event) = self
-                .pending
-                .take()
-                .or_else(|| self.driver.conn.poll_event())
-            else {
+            let Some(event) = self.pending.take().or_else(|| self.driver.poll_event()) else {
                 return moved;
             };
             if let Event::Closed(reason) = event {

@@ -22,6 +22,10 @@
 //! | `pingInterval`, `timeout`, `maxFrameSize` | [`Config`] |
 //! | test conversation | [`pair`] |
 //!
+//! Cargo features: `json` (default) for [`JsonConverter`]; `tracing` (off)
+//! for `tracing` events on connect, handshake, close, protocol errors and
+//! timeouts (see [`ws_session`]'s features), with no cost when off.
+//!
 //! Every `recv` is cancellation-safe: dropping it (say, in a losing
 //! `tokio::select!` branch) loses no message. Backpressure: `send` waits
 //! while the send queue (`Config::with_send_queue_limit`) is full.
