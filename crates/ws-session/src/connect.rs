@@ -22,8 +22,11 @@ use crate::session::Session;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConnectError {
-    /// The TCP connection could not be made.
-    #[error("could not connect to {host}:{port}: {source} (is the server running and reachable?)")]
+    /// The TCP connection could not be made (the host name did not
+    /// resolve, the connection was refused or unreachable).
+    #[error(
+        "could not connect to {host}:{port}: {source} (check that the host name resolves, the server is running and the port is right)"
+    )]
     Connect {
         /// The host from the URL.
         host: String,
@@ -33,7 +36,9 @@ pub enum ConnectError {
         source: io::Error,
     },
     /// The TCP connection was not made within the connect timeout.
-    #[error("connecting to {host}:{port} timed out after {timeout:?}")]
+    #[error(
+        "connecting to {host}:{port} timed out after {timeout:?} (the connect timeout): is a firewall dropping packets, or the host down?"
+    )]
     ConnectTimeout {
         /// The host from the URL.
         host: String,
@@ -44,10 +49,14 @@ pub enum ConnectError {
     },
     /// The TLS handshake failed (certificate not trusted, name mismatch,
     /// protocol mismatch, a host that is not a valid server name).
-    #[error("TLS handshake with {host} failed: {source}")]
+    #[error(
+        "TLS handshake with {host}:{port} failed: {source} (check that the server's certificate is trusted and issued for {host}, and that the port serves TLS)"
+    )]
     Tls {
         /// The host from the URL.
         host: String,
+        /// The port.
+        port: u16,
         /// What the TLS library said.
         source: io::Error,
     },
@@ -199,7 +208,7 @@ where
                 .ok_or(HandshakeError::Timeout(
                     options.handshake.timeout.unwrap_or_default(),
                 ))?
-                .map_err(|source| ConnectError::Tls { host, source })?;
+                .map_err(|source| ConnectError::Tls { host, port, source })?;
             MaybeTls::Tls(tls_stream)
         } else {
             MaybeTls::Plain(stream)

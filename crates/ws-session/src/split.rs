@@ -502,7 +502,7 @@ impl SessionWriter {
     /// Sends a message; as [`send_text`](Self::send_text).
     pub async fn send_message(&mut self, message: Message) -> Result<(), Error> {
         if self.raw {
-            return Err(Error::Send(SendError::NotRawMode));
+            return Err(Error::Send(SendError::MessageInRawMode));
         }
         self.command(Command::Message(message)).await
     }

@@ -70,6 +70,12 @@ async fn default_roots_refuse_a_self_signed_certificate() {
             .await
             .unwrap_err();
         assert!(matches!(err, ConnectError::Tls { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("TLS handshake with localhost:{port} failed")),
+            "{message}"
+        );
+        assert!(message.contains("certificate is trusted"), "{message}");
     })
     .await;
 }

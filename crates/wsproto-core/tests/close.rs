@@ -183,7 +183,9 @@ fn close_timeout_when_the_peer_never_answers() {
     pair.advance(Duration::from_millis(200));
     assert_eq!(
         closed_reason(&pair.client_events),
-        CloseReason::CloseTimeout
+        CloseReason::CloseTimeout {
+            timeout: Duration::from_secs(5)
+        }
     );
     assert_eq!(
         pair.client.close_reason().unwrap().code(),

@@ -234,7 +234,8 @@ impl Connection {
             return;
         }
         if self.timers.close_expired(now) {
-            self.end(CloseReason::CloseTimeout);
+            let timeout = self.config.close_timeout;
+            self.end(CloseReason::CloseTimeout { timeout });
             self.transport_done = true;
             return;
         }

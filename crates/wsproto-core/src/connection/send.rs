@@ -383,7 +383,7 @@ impl Connection {
     ) -> Result<(), SendError> {
         self.check_capacity()?;
         if self.config.mode == Mode::Raw {
-            return Err(SendError::NotRawMode);
+            return Err(SendError::MessageInRawMode);
         }
         let (opcode, mut payload) = match message {
             Message::Text(text) => (OpCode::Text, text.into_bytes()),
