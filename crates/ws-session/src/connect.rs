@@ -161,7 +161,46 @@ impl Default for ConnectOptions {
 /// Connects to the URL of `builder`: `tcp(host, port)` opens the
 /// transport (within the connect timeout), `tls(host, stream)` wraps it for
 /// `wss://`, then the WebSocket handshake runs (TLS and WebSocket
-/// handshakes share the handshake timeout).
+/// handshakes share the handshake timeout). This is the whole client side
+/// of an adapter: it passes its runtime and how to open TCP and TLS.
+///
+/// ```
+/// # use std::{pin::Pin, sync::Arc, task::{Context, Poll}, time::Instant};
+/// # use ws_session::{Runtime, Timer};
+/// # #[derive(Debug)] struct NoTimers(Instant);
+/// # #[derive(Debug)] struct Never;
+/// # impl Timer for Never {
+/// #     fn reset(self: Pin<&mut Self>, _: Instant) {}
+/// #     fn poll_expired(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> { Poll::Pending }
+/// # }
+/// # impl Runtime for NoTimers {
+/// #     fn now(&self) -> Instant { self.0 }
+/// #     fn new_timer(&self, _: Instant) -> Pin<Box<dyn Timer>> { Box::pin(Never) }
+/// #     fn spawn(&self, _: Pin<Box<dyn std::future::Future<Output = ()> + Send>>) {}
+/// # }
+/// # #[allow(clippy::disallowed_methods)]
+/// # let runtime: Arc<dyn Runtime> = Arc::new(NoTimers(Instant::now()));
+/// use ws_session::{ClientBuilder, Config, ConnectError, ConnectOptions, MemoryStream};
+///
+/// futures_executor::block_on(async {
+///     // "TCP" that refuses, to show what the caller gets back.
+///     let refused = ws_session::connect(
+///         runtime,
+///         ClientBuilder::new("ws://db.internal:9000/")?,
+///         Config::default(),
+///         ConnectOptions::default(),
+///         |_host, _port| async {
+///             Err::<MemoryStream, _>(std::io::Error::from(std::io::ErrorKind::ConnectionRefused))
+///         },
+///         |_host, stream: MemoryStream| async move { Ok(stream) },
+///     )
+///     .await;
+///     let Err(error @ ConnectError::Connect { .. }) = refused else { panic!() };
+///     assert!(error.to_string().starts_with("could not connect to db.internal:9000"));
+///     Ok::<(), Box<dyn std::error::Error>>(())
+/// })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub async fn connect<P, T, C, CF, L, LF>(
     runtime: Arc<dyn Runtime>,
     builder: ClientBuilder,

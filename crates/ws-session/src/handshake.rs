@@ -185,6 +185,49 @@ where
 /// (which sees the path, query, headers, offered subprotocols and
 /// extensions) to accept or reject it, writes the answer, and starts the
 /// session. Invalid requests are answered 400/426/431 by the core.
+///
+/// Both ends over an in-memory pipe, with an adapter's [`Runtime`] (here
+/// one without timers, hidden):
+///
+/// ```
+/// # use std::{pin::Pin, sync::Arc, task::{Context, Poll}, time::Instant};
+/// # use ws_session::{Runtime, Timer};
+/// # #[derive(Debug)] struct NoTimers(Instant);
+/// # #[derive(Debug)] struct Never;
+/// # impl Timer for Never {
+/// #     fn reset(self: Pin<&mut Self>, _: Instant) {}
+/// #     fn poll_expired(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> { Poll::Pending }
+/// # }
+/// # impl Runtime for NoTimers {
+/// #     fn now(&self) -> Instant { self.0 }
+/// #     fn new_timer(&self, _: Instant) -> Pin<Box<dyn Timer>> { Box::pin(Never) }
+/// #     fn spawn(&self, _: Pin<Box<dyn std::future::Future<Output = ()> + Send>>) {}
+/// # }
+/// # #[allow(clippy::disallowed_methods)]
+/// # let runtime: Arc<dyn Runtime> = Arc::new(NoTimers(Instant::now()));
+/// use ws_session::{ClientBuilder, Config, Decision, HandshakeOptions, Message};
+///
+/// futures_executor::block_on(async {
+///     let (a, b) = ws_session::duplex(64 * 1024);
+///     let config = Config::default();
+///     let request = ws_session::build_request(ClientBuilder::new("ws://localhost/feed")?, &config)?;
+///     let (client, server) = futures_util::future::join(
+///         ws_session::client(runtime.clone(), a, request, config.clone(), HandshakeOptions::default()),
+///         ws_session::server(runtime, b, config, HandshakeOptions::default(), |request| {
+///             assert_eq!(request.request().uri().path(), "/feed");
+///             Decision::accept()
+///         }),
+///     )
+///     .await;
+///     let ((mut client, response), (mut server, accepted)) = (client?, server?);
+///     assert_eq!(response.response.status(), 101);
+///     assert_eq!(accepted.request.uri().path(), "/feed");
+///     server.send_text("first item").await?;
+///     assert_eq!(client.recv().await?, Message::Text("first item".into()));
+///     Ok::<(), Box<dyn std::error::Error>>(())
+/// })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub async fn server<S, F>(
     runtime: Arc<dyn Runtime>,
     io: S,

@@ -81,7 +81,7 @@ pub use ws_session::{
     Decision, DeflateConfig, Error, Event, Frame, HandshakeError, HandshakeOptions, Message, Mode,
     OpCode, SessionReader, SessionWriter, UpgradeRequest,
 };
-pub use {rustls, tokio_rustls, ws_session, wsproto_core};
+pub use {http, rustls, tokio_rustls, ws_session, wsproto_core};
 
 /// The transport of a connection this crate made or accepted: TCP, or TLS
 /// over TCP (client or server side), seen through futures-io.
@@ -102,6 +102,23 @@ pub type Pipe = tokio::io::DuplexStream;
 /// handshake (so `config`'s compression is negotiated): Ktor's test
 /// conversation, for users' own tests. Must be called within a tokio
 /// runtime.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use ws_tokio::{CloseCode, Config, DeflateConfig, Message};
+///
+/// let config = Config::default().with_compression(DeflateConfig::default());
+/// let (mut client, mut server) = ws_tokio::pair(config).await?;
+/// assert_eq!(client.connection().extension_names().collect::<Vec<_>>(), ["permessage-deflate"]);
+/// client.send_text("ping?").await?;
+/// assert_eq!(server.recv().await?, Message::Text("ping?".into()));
+/// let (closed, end) = tokio::join!(client.close(CloseCode::NORMAL, ""), server.recv());
+/// closed?;
+/// assert!(end.unwrap_err().is_clean_close());
+/// # Ok(())
+/// # }
+/// ```
 pub async fn pair(
     config: Config,
 ) -> Result<(WebSocket<Compat<Pipe>>, WebSocket<Compat<Pipe>>), HandshakeError> {
