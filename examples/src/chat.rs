@@ -173,11 +173,11 @@ impl fmt::Display for Entry {
             Entry::Pong { who } => write!(f, "server   got {who}'s pong: the heartbeat is alive"),
             Entry::Wire { who, payload, wire } => write!(
                 f,
-                "server   {who} sent {payload} bytes of messages in {wire} bytes on the wire{} (headers, masks, pongs and the Close included)",
+                "server   {who} sent {payload} bytes of messages in {wire} bytes on the wire{} (frame headers, masks, pongs and the Close included)",
                 if *payload > 0 {
                     #[allow(clippy::cast_precision_loss)]
                     let percent = *wire as f64 * 100.0 / *payload as f64;
-                    format!(" ({percent:.0} %)")
+                    format!(", {percent:.0} %")
                 } else {
                     String::new()
                 }

@@ -85,6 +85,12 @@ impl Options {
                 extra => return Err(format!("unexpected argument {extra:?}\n{USAGE}")),
             }
         }
+        if options.raw && options.ping_interval.is_some() {
+            return Err(
+                "--ping-interval does nothing with --raw: a raw session sends nothing by itself (type /ping instead)"
+                    .to_owned(),
+            );
+        }
         match (&options.url, &options.listen) {
             (Some(_), None) | (None, Some(_)) => Ok(options),
             (None, None) => Err(USAGE.to_owned()),
@@ -464,7 +470,6 @@ mod tests {
     fn options_flags_repeats_and_values() {
         let options = args(&[
             "ws://h/p",
-            "--raw",
             "-H",
             "Authorization: Bearer x",
             "--subprotocol",
@@ -477,12 +482,17 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(options.url.as_deref(), Some("ws://h/p"));
-        assert!(options.raw && options.compress);
+        assert!(options.compress && !options.raw);
         assert_eq!(options.subprotocols, ["a", "b"]);
         assert_eq!(options.ping_interval, Some(Duration::from_millis(500)));
         assert_eq!(options.headers[0].0, http::header::AUTHORIZATION);
         assert_eq!(options.headers[0].1, "Bearer x");
-        assert_eq!(options.config().mode(), Mode::Raw);
+        assert_eq!(options.config().mode(), Mode::Default);
+        assert_eq!(
+            options.config().ping_interval(),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(args(&["u", "--raw"]).unwrap().config().mode(), Mode::Raw);
         assert_eq!(options.config().extensions().len(), 1);
     }
 
@@ -498,6 +508,11 @@ mod tests {
             args(&["u", "--ping-interval", "-1"])
                 .unwrap_err()
                 .contains("seconds")
+        );
+        assert!(
+            args(&["u", "--raw", "--ping-interval", "1"])
+                .unwrap_err()
+                .contains("does nothing with --raw")
         );
         assert!(
             args(&["u", "--nope"])

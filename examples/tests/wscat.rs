@@ -57,7 +57,7 @@ async fn default_mode_sends_lines_shows_replies_and_closes_at_end_of_input() {
         "< [binary, 2 bytes] 00 ff",
         "< pong \"hi\"",
         "< /slash",
-        "connection ended: closed normally with code 1000",
+        "connection ended: closed normally: we sent Close, the peer answered with code 1000",
     ];
     for line in expected {
         assert!(
@@ -114,7 +114,7 @@ async fn raw_mode_shows_every_frame_and_answers_ping_and_close() {
         "> PONG fin 13 bytes: \"are you there\"",
         "< CLOSE fin 6 bytes: code 4000 reason \"done\"",
         "> CLOSE fin 2 bytes: code 4000 reason \"\"",
-        "connection ended: closed normally with code 4000: done",
+        "connection ended: closed normally: the peer closed with code 4000: done",
     ];
     for line in expected {
         assert!(
@@ -143,7 +143,7 @@ async fn a_message_from_the_peer_is_shown_without_any_input() {
         [
             "< [binary, 4 bytes] de ad be ef",
             "< close 1001 \"server restarting\" (answered by the session)",
-            "connection ended: closed normally with code 1001: server restarting",
+            "connection ended: closed normally: the peer closed with code 1001: server restarting",
         ]
     );
 }

@@ -211,6 +211,40 @@ mod tests {
     }
 
     #[test]
+    fn a_normal_close_says_who_closed_first_and_with_what() {
+        let ours = CloseReason::Normal {
+            frame: Some(crate::CloseFrame {
+                code: CloseCode::NORMAL,
+                reason: String::new(),
+            }),
+            initiated_locally: true,
+        };
+        assert_eq!(
+            ours.to_string(),
+            "closed normally: we sent Close, the peer answered with code 1000"
+        );
+        let theirs = CloseReason::Normal {
+            frame: Some(crate::CloseFrame {
+                code: CloseCode::GOING_AWAY,
+                reason: "restart".into(),
+            }),
+            initiated_locally: false,
+        };
+        assert_eq!(
+            theirs.to_string(),
+            "closed normally: the peer closed with code 1001: restart"
+        );
+        let bare = CloseReason::Normal {
+            frame: None,
+            initiated_locally: false,
+        };
+        assert_eq!(
+            bare.to_string(),
+            "closed normally: the peer closed without a status code"
+        );
+    }
+
+    #[test]
     fn timeouts_and_limits_say_which_and_how_much() {
         let reason = CloseReason::CloseTimeout {
             timeout: Duration::from_secs(3),

@@ -164,21 +164,21 @@ impl std::fmt::Display for CloseReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CloseReason::Normal {
-                frame: Some(frame), ..
-            } if frame.reason.is_empty() => {
-                write!(f, "closed normally with code {}", frame.code)
-            }
-            CloseReason::Normal {
-                frame: Some(frame), ..
+                frame,
+                initiated_locally,
             } => {
-                write!(
-                    f,
-                    "closed normally with code {}: {}",
-                    frame.code, frame.reason
-                )
-            }
-            CloseReason::Normal { frame: None, .. } => {
-                f.write_str("closed normally without a status code")
+                f.write_str(if *initiated_locally {
+                    "closed normally: we sent Close, the peer answered"
+                } else {
+                    "closed normally: the peer closed"
+                })?;
+                match frame {
+                    None => f.write_str(" without a status code"),
+                    Some(frame) if frame.reason.is_empty() => {
+                        write!(f, " with code {}", frame.code)
+                    }
+                    Some(frame) => write!(f, " with code {}: {}", frame.code, frame.reason),
+                }
             }
             CloseReason::Error(err) => {
                 write!(f, "protocol error (sent close {}): {err}", err.close_code())
