@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use futures_channel::mpsc;
 use futures_util::future::{Either, select};
+use futures_util::stream::FusedStream as _;
 use futures_util::{AsyncRead, AsyncWrite, StreamExt as _};
 use ws_session::{
     CloseCode, CloseReason, Config, Decision, DeflateConfig, Error, Event, Message, Session,
@@ -342,9 +343,13 @@ pub async fn serve_member<S>(
     let mut payload = 0u64;
     let end = loop {
         // `recv_event` is cancellation-safe: losing the race loses nothing.
-        let next = match select(Box::pin(ws.recv_event()), inbox.next()).await {
-            Either::Left((event, _)) => Either::Left(event),
-            Either::Right((line, _)) => Either::Right(line),
+        let next = if inbox.is_terminated() {
+            Either::Left(ws.recv_event().await)
+        } else {
+            match select(Box::pin(ws.recv_event()), inbox.next()).await {
+                Either::Left((event, _)) => Either::Left(event),
+                Either::Right((line, _)) => Either::Right(line),
+            }
         };
         match next {
             Either::Left(Ok(Event::Message(Message::Text(text)))) => {
