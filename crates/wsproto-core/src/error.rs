@@ -156,7 +156,9 @@ pub enum SendError {
     ControlTooLong(usize),
     /// A close code that may not be sent (see
     /// [`CloseCode::is_sendable`](crate::CloseCode::is_sendable)).
-    #[error("close code {0} may not be sent on the wire (RFC 6455 §7.4)")]
+    #[error(
+        "close code {0} may not be sent on the wire (RFC 6455 §7.4): use 1000-1003, 1007-1014 or 3000-4999"
+    )]
     InvalidCloseCode(u16),
     /// `send_frame` is for raw mode; default mode builds frames itself.
     #[error(
@@ -258,6 +260,11 @@ mod tests {
             timeout: Duration::from_millis(1500),
         };
         assert!(reason.to_string().contains("within 1.5s"), "{reason}");
+        let reason = CloseReason::Error(ProtocolError::ReservedOpcode(3));
+        assert_eq!(
+            reason.to_string(),
+            "the peer broke the protocol (we sent close 1002): reserved opcode 0x3 (RFC 6455 §5.2)"
+        );
         let err = ProtocolError::MessageTooLarge { limit: 1024 };
         assert!(err.to_string().contains("1024 bytes"), "{err}");
         assert!(err.to_string().contains("with_max_message_size"), "{err}");

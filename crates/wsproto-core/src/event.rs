@@ -181,7 +181,11 @@ impl std::fmt::Display for CloseReason {
                 }
             }
             CloseReason::Error(err) => {
-                write!(f, "protocol error (sent close {}): {err}", err.close_code())
+                write!(
+                    f,
+                    "the peer broke the protocol (we sent close {}): {err}",
+                    err.close_code()
+                )
             }
             CloseReason::PingTimeout { timeout } => {
                 write!(

@@ -18,7 +18,7 @@ use super::server::UpgradeRequest;
 #[non_exhaustive]
 pub enum BuildError {
     /// The URL string is not a valid URI.
-    #[error("invalid URL: {0}")]
+    #[error("invalid URL ({0}): expected ws://host[:port]/path or wss://…")]
     InvalidUrl(#[from] http::uri::InvalidUri),
     /// The URL has no scheme or no host.
     #[error("the URL must be absolute, e.g. ws://example.com/path")]
@@ -89,11 +89,13 @@ pub enum ResponseError {
     )]
     UnexpectedStatus(Box<http::Response<Bytes>>),
     /// The `Upgrade` field is missing or not `websocket`.
-    #[error("the response's Upgrade header is {0:?}, not \"websocket\" (RFC 6455 §4.1)")]
+    #[error(
+        "the response's Upgrade header is {0:?}, not \"websocket\" (RFC 6455 §4.1): is a proxy in between dropping the upgrade?"
+    )]
     InvalidUpgrade(Option<HeaderValue>),
     /// The `Connection` field does not list `upgrade`.
     #[error(
-        "the response's Connection header does not contain the token \"upgrade\" (RFC 6455 §4.1)"
+        "the response's Connection header does not contain the token \"upgrade\" (RFC 6455 §4.1): is a proxy in between dropping the upgrade?"
     )]
     MissingConnectionUpgrade,
     /// `Sec-WebSocket-Accept` is missing or does not match the key sent.
