@@ -413,6 +413,35 @@ mod tests {
         assert!(message.contains("bm90IHRoZSByaWdodCBrZXk="), "{message}");
     }
 
+    #[test]
+    fn what_is_not_http_fails_at_once_not_at_the_timeout() {
+        use crate::handshake::{ServerError, ServerHandshake};
+        // Client: an SSH banner has no blank line, yet fails on arrival.
+        let mut hs = ClientHandshake::new("ws://h/", [7; 16], &Config::default()).unwrap();
+        let result = hs.handle_data(b"SSH-2.0-OpenSSH_9.6\r\n");
+        assert!(
+            matches!(
+                result,
+                Err(ClientError::Response(ResponseError::Malformed(_)))
+            ),
+            "{result:?}"
+        );
+        // Server: the start of a TLS ClientHello on a plain port gets its
+        // 400 now.
+        let mut hs = ServerHandshake::new(&Config::default());
+        let result = hs.handle_data(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00]);
+        let Err(ServerError::Request(fault)) = result else {
+            panic!("{result:?}")
+        };
+        assert_eq!(fault.status(), http::StatusCode::BAD_REQUEST);
+        // A valid start is still only partial.
+        let mut hs = ServerHandshake::new(&Config::default());
+        assert!(matches!(
+            hs.handle_data(b"GET /chat HTTP/1.1\r\nHost: a\r"),
+            Ok(Progress::Partial)
+        ));
+    }
+
     fn base64_of_key() -> String {
         use base64::Engine as _;
         base64::engine::general_purpose::STANDARD.encode([7u8; 16])
@@ -426,7 +455,7 @@ mod tests {
             message.contains("check the port and the scheme"),
             "{message}"
         );
-        let message = refusal(b"SSH-2.0-OpenSSH_9.6\r\n\r\n");
+        let message = refusal(b"SSH-2.0-OpenSSH_9.6\r\n");
         assert!(
             message.contains("is the server speaking HTTP on this port"),
             "{message}"
