@@ -8,6 +8,7 @@ pub mod event_loop;
 pub mod tls_demo;
 pub mod wscat;
 
+use ws_tokio::ws_session::Session;
 use ws_tokio::{Config, DeflateConfig};
 
 /// The runtime an example runs on.
@@ -15,8 +16,10 @@ use ws_tokio::{Config, DeflateConfig};
 pub enum RuntimeChoice {
     /// tokio (`ws-tokio`).
     Tokio,
-    /// async-std (`ws-async-std`).
+    /// async-std's executor and sockets (`ws-async-std`).
     AsyncStd,
+    /// smol's executor and sockets (`ws-async-std` too).
+    Smol,
 }
 
 /// Parses `--name value` pairs and positional arguments.
@@ -59,7 +62,7 @@ impl Args {
             .map(|(_, v)| v.as_str())
     }
 
-    /// `--runtime tokio|async-std` (default tokio).
+    /// `--runtime tokio|async-std|smol` (default tokio).
     ///
     /// # Errors
     /// Any other value.
@@ -67,7 +70,10 @@ impl Args {
         match self.get("runtime").unwrap_or("tokio") {
             "tokio" => Ok(RuntimeChoice::Tokio),
             "async-std" => Ok(RuntimeChoice::AsyncStd),
-            other => Err(format!("unknown runtime {other:?}: use tokio or async-std")),
+            "smol" => Ok(RuntimeChoice::Smol),
+            other => Err(format!(
+                "unknown runtime {other:?}: use tokio, async-std or smol"
+            )),
         }
     }
 }
@@ -82,12 +88,18 @@ pub fn conformance_config() -> Config {
         .with_max_frame_size(64 << 20)
 }
 
-/// Exits with a clear message: the async-std adapter does not exist yet.
-pub fn async_std_unavailable() -> ! {
-    eprintln!(
-        "error: --runtime async-std is not available yet (the ws-async-std adapter is not built); use --runtime tokio"
-    );
-    std::process::exit(2)
+/// Echoes every text and binary message until the session ends (the
+/// conformance loop of `echo_server` and `autobahn_client`, whichever
+/// adapter made the session).
+pub async fn echo<S>(ws: &mut Session<S>)
+where
+    S: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin,
+{
+    while let Ok(message) = ws.recv().await {
+        if ws.send_message(message).await.is_err() {
+            break;
+        }
+    }
 }
 
 /// Prints `message` to stderr and exits with status 2.

@@ -328,7 +328,7 @@ impl<F: FnMut(&str)> Output for F {
 }
 
 /// What [`interact`] knows about its session.
-struct Interaction<'a, S, O> {
+struct Interaction<'a, S: AsyncWrite + Unpin, O> {
     ws: &'a mut Session<S>,
     out: &'a mut O,
     raw: bool,

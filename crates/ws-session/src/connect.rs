@@ -255,13 +255,24 @@ where
         let mut remaining = options.handshake;
         let spent = runtime.now().saturating_duration_since(started);
         remaining.timeout = remaining.timeout.map(|t| t.saturating_sub(spent));
-        Ok(crate::handshake::client(runtime, stream, handshake, config, remaining).await?)
+        crate::handshake::client(runtime, stream, handshake, config, remaining)
+            .await
+            .map_err(|e| ConnectError::Handshake(whole_timeout(e, options.handshake.timeout)))
     }
     .await;
     if let Err(error) = &result {
         crate::trace::connect_failed(error);
     }
     result
+}
+
+/// The upgrade ran in what the TLS handshake left of the handshake
+/// timeout; a timeout is reported as the whole configured one.
+fn whole_timeout(error: HandshakeError, timeout: Option<std::time::Duration>) -> HandshakeError {
+    match error {
+        HandshakeError::Timeout(_) => HandshakeError::Timeout(timeout.unwrap_or_default()),
+        other => other,
+    }
 }
 
 /// Accepts on a transport: `tls` (if given) runs the TLS handshake first,
@@ -296,5 +307,7 @@ where
     let mut remaining = options;
     let spent = runtime.now().saturating_duration_since(started);
     remaining.timeout = remaining.timeout.map(|t| t.saturating_sub(spent));
-    crate::handshake::server(runtime, stream, config, remaining, decide).await
+    crate::handshake::server(runtime, stream, config, remaining, decide)
+        .await
+        .map_err(|e| whole_timeout(e, options.timeout))
 }

@@ -8,11 +8,11 @@
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use futures_io::{AsyncRead, AsyncWrite};
-use wsproto_core::Connection;
+use wsproto_core::{CloseCode, CloseFrame, Connection, Frame, Mode, OpCode, State};
 
 use crate::runtime::{Runtime, Timer};
 
@@ -21,7 +21,14 @@ use crate::runtime::{Runtime, Timer};
 /// (no `unsafe`), so reads are capped to keep that cost small.
 const READ_CHUNK: usize = 64 * 1024;
 
-pub(crate) struct Driver<S> {
+/// Rounds of transport progress one poll may make before it yields (wakes
+/// itself and returns `Pending`) so that other tasks on the same thread
+/// run. tokio's sockets have a cooperative budget of their own; async-io's
+/// (async-std, smol) do not, and a peer that keeps the socket full (a ping
+/// flood) would otherwise keep the thread. 32 rounds read up to 2 MiB.
+pub(crate) const ROUNDS_PER_POLL: u32 = 32;
+
+pub(crate) struct Driver<S: AsyncWrite + Unpin> {
     pub(crate) conn: Connection,
     io: S,
     pub(crate) runtime: Arc<dyn Runtime>,
@@ -39,7 +46,7 @@ pub(crate) struct Driver<S> {
     pub(crate) transport_closed: bool,
 }
 
-impl<S> std::fmt::Debug for Driver<S> {
+impl<S: AsyncWrite + Unpin> std::fmt::Debug for Driver<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Driver")
             .field("conn", &self.conn)
@@ -49,22 +56,7 @@ impl<S> std::fmt::Debug for Driver<S> {
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
-    pub(crate) fn new(conn: Connection, io: S, runtime: Arc<dyn Runtime>) -> Self {
-        Driver {
-            conn,
-            io,
-            runtime,
-            timer: None,
-            timer_deadline: None,
-            io_error: None,
-            broken: false,
-            read_closed: false,
-            needs_flush: false,
-            transport_closed: false,
-        }
-    }
-
+impl<S: AsyncWrite + Unpin> Driver<S> {
     /// The core's next event; a Close from the peer is traced.
     pub(crate) fn poll_event(&mut self) -> Option<wsproto_core::Event> {
         let event = self.conn.poll_event();
@@ -129,6 +121,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             }
         }
         Poll::Ready(())
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
+    pub(crate) fn new(conn: Connection, io: S, runtime: Arc<dyn Runtime>) -> Self {
+        Driver {
+            conn,
+            io,
+            runtime,
+            timer: None,
+            timer_deadline: None,
+            io_error: None,
+            broken: false,
+            read_closed: false,
+            needs_flush: false,
+            transport_closed: false,
+        }
     }
 
     /// Wakes the core at its deadline. `Ready` when a deadline was handled.
@@ -242,5 +251,34 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         } else {
             Poll::Pending
         }
+    }
+}
+
+impl<S: AsyncWrite + Unpin> Drop for Driver<S> {
+    /// The application let go of a session it had not closed (or the
+    /// runtime dropped a split session's driver task): say goodbye with a
+    /// Close 1001 ("going away", as a browser leaving a page does) and
+    /// write what the transport takes at once, so the peer sees a closing
+    /// endpoint rather than 1006. Nothing waits: a full or slow transport
+    /// loses the goodbye, and the transport is closed by being dropped.
+    fn drop(&mut self) {
+        if self.broken || self.transport_closed {
+            return;
+        }
+        if self.conn.state() == State::Open {
+            let now = self.now();
+            let _ = if self.conn.config().mode() == Mode::Raw {
+                self.conn.send_frame(
+                    now,
+                    Frame::new(
+                        OpCode::Close,
+                        CloseFrame::encode_payload(CloseCode::GOING_AWAY, ""),
+                    ),
+                )
+            } else {
+                self.conn.close(now, CloseCode::GOING_AWAY, "")
+            };
+        }
+        let _ = self.poll_write_out(&mut Context::from_waker(Waker::noop()));
     }
 }

@@ -88,6 +88,8 @@ pub mod memory;
 mod runtime;
 mod session;
 pub mod split;
+#[cfg(feature = "rustls")]
+pub mod tls;
 mod trace;
 
 pub use connect::{ConnectError, ConnectOptions, MaybeTls, accept, connect};

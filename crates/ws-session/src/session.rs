@@ -1,6 +1,7 @@
 //! The session: the protocol core and its transport, driven inline by
 //! whichever method the application is awaiting.
 
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
@@ -15,9 +16,10 @@ use wsproto_core::{
 };
 
 use crate::convert::Converter;
-use crate::driver::Driver;
+use crate::driver::{Driver, ROUNDS_PER_POLL};
 use crate::error::Error;
 use crate::runtime::Runtime;
+use crate::split::{READ_AHEAD_BYTES, event_bytes};
 
 /// A WebSocket session over a transport `S` (Ktor's
 /// `DefaultWebSocketSession`, or `webSocketRaw` when the config's mode is
@@ -35,15 +37,29 @@ use crate::runtime::Runtime;
 /// example in a losing `select!` branch) loses no message: an event is taken
 /// from the protocol core only in the poll that returns it. A dropped
 /// `send_*` either queued its message whole or not at all.
-pub struct Session<S> {
+///
+/// # Dropping
+///
+/// Prefer [`close`](Self::close), which waits for the peer's answer.
+/// A session dropped while open queues a Close 1001 (going away) and writes
+/// what the transport takes at once, without waiting, so the peer usually
+/// sees a closing endpoint rather than a vanished one (1006).
+pub struct Session<S: AsyncWrite + Unpin> {
     driver: Driver<S>,
-    /// An event taken from the core but not yet handed out.
-    peeked: Option<Event>,
+    /// Events taken from the core but not yet handed out: the one `recv()`
+    /// could not return as a message, and those that arrived while
+    /// [`close`](Self::close) waited for the peer's Close.
+    kept: VecDeque<Event>,
+    /// Payload bytes in `kept` (bounded while closing).
+    kept_bytes: usize,
+    /// Rounds of transport progress since the session last waited (see
+    /// [`ROUNDS_PER_POLL`]).
+    rounds: u32,
     /// The end of the session was reported by the `Stream` implementation.
     stream_done: bool,
 }
 
-impl<S> std::fmt::Debug for Session<S> {
+impl<S: AsyncWrite + Unpin> std::fmt::Debug for Session<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
             .field("driver", &self.driver)
@@ -58,7 +74,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     pub fn from_connection(conn: Connection, io: S, runtime: Arc<dyn Runtime>) -> Self {
         Session {
             driver: Driver::new(conn, io, runtime),
-            peeked: None,
+            kept: VecDeque::new(),
+            kept_bytes: 0,
+            rounds: 0,
             stream_done: false,
         }
     }
@@ -107,7 +125,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     /// Drives the connection until it yields an event. `Err` once the
     /// session has ended and the transport is closed.
     fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Result<Event, Error>> {
-        if let Some(event) = self.peeked.take() {
+        if let Some(event) = self.kept.pop_front() {
+            self.kept_bytes -= event_bytes(&event);
             return Poll::Ready(Ok(event));
         }
         loop {
@@ -127,7 +146,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                 ready!(self.driver.poll_close_transport(cx));
                 return Poll::Ready(Err(self.end_error()));
             }
-            ready!(self.driver.poll_drive(cx, true));
+            if self.driver.poll_drive(cx, true).is_pending() {
+                self.rounds = 0;
+                return Poll::Pending;
+            }
+            self.rounds += 1;
+            if self.rounds >= ROUNDS_PER_POLL {
+                // The transport never ran dry: let other tasks run.
+                self.rounds = 0;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
         }
     }
 
@@ -135,6 +164,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     /// closed, leaving received events in place for `recv`.
     fn poll_until_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         loop {
+            self.take_events_while_closing();
             if self.driver.transport_closed {
                 return Poll::Ready(());
             }
@@ -143,6 +173,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                 return self.driver.poll_close_transport(cx);
             }
             ready!(self.driver.poll_drive(cx, true));
+        }
+    }
+
+    /// The core parses input only as its events are taken, so waiting for
+    /// the peer's Close means taking what comes before it: data is kept for
+    /// `recv` (up to [`READ_AHEAD_BYTES`] of payload; past that it is
+    /// dropped, as the application has said it is done), control frames
+    /// are dropped (the core has answered them).
+    fn take_events_while_closing(&mut self) {
+        while let Some(event) = self.driver.poll_event() {
+            let data = matches!(event, Event::Message(_) | Event::Frame(_) | Event::Chunk(_));
+            let bytes = event_bytes(&event);
+            if data && self.kept_bytes + bytes <= READ_AHEAD_BYTES {
+                self.kept_bytes += bytes;
+                self.kept.push_back(event);
+            }
         }
     }
 
@@ -332,7 +378,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     /// Starts the close handshake and waits until it completes (or the
     /// close timeout expires) and the transport is closed. Messages queued
     /// before are delivered first. Messages that arrive meanwhile stay
-    /// available to [`recv`](Self::recv). If the peer closed first, this
+    /// available to [`recv`](Self::recv), up to 1 MiB of payload (beyond
+    /// that they are dropped); pings and pongs that arrive meanwhile are
+    /// answered and dropped. If the peer closed first, this
     /// just waits for the end. The outcome is in
     /// [`close_reason`](Self::close_reason).
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
@@ -414,7 +462,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Session<S> {
     /// See [`crate::split`] for how it works.
     #[must_use]
     pub fn split(self) -> (crate::split::SessionReader, crate::split::SessionWriter) {
-        crate::split::split(self.driver, self.peeked, crate::split::DEFAULT_CAPACITY)
+        crate::split::split(self.driver, self.kept, crate::split::DEFAULT_CAPACITY)
     }
 
     /// [`split`](Self::split) with a chosen channel capacity (messages
@@ -424,7 +472,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Session<S> {
         self,
         capacity: usize,
     ) -> (crate::split::SessionReader, crate::split::SessionWriter) {
-        crate::split::split(self.driver, self.peeked, capacity)
+        crate::split::split(self.driver, self.kept, capacity)
     }
 }
 
@@ -509,7 +557,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> EventSource for Session<S> {
     }
 
     fn keep(&mut self, event: Event) {
-        self.peeked = Some(event);
+        self.kept_bytes += event_bytes(&event);
+        self.kept.push_front(event);
     }
 
     fn stream_done(&mut self) -> &mut bool {

@@ -28,6 +28,7 @@
 //!   reading, so control frames are still answered); dropping both halves
 //!   starts the close handshake (1000), which the driver completes.
 
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -44,7 +45,7 @@ use futures_util::StreamExt as _;
 use futures_util::task::AtomicWaker;
 use wsproto_core::{CloseCode, CloseReason, Event, Frame, Message, Mode, OpCode, SendError, State};
 
-use crate::driver::Driver;
+use crate::driver::{Driver, ROUNDS_PER_POLL};
 use crate::error::Error;
 
 /// Messages buffered in each direction between a half and the driver task.
@@ -52,10 +53,10 @@ pub(crate) const DEFAULT_CAPACITY: usize = 64;
 
 /// Payload bytes handed to the reader but not yet taken, beyond which the
 /// driver stops reading the transport (one message is always let through).
-const READ_AHEAD_BYTES: usize = 1 << 20;
+pub(crate) const READ_AHEAD_BYTES: usize = 1 << 20;
 
 /// The payload size an event carries, for the read-ahead bound.
-fn event_bytes(event: &Event) -> usize {
+pub(crate) fn event_bytes(event: &Event) -> usize {
     match event {
         Event::Message(message) => message.len(),
         Event::Chunk(chunk) => chunk.data.len(),
@@ -101,7 +102,7 @@ impl Shared {
 
 pub(crate) fn split<S>(
     driver: Driver<S>,
-    peeked: Option<Event>,
+    kept: VecDeque<Event>,
     capacity: usize,
 ) -> (SessionReader, SessionWriter)
 where
@@ -115,7 +116,7 @@ where
     let raw = driver.conn.config().mode() == Mode::Raw;
     let task = DriverTask {
         driver,
-        pending: peeked,
+        pending: kept,
         event_tx: Some(event_tx),
         command_rx: Some(command_rx),
         flush_waiters: Vec::new(),
@@ -137,10 +138,12 @@ where
     )
 }
 
-struct DriverTask<S> {
+struct DriverTask<S: AsyncWrite + Unpin> {
     driver: Driver<S>,
     /// An event the reader has no room for yet.
-    pending: Option<Event>,
+    /// Events taken from the core that the reader has not had room for
+    /// yet (handed over first, in order).
+    pending: VecDeque<Event>,
     /// `None` once the reader is gone.
     event_tx: Option<mpsc::Sender<Event>>,
     /// `None` once the writer is gone and its commands are drained.
@@ -193,7 +196,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> DriverTask<S> {
     fn forward_events(&mut self, cx: &mut Context<'_>) -> bool {
         let mut moved = false;
         loop {
-            let Some(event) = self.pending.take().or_else(|| self.driver.poll_event()) else {
+            let Some(event) = self
+                .pending
+                .pop_front()
+                .or_else(|| self.driver.poll_event())
+            else {
                 return moved;
             };
             if let Event::Closed(reason) = event {
@@ -218,7 +225,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> DriverTask<S> {
                     moved = true;
                 }
                 Poll::Pending => {
-                    self.pending = Some(event);
+                    self.pending.push_front(event);
                     return moved;
                 }
             }
@@ -255,7 +262,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> DriverTask<S> {
     }
 }
 
-impl<S> DriverTask<S> {
+impl<S: AsyncWrite + Unpin> DriverTask<S> {
     fn finish(&mut self) {
         if let Some(reason) = self.driver.conn.close_reason() {
             let _ = self.shared.reason.set(reason.clone());
@@ -276,7 +283,7 @@ impl<S> DriverTask<S> {
     }
 }
 
-impl<S> Drop for DriverTask<S> {
+impl<S: AsyncWrite + Unpin> Drop for DriverTask<S> {
     fn drop(&mut self) {
         // Also when the runtime drops the task unfinished: nobody waits forever.
         self.finish();
@@ -289,6 +296,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> std::future::Future for DriverTask<S> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         this.shared.driver_waker.register(cx.waker());
+        let mut rounds = 0;
         loop {
             if this.event_tx.as_ref().is_some_and(mpsc::Sender::is_closed) {
                 this.event_tx = None;
@@ -319,7 +327,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> std::future::Future for DriverTask<S> {
                 ready!(this.driver.poll_close_transport(cx));
                 // Every event is handed to the reader before the end is.
                 this.forward_events(cx);
-                if this.pending.is_some() {
+                if !this.pending.is_empty() {
                     return Poll::Pending;
                 }
                 this.finish();
@@ -328,12 +336,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> std::future::Future for DriverTask<S> {
             // Read on only while the reader keeps up: no event waiting for
             // room, and the bytes it has not taken yet under the bound (it
             // wakes us when it drains below).
-            let read = this.pending.is_none()
+            let read = this.pending.is_empty()
                 && this.shared.in_flight.load(Ordering::Acquire) < READ_AHEAD_BYTES;
             if this.driver.poll_drive(cx, read).is_ready() {
                 progressed = true;
             }
             if !progressed {
+                return Poll::Pending;
+            }
+            rounds += 1;
+            if rounds >= ROUNDS_PER_POLL {
+                // The transport never ran dry: let other tasks run.
+                cx.waker().wake_by_ref();
                 return Poll::Pending;
             }
         }

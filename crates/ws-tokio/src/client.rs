@@ -1,12 +1,10 @@
 //! The client: TCP connect, TLS for `wss://`, then `ws_session`'s connect
 //! flow (timeouts, errors, the upgrade).
 
-use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::ClientConfig;
-use rustls_pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio_util::compat::TokioAsyncReadCompatExt as _;
 use ws_session::{
@@ -157,8 +155,7 @@ impl Connector {
                 Ok(tcp.compat())
             },
             |host, tcp| async move {
-                let name = ServerName::try_from(host)
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+                let name = ws_session::tls::server_name(host)?;
                 let stream = tokio_rustls::TlsConnector::from(tls)
                     .connect(name, tcp.into_inner())
                     .await?;

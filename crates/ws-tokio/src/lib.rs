@@ -61,7 +61,6 @@
 mod client;
 mod runtime;
 mod server;
-mod tls;
 
 use std::sync::Arc;
 
@@ -71,7 +70,9 @@ use tokio_util::compat::TokioAsyncReadCompatExt as _;
 pub use client::{Connector, connect};
 pub use runtime::TokioRuntime;
 pub use server::{Acceptor, accept};
-pub use tls::{client_config_with_roots, crypto_provider, default_client_config, server_config};
+pub use ws_session::tls::{
+    client_config_with_roots, crypto_provider, default_client_config, server_config,
+};
 
 #[cfg(feature = "json")]
 pub use ws_session::JsonConverter;

@@ -3,15 +3,28 @@
 //! `cargo test -p ws-tokio --features tracing --test tracing`.
 #![cfg(feature = "tracing")]
 
-mod common;
-
 use std::fmt::Write as _;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use common::{listen, within};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Metadata, Subscriber, span};
 use ws_tokio::{Acceptor, CloseCode, Decision};
+
+/// Every await here is bounded: a hang is a failure, not a stuck run.
+async fn within<F: Future>(seconds: u64, future: F) -> F::Output {
+    tokio::time::timeout(Duration::from_secs(seconds), future)
+        .await
+        .unwrap_or_else(|_| panic!("timed out after {seconds} s"))
+}
+
+/// A listener on 127.0.0.1, port 0, and its `ws://` base URL.
+async fn listen() -> (tokio::net::TcpListener, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}", listener.local_addr().unwrap());
+    (listener, url)
+}
 
 /// Records every event as `LEVEL message key=value…`.
 #[derive(Clone, Default)]

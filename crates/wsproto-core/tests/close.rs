@@ -364,3 +364,30 @@ fn eof_right_after_the_close_reply_lets_the_client_close_at_once() {
         Some(Event::Closed(CloseReason::Normal { .. }))
     ));
 }
+
+/// Found by the adversarial tests (a server that never reads): our Close
+/// waits behind data the peer never takes. When the close timeout expires
+/// the connection has ended, so what the peer did not take is dropped and
+/// the transport may be closed; otherwise `close()` would wait for ever.
+#[test]
+fn close_timeout_drops_output_the_peer_never_read() {
+    let config = Config::default().with_close_timeout(Duration::from_secs(5));
+    let now = util::epoch();
+    let mut client =
+        wsproto_core::Connection::client(config, wsproto_core::MaskRng::from_seed([0; 32]), now);
+    client.send_binary(vec![0u8; 100_000]).unwrap();
+    client.close(now, CloseCode::NORMAL, "").unwrap();
+    // The peer reads nothing: the data and the Close stay pending.
+    assert!(client.wants_write());
+    assert_eq!(client.poll_timeout(), Some(now + Duration::from_secs(5)));
+    client.handle_timeout(now + Duration::from_secs(5));
+    assert_eq!(
+        client.close_reason(),
+        Some(&CloseReason::CloseTimeout {
+            timeout: Duration::from_secs(5)
+        })
+    );
+    assert!(client.should_close_transport());
+    assert!(client.poll_transmit().is_empty());
+    assert_eq!(client.poll_timeout(), None);
+}

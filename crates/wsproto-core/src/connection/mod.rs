@@ -234,6 +234,9 @@ impl Connection {
             return;
         }
         if self.timers.close_expired(now) {
+            // The peer took neither our Close nor what was queued before
+            // it in time: drop it, or the transport could never be closed.
+            self.send.discard();
             let timeout = self.config.close_timeout;
             self.end(CloseReason::CloseTimeout { timeout });
             self.transport_done = true;

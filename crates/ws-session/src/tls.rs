@@ -1,6 +1,8 @@
-//! TLS through rustls with the `ring` provider chosen explicitly, so no build
-//! of ours depends on a process-wide default provider being installed (which
-//! panics at run time when it is missing or ambiguous).
+//! TLS configuration through rustls with the `ring` provider chosen
+//! explicitly, so no build of ours depends on a process-wide default provider
+//! being installed (which panics at run time when it is missing or
+//! ambiguous). Shared by the adapters: `tokio-rustls` and `futures-rustls`
+//! both take these configs, so `wss://` trusts the same roots everywhere.
 
 use std::sync::Arc;
 
@@ -50,4 +52,16 @@ pub fn server_config(
         .with_single_cert(chain, key)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+/// The TLS server name for `host` (a DNS name or an IP address, without
+/// brackets), as an IO error when `host` is neither, so that the connect
+/// flow reports it as a TLS failure naming the host.
+pub fn server_name(host: String) -> std::io::Result<rustls_pki_types::ServerName<'static>> {
+    rustls_pki_types::ServerName::try_from(host).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("not a valid TLS server name: {e}"),
+        )
+    })
 }

@@ -1,0 +1,183 @@
+//! The heap figure: live bytes counted by a counting global allocator
+//! (`stats_alloc`, a safe wrapper: our crates forbid `unsafe`), sampled
+//! every millisecond while an attack runs, and the bound it must stay
+//! under, computed from the [`Config`] the server or client was given.
+//!
+//! Why a counting allocator rather than a child process's `VmRSS`: it
+//! counts bytes actually held (RSS keeps freed pages the allocator has not
+//! returned, and moves in 4 KiB pages), it is portable, and it sees a
+//! buffer the moment it is reserved. Its limit: it counts the whole test
+//! process, so attacks run one at a time ([`exclusive`]) and the attacker
+//! keeps its own buffers small ([`crate::peer`] reads 16 KiB at a time and
+//! summarises what it reads). It samples rather than tracks the peak
+//! exactly (`stats_alloc` keeps no peak and a peak-keeping allocator would
+//! need `unsafe`): the failures it exists to catch, buffering that grows
+//! with the attack, persist far longer than a millisecond.
+
+use std::alloc::System;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
+use wsproto_core::Config;
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// Live heap bytes of the whole process right now.
+#[must_use]
+pub fn live_bytes() -> i64 {
+    let s = INSTRUMENTED_SYSTEM.stats();
+    let wide = |n: usize| i64::try_from(n).expect("heap byte count fits i64");
+    wide(s.bytes_allocated) - wide(s.bytes_deallocated) + s.bytes_reallocated as i64
+}
+
+static EXCLUSIVE: Mutex<()> = Mutex::new(());
+
+/// Runs attacks one at a time within a test binary, so that the process's
+/// heap figure is one attack's. A failed (panicked) attack does not stop
+/// the others.
+pub fn exclusive() -> MutexGuard<'static, ()> {
+    EXCLUSIVE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Samples [`live_bytes`] every millisecond from [`HeapMeter::start`] until
+/// [`HeapMeter::finish`].
+#[derive(Debug)]
+pub struct HeapMeter {
+    baseline: i64,
+    peak: Arc<AtomicI64>,
+    stop: Arc<AtomicBool>,
+    sampler: Option<JoinHandle<()>>,
+}
+
+/// What a [`HeapMeter`] saw.
+#[derive(Debug, Clone, Copy)]
+pub struct HeapReport {
+    /// Live bytes when the meter started (server, bystander and runtime
+    /// already running).
+    pub baseline: i64,
+    /// The highest sample.
+    pub peak: i64,
+}
+
+impl HeapReport {
+    /// Growth above the baseline at the peak.
+    #[must_use]
+    pub fn growth(&self) -> i64 {
+        self.peak - self.baseline
+    }
+
+    /// Asserts the growth stayed within `allowance` bytes.
+    ///
+    /// # Panics
+    /// If it did not.
+    pub fn assert_within(&self, allowance: usize, what: &str) {
+        assert!(
+            self.growth() <= i64::try_from(allowance).expect("allowance fits i64"),
+            "{what}: heap grew by {} bytes (baseline {}, peak {}), allowance {allowance}",
+            self.growth(),
+            self.baseline,
+            self.peak
+        );
+    }
+}
+
+impl HeapMeter {
+    /// Starts sampling; the baseline is taken once the sampler runs.
+    #[must_use]
+    pub fn start() -> Self {
+        let peak = Arc::new(AtomicI64::new(i64::MIN));
+        let stop = Arc::new(AtomicBool::new(false));
+        let sampler = {
+            let (peak, stop) = (peak.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    peak.fetch_max(live_bytes(), Ordering::Relaxed);
+                    // Sampling period: this thread's pace, not a wait for
+                    // anything.
+                    std::thread::park_timeout(Duration::from_millis(1));
+                }
+            })
+        };
+        let baseline = live_bytes();
+        peak.fetch_max(baseline, Ordering::Relaxed);
+        HeapMeter {
+            baseline,
+            peak,
+            stop,
+            sampler: Some(sampler),
+        }
+    }
+
+    /// Stops sampling (taking a last sample) and reports.
+    ///
+    /// # Panics
+    /// If the sampler thread panicked.
+    #[must_use]
+    pub fn finish(mut self) -> HeapReport {
+        self.peak.fetch_max(live_bytes(), Ordering::Relaxed);
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(sampler) = self.sampler.take() {
+            sampler.thread().unpark();
+            sampler.join().expect("heap sampler");
+        }
+        HeapReport {
+            baseline: self.baseline,
+            peak: self.peak.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Per-connection buffers whose size the library fixes rather than the
+/// config (each mirrors a constant of the crates, named in its comment).
+pub mod fixed {
+    /// `ws_session::driver::READ_CHUNK`: the most read into the core's
+    /// buffer per call.
+    pub const READ_CHUNK: usize = 64 * 1024;
+    /// `wsproto_core::connection::send::TRANSMIT_BATCH` plus a frame
+    /// header: the transmit buffer is refilled up to this.
+    pub const TRANSMIT_BATCH: usize = 128 * 1024 + 14;
+    /// `ws_session::handshake::HEAD_READ`: the handshake's read buffer.
+    pub const HEAD_READ: usize = 4 * 1024;
+    /// `wsproto_core::connection::recv::KEEP_CAPACITY`: an empty read
+    /// buffer up to this size is kept between frames.
+    pub const KEEP_CAPACITY: usize = 256 * 1024;
+    /// The zlib state of one permessage-deflate direction pair, from
+    /// zlib's documented memory use (`zconf.h`) at window bits 15 and
+    /// memLevel 8: deflate `(1 << (15 + 2)) + (1 << (8 + 9))` = 256 KiB,
+    /// inflate `1 << 15` plus about 7 KiB. Rounded up to 320 KiB for the
+    /// state structs around them.
+    pub const DEFLATE_STATE: usize = 320 * 1024;
+    /// Scaffolding that moves during an attack besides the connection
+    /// under attack: the bystander's messages, report channels, the
+    /// attacker's 16 KiB read buffer, the runtime's task and timer
+    /// allocations.
+    pub const SCAFFOLDING: usize = 128 * 1024;
+}
+
+/// The most one attacked connection may add to the heap under `config`:
+///
+/// - receiving: a frame up to `max_frame_size` in the read buffer plus one
+///   read, doubled for `BytesMut`'s growth by doubling, but never less than
+///   the empty buffer kept between frames;
+/// - reassembly (or inflation): `max_message_size`, doubled for growth;
+/// - sending: `send_queue_limit` plus one message (a message is accepted
+///   while the queue is below the limit) plus the transmit batch;
+/// - the handshake: `max_head_bytes` twice (the buffer and the parsed
+///   header map) plus its read buffer;
+/// - permessage-deflate state when `deflate`;
+/// - the test's own scaffolding.
+#[must_use]
+pub fn allowance(config: &Config, deflate: bool) -> usize {
+    let recv = (2 * (config.max_frame_size() + fixed::READ_CHUNK)).max(fixed::KEEP_CAPACITY);
+    let message = 2 * config.max_message_size();
+    let send = config.send_queue_limit() + config.max_message_size() + fixed::TRANSMIT_BATCH;
+    let handshake = 2 * config.handshake_limits().max_head_bytes + fixed::HEAD_READ;
+    let deflate = if deflate { fixed::DEFLATE_STATE } else { 0 };
+    recv + message + send + handshake + deflate + fixed::SCAFFOLDING
+}

@@ -1,0 +1,2 @@
+//! Every adapter scenario on async-std.
+adapter_scenarios::scenarios!(adapter_scenarios::AsyncStd);

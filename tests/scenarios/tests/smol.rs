@@ -1,0 +1,2 @@
+//! Every adapter scenario on smol.
+adapter_scenarios::scenarios!(adapter_scenarios::Smol);
