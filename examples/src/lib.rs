@@ -1,5 +1,12 @@
-//! Helpers shared by the example programs: argument parsing and the
-//! configuration used by the conformance runs.
+//! Helpers shared by the example programs: argument parsing, the
+//! configuration used by the conformance runs, and the testable parts of
+//! the larger examples ([`chat`], [`wscat`], [`event_loop`], [`tls_demo`]).
+
+pub mod chat;
+pub mod counted;
+pub mod event_loop;
+pub mod tls_demo;
+pub mod wscat;
 
 use ws_tokio::ws_session::Session;
 use ws_tokio::{Config, DeflateConfig};

@@ -247,8 +247,8 @@ impl Driver {
             Err(SendError::QueueFull) => {
                 assert!(self.conn.queued_bytes() >= self.send_queue_limit);
             }
-            // NotRawMode: send_text/binary in raw mode.
-            Err(SendError::Closed | SendError::NotRawMode | SendError::Extension { .. }) => {}
+            // MessageInRawMode: send_text/binary in raw mode.
+            Err(SendError::Closed | SendError::MessageInRawMode | SendError::Extension { .. }) => {}
             Err(e) => panic!("undocumented send error {e:?}"),
         }
     }

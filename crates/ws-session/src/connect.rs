@@ -22,8 +22,11 @@ use crate::session::Session;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConnectError {
-    /// The TCP connection could not be made.
-    #[error("could not connect to {host}:{port}: {source} (is the server running and reachable?)")]
+    /// The TCP connection could not be made (the host name did not
+    /// resolve, the connection was refused or unreachable).
+    #[error(
+        "could not connect to {host}:{port}: {source} (check that the host name resolves, the server is running and the port is right)"
+    )]
     Connect {
         /// The host from the URL.
         host: String,
@@ -33,7 +36,9 @@ pub enum ConnectError {
         source: io::Error,
     },
     /// The TCP connection was not made within the connect timeout.
-    #[error("connecting to {host}:{port} timed out after {timeout:?}")]
+    #[error(
+        "connecting to {host}:{port} timed out after {timeout:?} (the connect timeout): is a firewall dropping packets, or the host down?"
+    )]
     ConnectTimeout {
         /// The host from the URL.
         host: String,
@@ -44,10 +49,14 @@ pub enum ConnectError {
     },
     /// The TLS handshake failed (certificate not trusted, name mismatch,
     /// protocol mismatch, a host that is not a valid server name).
-    #[error("TLS handshake with {host} failed: {source}")]
+    #[error(
+        "TLS handshake with {host}:{port} failed: {source} (check that the server's certificate is trusted and issued for {host}, and that the port serves TLS)"
+    )]
     Tls {
         /// The host from the URL.
         host: String,
+        /// The port.
+        port: u16,
         /// What the TLS library said.
         source: io::Error,
     },
@@ -152,7 +161,46 @@ impl Default for ConnectOptions {
 /// Connects to the URL of `builder`: `tcp(host, port)` opens the
 /// transport (within the connect timeout), `tls(host, stream)` wraps it for
 /// `wss://`, then the WebSocket handshake runs (TLS and WebSocket
-/// handshakes share the handshake timeout).
+/// handshakes share the handshake timeout). This is the whole client side
+/// of an adapter: it passes its runtime and how to open TCP and TLS.
+///
+/// ```
+/// # use std::{pin::Pin, sync::Arc, task::{Context, Poll}, time::Instant};
+/// # use ws_session::{Runtime, Timer};
+/// # #[derive(Debug)] struct NoTimers(Instant);
+/// # #[derive(Debug)] struct Never;
+/// # impl Timer for Never {
+/// #     fn reset(self: Pin<&mut Self>, _: Instant) {}
+/// #     fn poll_expired(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> { Poll::Pending }
+/// # }
+/// # impl Runtime for NoTimers {
+/// #     fn now(&self) -> Instant { self.0 }
+/// #     fn new_timer(&self, _: Instant) -> Pin<Box<dyn Timer>> { Box::pin(Never) }
+/// #     fn spawn(&self, _: Pin<Box<dyn std::future::Future<Output = ()> + Send>>) {}
+/// # }
+/// # #[allow(clippy::disallowed_methods)]
+/// # let runtime: Arc<dyn Runtime> = Arc::new(NoTimers(Instant::now()));
+/// use ws_session::{ClientBuilder, Config, ConnectError, ConnectOptions, MemoryStream};
+///
+/// futures_executor::block_on(async {
+///     // "TCP" that refuses, to show what the caller gets back.
+///     let refused = ws_session::connect(
+///         runtime,
+///         ClientBuilder::new("ws://db.internal:9000/")?,
+///         Config::default(),
+///         ConnectOptions::default(),
+///         |_host, _port| async {
+///             Err::<MemoryStream, _>(std::io::Error::from(std::io::ErrorKind::ConnectionRefused))
+///         },
+///         |_host, stream: MemoryStream| async move { Ok(stream) },
+///     )
+///     .await;
+///     let Err(error @ ConnectError::Connect { .. }) = refused else { panic!() };
+///     assert!(error.to_string().starts_with("could not connect to db.internal:9000"));
+///     Ok::<(), Box<dyn std::error::Error>>(())
+/// })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub async fn connect<P, T, C, CF, L, LF>(
     runtime: Arc<dyn Runtime>,
     builder: ClientBuilder,
@@ -169,45 +217,53 @@ where
     L: FnOnce(String, P) -> LF,
     LF: Future<Output = io::Result<T>>,
 {
-    let handshake = crate::handshake::build_request(builder, &config)?;
-    let host = handshake
-        .host()
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned();
-    let port = handshake.port();
-    let deadline = options.connect_timeout.map(|t| runtime.now() + t);
-    let stream = timeout_at(&*runtime, deadline, tcp(host.clone(), port))
-        .await
-        .ok_or_else(|| ConnectError::ConnectTimeout {
-            host: host.clone(),
-            port,
-            timeout: options.connect_timeout.unwrap_or_default(),
-        })?
-        .map_err(|source| ConnectError::Connect {
-            host: host.clone(),
-            port,
-            source,
-        })?;
-    let started = runtime.now();
-    let stream = if handshake.scheme() == Scheme::Wss {
-        let deadline = options.handshake.timeout.map(|t| started + t);
-        let tls_stream = timeout_at(&*runtime, deadline, tls(host.clone(), stream))
+    let result = async move {
+        let handshake = crate::handshake::build_request(builder, &config)?;
+        let host = handshake
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let port = handshake.port();
+        crate::trace::trace_debug!(host = %host, port, scheme = ?handshake.scheme(), "WebSocket connecting");
+        let deadline = options.connect_timeout.map(|t| runtime.now() + t);
+        let stream = timeout_at(&*runtime, deadline, tcp(host.clone(), port))
             .await
-            .ok_or(HandshakeError::Timeout(
-                options.handshake.timeout.unwrap_or_default(),
-            ))?
-            .map_err(|source| ConnectError::Tls { host, source })?;
-        MaybeTls::Tls(tls_stream)
-    } else {
-        MaybeTls::Plain(stream)
-    };
-    let mut remaining = options.handshake;
-    let spent = runtime.now().saturating_duration_since(started);
-    remaining.timeout = remaining.timeout.map(|t| t.saturating_sub(spent));
-    crate::handshake::client(runtime, stream, handshake, config, remaining)
-        .await
-        .map_err(|e| ConnectError::Handshake(whole_timeout(e, options.handshake.timeout)))
+            .ok_or_else(|| ConnectError::ConnectTimeout {
+                host: host.clone(),
+                port,
+                timeout: options.connect_timeout.unwrap_or_default(),
+            })?
+            .map_err(|source| ConnectError::Connect {
+                host: host.clone(),
+                port,
+                source,
+            })?;
+        let started = runtime.now();
+        let stream = if handshake.scheme() == Scheme::Wss {
+            let deadline = options.handshake.timeout.map(|t| started + t);
+            let tls_stream = timeout_at(&*runtime, deadline, tls(host.clone(), stream))
+                .await
+                .ok_or(HandshakeError::Timeout(
+                    options.handshake.timeout.unwrap_or_default(),
+                ))?
+                .map_err(|source| ConnectError::Tls { host, port, source })?;
+            MaybeTls::Tls(tls_stream)
+        } else {
+            MaybeTls::Plain(stream)
+        };
+        let mut remaining = options.handshake;
+        let spent = runtime.now().saturating_duration_since(started);
+        remaining.timeout = remaining.timeout.map(|t| t.saturating_sub(spent));
+        crate::handshake::client(runtime, stream, handshake, config, remaining)
+            .await
+            .map_err(|e| ConnectError::Handshake(whole_timeout(e, options.handshake.timeout)))
+    }
+    .await;
+    if let Err(error) = &result {
+        crate::trace::connect_failed(error);
+    }
+    result
 }
 
 /// The upgrade ran in what the TLS handshake left of the handshake

@@ -57,12 +57,22 @@ impl<S: AsyncWrite + Unpin> std::fmt::Debug for Driver<S> {
 }
 
 impl<S: AsyncWrite + Unpin> Driver<S> {
+    /// The core's next event; a Close from the peer is traced.
+    pub(crate) fn poll_event(&mut self) -> Option<wsproto_core::Event> {
+        let event = self.conn.poll_event();
+        if let Some(wsproto_core::Event::CloseReceived(frame)) = &event {
+            crate::trace::close_received(frame.as_ref());
+        }
+        event
+    }
+
     pub(crate) fn now(&self) -> Instant {
         self.runtime.now()
     }
 
     /// The transport failed: the connection ends abnormally (1006).
     fn fail(&mut self, error: io::Error) {
+        crate::trace::trace_debug!(error = %error, "WebSocket transport error");
         if self.io_error.is_none() {
             self.io_error = Some(error);
         }
@@ -223,6 +233,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         }
         self.transport_closed = true;
         self.timer = None;
+        if let Some(reason) = self.conn.close_reason() {
+            crate::trace::session_ended(reason);
+        }
         Poll::Ready(())
     }
 

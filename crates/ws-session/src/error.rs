@@ -91,7 +91,7 @@ pub enum HandshakeError {
     /// The handshake did not complete within the configured handshake
     /// timeout.
     #[error(
-        "the WebSocket handshake did not complete within {0:?}: is the peer a WebSocket endpoint?"
+        "the WebSocket handshake did not complete within {0:?} (the handshake timeout): is the peer a WebSocket endpoint, and is it answering?"
     )]
     Timeout(Duration),
     /// The client request could not be built (URL, headers, subprotocols).
@@ -109,14 +109,16 @@ pub enum HandshakeError {
     Request(#[from] RequestError),
     /// Server: the application's callback rejected the request; the reply
     /// was written and the transport closed.
-    #[error("the upgrade request was rejected with {0}")]
+    #[error("the application's callback rejected the upgrade request with {0}")]
     Rejected(StatusCode),
     /// Server: the callback's accept options are invalid (for example a
     /// subprotocol the client did not offer). The client was answered 500.
     #[error("the accept options are invalid (answered 500): {0}")]
     Accept(AcceptErrorKind),
     /// The peer closed the transport before sending a complete HTTP head.
-    #[error("the peer closed the connection during the handshake, after {0} bytes")]
+    #[error(
+        "the peer closed the connection during the handshake, after {0} bytes (a TLS client on a plain port, a port scanner or a health check look like this)"
+    )]
     UnexpectedEof(usize),
 }
 

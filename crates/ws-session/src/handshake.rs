@@ -129,7 +129,7 @@ pub fn build_request(
 /// seed comes from the operating system's RNG.
 pub async fn client<S>(
     runtime: Arc<dyn Runtime>,
-    mut io: S,
+    io: S,
     handshake: ClientHandshake,
     config: Config,
     options: HandshakeOptions,
@@ -137,51 +137,100 @@ pub async fn client<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let deadline = options.timeout.map(|t| runtime.now() + t);
-    let upgrade = timeout_at(&*runtime, deadline, async {
-        let mut handshake = handshake;
-        io.write_all(handshake.request_bytes()).await?;
-        io.flush().await?;
-        let mut buf = vec![0u8; HEAD_READ];
-        loop {
-            let n = io.read(&mut buf).await?;
-            if n == 0 {
-                return Err(map_client_error(handshake.handle_eof()));
+    let result = async move {
+        let mut io = io;
+        let deadline = options.timeout.map(|t| runtime.now() + t);
+        let upgrade = timeout_at(&*runtime, deadline, async {
+            let mut handshake = handshake;
+            io.write_all(handshake.request_bytes()).await?;
+            io.flush().await?;
+            let mut buf = vec![0u8; HEAD_READ];
+            loop {
+                let n = io.read(&mut buf).await?;
+                if n == 0 {
+                    return Err(map_client_error(handshake.handle_eof()));
+                }
+                if let Progress::Complete(upgrade) =
+                    handshake.handle_data(&buf[..n]).map_err(map_client_error)?
+                {
+                    return Ok(upgrade);
+                }
             }
-            if let Progress::Complete(upgrade) =
-                handshake.handle_data(&buf[..n]).map_err(map_client_error)?
-            {
-                return Ok(upgrade);
-            }
-        }
-    })
-    .await
-    .ok_or(HandshakeError::Timeout(options.timeout.unwrap_or_default()))??;
+        })
+        .await
+        .ok_or(HandshakeError::Timeout(options.timeout.unwrap_or_default()))??;
 
-    let rng =
-        MaskRng::from_os().map_err(|e| HandshakeError::Io(std::io::Error::other(e.to_string())))?;
-    let response = upgrade.response.clone();
-    let subprotocol = upgrade.subprotocol.clone();
-    let now = runtime.now();
-    let conn = upgrade.into_connection(config, rng, now);
-    let extensions = conn.extension_names().map(str::to_owned).collect();
-    Ok((
-        Session::from_connection(conn, io, runtime),
-        ClientResponse {
-            response,
-            subprotocol,
-            extensions,
-        },
-    ))
+        let rng = MaskRng::from_os()
+            .map_err(|e| HandshakeError::Io(std::io::Error::other(e.to_string())))?;
+        let response = upgrade.response.clone();
+        let subprotocol = upgrade.subprotocol.clone();
+        let now = runtime.now();
+        let conn = upgrade.into_connection(config, rng, now);
+        let extensions = conn.extension_names().map(str::to_owned).collect();
+        Ok((
+            Session::from_connection(conn, io, runtime),
+            ClientResponse {
+                response,
+                subprotocol,
+                extensions,
+            },
+        ))
+    }
+    .await;
+    crate::trace::client_handshake(result.as_ref().map(|(_, response)| response));
+    result
 }
 
 /// Runs the server handshake over `io`: reads the request, asks `decide`
 /// (which sees the path, query, headers, offered subprotocols and
 /// extensions) to accept or reject it, writes the answer, and starts the
 /// session. Invalid requests are answered 400/426/431 by the core.
+///
+/// Both ends over an in-memory pipe, with an adapter's [`Runtime`] (here
+/// one without timers, hidden):
+///
+/// ```
+/// # use std::{pin::Pin, sync::Arc, task::{Context, Poll}, time::Instant};
+/// # use ws_session::{Runtime, Timer};
+/// # #[derive(Debug)] struct NoTimers(Instant);
+/// # #[derive(Debug)] struct Never;
+/// # impl Timer for Never {
+/// #     fn reset(self: Pin<&mut Self>, _: Instant) {}
+/// #     fn poll_expired(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> { Poll::Pending }
+/// # }
+/// # impl Runtime for NoTimers {
+/// #     fn now(&self) -> Instant { self.0 }
+/// #     fn new_timer(&self, _: Instant) -> Pin<Box<dyn Timer>> { Box::pin(Never) }
+/// #     fn spawn(&self, _: Pin<Box<dyn std::future::Future<Output = ()> + Send>>) {}
+/// # }
+/// # #[allow(clippy::disallowed_methods)]
+/// # let runtime: Arc<dyn Runtime> = Arc::new(NoTimers(Instant::now()));
+/// use ws_session::{ClientBuilder, Config, Decision, HandshakeOptions, Message};
+///
+/// futures_executor::block_on(async {
+///     let (a, b) = ws_session::duplex(64 * 1024);
+///     let config = Config::default();
+///     let request = ws_session::build_request(ClientBuilder::new("ws://localhost/feed")?, &config)?;
+///     let (client, server) = futures_util::future::join(
+///         ws_session::client(runtime.clone(), a, request, config.clone(), HandshakeOptions::default()),
+///         ws_session::server(runtime, b, config, HandshakeOptions::default(), |request| {
+///             assert_eq!(request.request().uri().path(), "/feed");
+///             Decision::accept()
+///         }),
+///     )
+///     .await;
+///     let ((mut client, response), (mut server, accepted)) = (client?, server?);
+///     assert_eq!(response.response.status(), 101);
+///     assert_eq!(accepted.request.uri().path(), "/feed");
+///     server.send_text("first item").await?;
+///     assert_eq!(client.recv().await?, Message::Text("first item".into()));
+///     Ok::<(), Box<dyn std::error::Error>>(())
+/// })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub async fn server<S, F>(
     runtime: Arc<dyn Runtime>,
-    mut io: S,
+    io: S,
     config: Config,
     options: HandshakeOptions,
     decide: F,
@@ -190,55 +239,61 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
     F: FnOnce(&UpgradeRequest) -> Decision,
 {
-    let deadline = options.timeout.map(|t| runtime.now() + t);
-    let outcome = timeout_at(&*runtime, deadline, async {
-        let mut handshake = ServerHandshake::new(&config);
-        let mut buf = vec![0u8; HEAD_READ];
-        let mut received = 0;
-        let request = loop {
-            let n = io.read(&mut buf).await?;
-            if n == 0 {
-                return Err(HandshakeError::UnexpectedEof(received));
-            }
-            received += n;
-            match handshake.handle_data(&buf[..n]) {
-                Ok(Progress::Partial) => {}
-                Ok(Progress::Complete(request)) => break request,
-                Err(ServerError::Request(e)) => {
-                    let _ = io.write_all(&e.response_bytes()).await;
-                    let _ = io.close().await;
-                    return Err(HandshakeError::Request(e));
+    let result = async move {
+        let mut io = io;
+        let deadline = options.timeout.map(|t| runtime.now() + t);
+        let outcome = timeout_at(&*runtime, deadline, async {
+            let mut handshake = ServerHandshake::new(&config);
+            let mut buf = vec![0u8; HEAD_READ];
+            let mut received = 0;
+            let request = loop {
+                let n = io.read(&mut buf).await?;
+                if n == 0 {
+                    return Err(HandshakeError::UnexpectedEof(received));
                 }
-                Err(other) => return Err(HandshakeError::Io(std::io::Error::other(other))),
+                received += n;
+                match handshake.handle_data(&buf[..n]) {
+                    Ok(Progress::Partial) => {}
+                    Ok(Progress::Complete(request)) => break request,
+                    Err(ServerError::Request(e)) => {
+                        let _ = io.write_all(&e.response_bytes()).await;
+                        let _ = io.close().await;
+                        return Err(HandshakeError::Request(e));
+                    }
+                    Err(other) => return Err(HandshakeError::Io(std::io::Error::other(other))),
+                }
+            };
+            let (reply, result) = answer(request, decide);
+            io.write_all(&reply).await?;
+            io.flush().await?;
+            match result {
+                Ok(accepted) => Ok(accepted),
+                Err(e) => {
+                    let _ = io.close().await;
+                    Err(e)
+                }
             }
-        };
-        let (reply, result) = answer(request, decide);
-        io.write_all(&reply).await?;
-        io.flush().await?;
-        match result {
-            Ok(accepted) => Ok(accepted),
-            Err(e) => {
-                let _ = io.close().await;
-                Err(e)
-            }
-        }
-    })
-    .await
-    .ok_or(HandshakeError::Timeout(options.timeout.unwrap_or_default()))??;
+        })
+        .await
+        .ok_or(HandshakeError::Timeout(options.timeout.unwrap_or_default()))??;
 
-    let (mut upgrade, request) = outcome;
-    let now = runtime.now();
-    let subprotocol = upgrade.subprotocol.clone();
-    let conn = upgrade.into_connection(config, now);
-    let extensions = conn.extension_names().map(str::to_owned).collect();
-    Ok((
-        Session::from_connection(conn, io, runtime),
-        AcceptedRequest {
-            request,
-            subprotocol,
-            extensions,
-        },
-    ))
+        let (mut upgrade, request) = outcome;
+        let now = runtime.now();
+        let subprotocol = upgrade.subprotocol.clone();
+        let conn = upgrade.into_connection(config, now);
+        let extensions = conn.extension_names().map(str::to_owned).collect();
+        Ok((
+            Session::from_connection(conn, io, runtime),
+            AcceptedRequest {
+                request,
+                subprotocol,
+                extensions,
+            },
+        ))
+    }
+    .await;
+    crate::trace::server_handshake(result.as_ref().map(|(_, accepted)| accepted));
+    result
 }
 
 type Answer = Result<(wsproto_core::handshake::ServerUpgrade, http::Request<()>), HandshakeError>;

@@ -65,6 +65,18 @@
 //! Heartbeats, the close timeout, reassembly and the wait for the server's
 //! EOF are the core's: this crate only moves bytes and sleeps until
 //! `poll_timeout()`.
+//!
+//! # Cargo features
+//!
+//! - `json` (default): [`JsonConverter`] and the `send_serialized` /
+//!   `receive_deserialized` shortcuts.
+//! - `tracing` (off): `tracing` events for connecting, the handshake (done
+//!   at debug, failed at warn with the error's message), Close sent and
+//!   received with their codes, and the end of every session (a clean
+//!   close at debug; a protocol error, a ping or close timeout or a lost
+//!   transport at warn). Off, the crate has no `tracing` dependency and the
+//!   call sites compile to nothing. An adapter forwards it
+//!   (`tracing = ["ws-session/tracing"]`).
 #![forbid(unsafe_code)]
 
 mod connect;
@@ -78,6 +90,7 @@ mod session;
 pub mod split;
 #[cfg(feature = "rustls")]
 pub mod tls;
+mod trace;
 
 pub use connect::{ConnectError, ConnectOptions, MaybeTls, accept, connect};
 #[cfg(feature = "json")]

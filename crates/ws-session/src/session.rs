@@ -130,7 +130,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
             return Poll::Ready(Ok(event));
         }
         loop {
-            match self.driver.conn.poll_event() {
+            match self.driver.poll_event() {
                 // The end is reported once the transport is closed, below.
                 Some(Event::Closed(_)) => continue,
                 Some(event) => {
@@ -182,7 +182,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     /// dropped, as the application has said it is done), control frames
     /// are dropped (the core has answered them).
     fn take_events_while_closing(&mut self) {
-        while let Some(event) = self.driver.conn.poll_event() {
+        while let Some(event) = self.driver.poll_event() {
             let data = matches!(event, Event::Message(_) | Event::Frame(_) | Event::Chunk(_));
             let bytes = event_bytes(&event);
             if data && self.kept_bytes + bytes <= READ_AHEAD_BYTES {
@@ -196,10 +196,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     /// queue is below `Config::with_send_queue_limit`), writing meanwhile.
     fn poll_send_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         loop {
-            if self.driver.conn.state() != State::Open {
-                if self.driver.conn.state() == State::Closed {
-                    return Poll::Ready(Err(self.end_error()));
-                }
+            if self.driver.conn.state() == State::Closed {
+                return Poll::Ready(Err(self.end_error()));
+            }
+            // Closing: nothing may follow our Close. In raw mode the peer's
+            // Close is answered by the application, so sending goes on
+            // until our own Close is queued.
+            if self.driver.conn.is_close_queued() {
                 return Poll::Ready(Err(Error::Send(SendError::Closed)));
             }
             if self.driver.conn.can_send() {
@@ -381,7 +384,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     /// just waits for the end. The outcome is in
     /// [`close_reason`](Self::close_reason).
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        if self.driver.conn.state() == State::Open {
+        // Raw mode: when the peer closed first, this sends the answer.
+        if !self.driver.conn.is_close_queued() {
+            crate::trace::trace_debug!(code = code.0, reason, "WebSocket Close sent");
             let now = self.driver.now();
             if self.driver.conn.config().mode() == Mode::Raw {
                 self.driver.conn.send_frame(
@@ -612,7 +617,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for Session<S> {
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = self.get_mut();
-        if this.driver.conn.state() == State::Open {
+        if !this.driver.conn.is_close_queued() {
             let now = this.driver.now();
             this.driver.conn.close(now, CloseCode::NORMAL, "")?;
         }

@@ -164,6 +164,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> DriverTask<S> {
             Command::Ping(payload) => conn.send_ping(payload),
             Command::Pong(payload) => conn.send_pong(payload),
             Command::Close(code, reason) => {
+                crate::trace::trace_debug!(code = code.0, reason, "WebSocket Close sent");
                 if conn.config().mode() == Mode::Raw {
                     conn.send_frame(
                         now,
@@ -198,7 +199,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> DriverTask<S> {
             let Some(event) = self
                 .pending
                 .pop_front()
-                .or_else(|| self.driver.conn.poll_event())
+                .or_else(|| self.driver.poll_event())
             else {
                 return moved;
             };
@@ -238,9 +239,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> DriverTask<S> {
             let Some(rx) = &mut self.command_rx else {
                 return took;
             };
-            if self.driver.conn.state() != State::Open {
-                // No data may follow a Close: later sends fail at once
+            if self.driver.conn.is_close_queued() {
+                // No data may follow our Close: later sends fail at once
                 // instead of being dropped here; queued ones drain below.
+                // (In raw mode the peer's Close is answered through here.)
                 rx.close();
             } else if !self.driver.conn.can_send() {
                 return took;
@@ -514,7 +516,7 @@ impl SessionWriter {
     /// Sends a message; as [`send_text`](Self::send_text).
     pub async fn send_message(&mut self, message: Message) -> Result<(), Error> {
         if self.raw {
-            return Err(Error::Send(SendError::NotRawMode));
+            return Err(Error::Send(SendError::MessageInRawMode));
         }
         self.command(Command::Message(message)).await
     }

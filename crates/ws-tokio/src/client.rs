@@ -16,7 +16,28 @@ use crate::{TokioRuntime, WebSocket};
 /// Connects to `url` (`ws://` or `wss://`) with the default [`Connector`].
 ///
 /// Returns the session and the server's response (status, headers,
-/// negotiated subprotocol and extensions).
+/// negotiated subprotocol and extensions). A refusal carries the server's
+/// answer:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use ws_tokio::{Acceptor, Decision, http::StatusCode};
+///
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let url = format!("ws://{}/admin", listener.local_addr()?);
+/// tokio::spawn(async move {
+///     let (tcp, _) = listener.accept().await.unwrap();
+///     let reject = |_: &_| Decision::reject(StatusCode::FORBIDDEN, "admins only");
+///     let _ = Acceptor::new().accept_with(tcp, reject).await;
+/// });
+/// let err = ws_tokio::connect(&url).await.unwrap_err();
+/// assert_eq!(err.rejection().unwrap().status(), StatusCode::FORBIDDEN);
+/// assert!(err.to_string().contains("\"HTTP/1.1 403 Forbidden\""));
+/// assert!(err.to_string().contains("admins only"));
+/// # Ok(())
+/// # }
+/// ```
 pub async fn connect(url: &str) -> Result<(WebSocket, ClientResponse), ConnectError> {
     Connector::new().connect(url).await
 }
@@ -86,6 +107,35 @@ impl Connector {
     /// Connects with a request built by `builder`: from a URL or an
     /// `http::Request` (`ClientBuilder::from_request`), with extra headers
     /// and subprotocols; extension offers come from the config.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use ws_tokio::{AcceptOptions, Acceptor, ClientBuilder, Connector, Decision};
+    /// use ws_tokio::http::{HeaderName, HeaderValue};
+    ///
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let url = format!("ws://{}/rooms/1?user=ann", listener.local_addr()?);
+    /// tokio::spawn(async move {
+    ///     let (tcp, _) = listener.accept().await.unwrap();
+    ///     // The server sees the path, query, headers and offered subprotocols.
+    ///     let _ = Acceptor::new()
+    ///         .accept_with(tcp, |request| {
+    ///             assert_eq!(request.request().headers()["x-trace"], "42");
+    ///             Decision::accept_with(AcceptOptions::new().subprotocol("chat.v2"))
+    ///         })
+    ///         .await;
+    /// });
+    ///
+    /// let builder = ClientBuilder::new(&url)?
+    ///     .header(HeaderName::from_static("x-trace"), HeaderValue::from_static("42"))
+    ///     .subprotocol("chat.v2")
+    ///     .subprotocol("chat.v1");
+    /// let (_ws, response) = Connector::new().connect_request(builder).await?;
+    /// assert_eq!(response.subprotocol.as_deref(), Some("chat.v2"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn connect_request(
         &self,
         builder: ClientBuilder,
@@ -119,6 +169,26 @@ impl Connector {
     /// (a proxy tunnel, a Unix socket, an in-memory pipe, a TLS stream of
     /// its own). The URL in `builder` gives the `Host` and path; no
     /// connection is made.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use ws_tokio::{ClientBuilder, Connector, Message};
+    ///
+    /// // Any tokio stream will do: here an in-memory pipe to a server.
+    /// let (client_end, server_end) = tokio::io::duplex(64 * 1024);
+    /// tokio::spawn(async move {
+    ///     let mut ws = ws_tokio::accept(server_end).await.unwrap();
+    ///     let message = ws.recv().await.unwrap();
+    ///     ws.send_message(message).await.unwrap();
+    /// });
+    /// let builder = ClientBuilder::new("ws://tunnel.invalid/echo")?;
+    /// let (mut ws, _) = Connector::new().client_over(client_end, builder).await?;
+    /// ws.send_text("through the pipe").await?;
+    /// assert_eq!(ws.recv().await?, Message::Text("through the pipe".into()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn client_over<S>(
         &self,
         stream: S,

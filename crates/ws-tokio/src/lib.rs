@@ -22,6 +22,10 @@
 //! | `pingInterval`, `timeout`, `maxFrameSize` | [`Config`] |
 //! | test conversation | [`pair`] |
 //!
+//! Cargo features: `json` (default) for [`JsonConverter`]; `tracing` (off)
+//! for `tracing` events on connect, handshake, close, protocol errors and
+//! timeouts (see [`ws_session`]'s features), with no cost when off.
+//!
 //! Every `recv` is cancellation-safe: dropping it (say, in a losing
 //! `tokio::select!` branch) loses no message. Backpressure: `send` waits
 //! while the send queue (`Config::with_send_queue_limit`) is full.
@@ -78,7 +82,7 @@ pub use ws_session::{
     Decision, DeflateConfig, Error, Event, Frame, HandshakeError, HandshakeOptions, Message, Mode,
     OpCode, SessionReader, SessionWriter, UpgradeRequest,
 };
-pub use {rustls, tokio_rustls, ws_session, wsproto_core};
+pub use {http, rustls, tokio_rustls, ws_session, wsproto_core};
 
 /// The transport of a connection this crate made or accepted: TCP, or TLS
 /// over TCP (client or server side), seen through futures-io.
@@ -99,6 +103,23 @@ pub type Pipe = tokio::io::DuplexStream;
 /// handshake (so `config`'s compression is negotiated): Ktor's test
 /// conversation, for users' own tests. Must be called within a tokio
 /// runtime.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use ws_tokio::{CloseCode, Config, DeflateConfig, Message};
+///
+/// let config = Config::default().with_compression(DeflateConfig::default());
+/// let (mut client, mut server) = ws_tokio::pair(config).await?;
+/// assert_eq!(client.connection().extension_names().collect::<Vec<_>>(), ["permessage-deflate"]);
+/// client.send_text("ping?").await?;
+/// assert_eq!(server.recv().await?, Message::Text("ping?".into()));
+/// let (closed, end) = tokio::join!(client.close(CloseCode::NORMAL, ""), server.recv());
+/// closed?;
+/// assert!(end.unwrap_err().is_clean_close());
+/// # Ok(())
+/// # }
+/// ```
 pub async fn pair(
     config: Config,
 ) -> Result<(WebSocket<Compat<Pipe>>, WebSocket<Compat<Pipe>>), HandshakeError> {
@@ -113,3 +134,9 @@ pub async fn pair(
     ))
     .await
 }
+
+/// The README's code blocks, compiled (and the runnable ones run) as
+/// doctests: `cargo test -p ws-tokio --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

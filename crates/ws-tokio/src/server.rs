@@ -82,6 +82,31 @@ impl Acceptor {
 
     /// Reads the upgrade request on `stream` and lets `decide` accept it
     /// (subprotocol, extra headers) or reject it (status, headers, body).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use ws_tokio::{Acceptor, ClientBuilder, Connector, Decision, http::StatusCode};
+    ///
+    /// let (client_end, server_end) = tokio::io::duplex(64 * 1024);
+    /// let server = tokio::spawn(async move {
+    ///     Acceptor::new()
+    ///         .accept_with(server_end, |request| {
+    ///             if request.request().uri().path() == "/chat" {
+    ///                 Decision::accept()
+    ///             } else {
+    ///                 Decision::reject(StatusCode::NOT_FOUND, "no such room")
+    ///             }
+    ///         })
+    ///         .await
+    ///         .map(|(_, accepted)| accepted.request.uri().to_string())
+    /// });
+    /// let builder = ClientBuilder::new("ws://localhost/chat")?;
+    /// let _client = Connector::new().client_over(client_end, builder).await?;
+    /// assert_eq!(server.await?.unwrap(), "/chat");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn accept_with<S, F>(
         &self,
         stream: S,
@@ -103,6 +128,37 @@ impl Acceptor {
 
     /// Accepts on a TCP connection: the TLS handshake first when a TLS
     /// config is set, then the upgrade; both within the handshake timeout.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use ws_tokio::{Acceptor, Connector, Decision, Message};
+    ///
+    /// // A certificate for "localhost", made here; a real server loads its own.
+    /// let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()])?;
+    /// let key = rustls_pki_types::PrivateKeyDer::Pkcs8(cert.key_pair.serialize_der().into());
+    /// let tls = ws_tokio::server_config(vec![cert.cert.der().clone()], key)?;
+    ///
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let port = listener.local_addr()?.port();
+    /// let acceptor = Acceptor::new().tls_config(tls);
+    /// tokio::spawn(async move {
+    ///     let (tcp, _) = listener.accept().await.unwrap();
+    ///     let (mut ws, _) = acceptor.accept_tcp(tcp, |_| Decision::accept()).await.unwrap();
+    ///     let message = ws.recv().await.unwrap();
+    ///     ws.send_message(message).await.unwrap();
+    /// });
+    ///
+    /// // The client trusts exactly that certificate.
+    /// let mut roots = ws_tokio::rustls::RootCertStore::empty();
+    /// roots.add(cert.cert.der().clone())?;
+    /// let connector = Connector::new().tls_config(ws_tokio::client_config_with_roots(roots));
+    /// let (mut ws, _) = connector.connect(&format!("wss://localhost:{port}/")).await?;
+    /// ws.send_text("secret").await?;
+    /// assert_eq!(ws.recv().await?, Message::Text("secret".into()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn accept_tcp<F>(
         &self,
         tcp: tokio::net::TcpStream,

@@ -52,7 +52,9 @@ pub enum ProtocolError {
     #[error("Close frame reason is not valid UTF-8 (RFC 6455 §5.5.1)")]
     InvalidCloseReason,
     /// A frame longer than `max_frame_size`.
-    #[error("frame of {size} bytes exceeds max_frame_size ({limit} bytes)")]
+    #[error(
+        "frame of {size} bytes exceeds max_frame_size ({limit} bytes); raise Config::with_max_frame_size if such frames are expected"
+    )]
     FrameTooLarge {
         /// The declared payload length.
         size: u64,
@@ -60,13 +62,17 @@ pub enum ProtocolError {
         limit: usize,
     },
     /// A message longer than `max_message_size` (after decompression).
-    #[error("message exceeds max_message_size ({limit} bytes)")]
+    #[error(
+        "message exceeds max_message_size ({limit} bytes, counted after decompression); raise Config::with_max_message_size if such messages are expected"
+    )]
     MessageTooLarge {
         /// The configured limit.
         limit: usize,
     },
     /// A message split into more frames than `max_fragments`.
-    #[error("message split into more than {limit} frames (max_fragments)")]
+    #[error(
+        "message split into more than {limit} frames; raise Config::with_max_fragments if the peer legitimately sends that many"
+    )]
     TooManyFragments {
         /// The configured limit.
         limit: usize,
@@ -103,7 +109,7 @@ impl ProtocolError {
 #[non_exhaustive]
 pub enum ExtensionError {
     /// The transformed (e.g. inflated) message would exceed `max_message_size`.
-    #[error("transformed message exceeds {limit} bytes")]
+    #[error("the decompressed message would exceed {limit} bytes (max_message_size)")]
     TooLarge {
         /// The limit that was hit.
         limit: usize,
@@ -141,18 +147,30 @@ pub enum SendError {
     /// [`Connection::poll_transmit`](crate::Connection::poll_transmit) has
     /// drained it; [`Connection::can_send`](crate::Connection::can_send) tells
     /// when. The payload was not queued.
-    #[error("the send queue is full: wait until it drains")]
+    #[error(
+        "the send queue is full (send_queue_limit): write out poll_transmit() and send again once can_send() is true"
+    )]
     QueueFull,
     /// A ping, pong or close payload longer than 125 bytes.
     #[error("control frame payload of {0} bytes exceeds 125 (RFC 6455 §5.5)")]
     ControlTooLong(usize),
     /// A close code that may not be sent (see
     /// [`CloseCode::is_sendable`](crate::CloseCode::is_sendable)).
-    #[error("close code {0} may not be sent on the wire (RFC 6455 §7.4)")]
+    #[error(
+        "close code {0} may not be sent on the wire (RFC 6455 §7.4): use 1000-1003, 1007-1014 or 3000-4999"
+    )]
     InvalidCloseCode(u16),
     /// `send_frame` is for raw mode; default mode builds frames itself.
-    #[error("send_frame is only available in raw mode")]
+    #[error(
+        "send_frame needs a raw-mode connection (Config::with_mode(Mode::Raw)); in default mode use send_text, send_binary, send_ping or close"
+    )]
     NotRawMode,
+    /// `send_text` / `send_binary` / `send_message` / `send_fragmented` on
+    /// a raw-mode connection, which sends only the frames it is given.
+    #[error(
+        "send_text, send_binary and send_message are not available in raw mode: send a Frame with send_frame (Session::send) instead"
+    )]
+    MessageInRawMode,
     /// A raw frame that breaks a frame-level rule (fragmented control frame).
     #[error("invalid frame: {0}")]
     InvalidFrame(&'static str),
@@ -169,6 +187,88 @@ pub enum SendError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{CloseReason, Config, Connection, Frame, MaskRng, Mode, OpCode};
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn raw_and_default_mode_misuse_name_the_right_call() {
+        #[allow(clippy::disallowed_methods)] // a test, not the core
+        let now = Instant::now();
+        let raw = Config::default().with_mode(Mode::Raw);
+        let mut conn = Connection::client(raw, MaskRng::from_seed([1; 32]), now);
+        let err = conn.send_text("hi").unwrap_err();
+        assert_eq!(err, SendError::MessageInRawMode);
+        assert!(
+            err.to_string().contains("not available in raw mode"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("send_frame"), "{err}");
+
+        let mut conn = Connection::client(Config::default(), MaskRng::from_seed([1; 32]), now);
+        let err = conn
+            .send_frame(now, Frame::new(OpCode::Text, "hi"))
+            .unwrap_err();
+        assert_eq!(err, SendError::NotRawMode);
+        assert!(err.to_string().contains("Mode::Raw"), "{err}");
+    }
+
+    #[test]
+    fn a_normal_close_says_who_closed_first_and_with_what() {
+        let ours = CloseReason::Normal {
+            frame: Some(crate::CloseFrame {
+                code: CloseCode::NORMAL,
+                reason: String::new(),
+            }),
+            initiated_locally: true,
+        };
+        assert_eq!(
+            ours.to_string(),
+            "closed normally: we sent Close, the peer answered with code 1000"
+        );
+        let theirs = CloseReason::Normal {
+            frame: Some(crate::CloseFrame {
+                code: CloseCode::GOING_AWAY,
+                reason: "restart".into(),
+            }),
+            initiated_locally: false,
+        };
+        assert_eq!(
+            theirs.to_string(),
+            "closed normally: the peer closed with code 1001: restart"
+        );
+        let bare = CloseReason::Normal {
+            frame: None,
+            initiated_locally: false,
+        };
+        assert_eq!(
+            bare.to_string(),
+            "closed normally: the peer closed without a status code"
+        );
+    }
+
+    #[test]
+    fn timeouts_and_limits_say_which_and_how_much() {
+        let reason = CloseReason::CloseTimeout {
+            timeout: Duration::from_secs(3),
+        };
+        assert!(reason.to_string().contains("within 3s"), "{reason}");
+        assert!(
+            reason.to_string().contains("with_close_timeout"),
+            "{reason}"
+        );
+        let reason = CloseReason::PingTimeout {
+            timeout: Duration::from_millis(1500),
+        };
+        assert!(reason.to_string().contains("within 1.5s"), "{reason}");
+        let reason = CloseReason::Error(ProtocolError::ReservedOpcode(3));
+        assert_eq!(
+            reason.to_string(),
+            "the peer broke the protocol (we sent close 1002): reserved opcode 0x3 (RFC 6455 §5.2)"
+        );
+        let err = ProtocolError::MessageTooLarge { limit: 1024 };
+        assert!(err.to_string().contains("1024 bytes"), "{err}");
+        assert!(err.to_string().contains("with_max_message_size"), "{err}");
+    }
 
     #[test]
     fn close_codes_for_faults() {

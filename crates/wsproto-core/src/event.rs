@@ -124,7 +124,10 @@ pub enum CloseReason {
         timeout: Duration,
     },
     /// We sent Close and the peer did not answer within the close timeout.
-    CloseTimeout,
+    CloseTimeout {
+        /// The close timeout that expired.
+        timeout: Duration,
+    },
     /// The transport ended (EOF, reset) before the close handshake finished:
     /// code 1006 semantics.
     Abnormal,
@@ -144,7 +147,7 @@ impl CloseReason {
             }
             CloseReason::Error(err) => err.close_code(),
             CloseReason::PingTimeout { .. } => CloseCode::INTERNAL_ERROR,
-            CloseReason::CloseTimeout | CloseReason::Abnormal | CloseReason::Terminated => {
+            CloseReason::CloseTimeout { .. } | CloseReason::Abnormal | CloseReason::Terminated => {
                 CloseCode::ABNORMAL
             }
         }
@@ -161,37 +164,42 @@ impl std::fmt::Display for CloseReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CloseReason::Normal {
-                frame: Some(frame), ..
-            } if frame.reason.is_empty() => {
-                write!(f, "closed normally with code {}", frame.code)
-            }
-            CloseReason::Normal {
-                frame: Some(frame), ..
+                frame,
+                initiated_locally,
             } => {
-                write!(
-                    f,
-                    "closed normally with code {}: {}",
-                    frame.code, frame.reason
-                )
-            }
-            CloseReason::Normal { frame: None, .. } => {
-                f.write_str("closed normally without a status code")
+                f.write_str(if *initiated_locally {
+                    "closed normally: we sent Close, the peer answered"
+                } else {
+                    "closed normally: the peer closed"
+                })?;
+                match frame {
+                    None => f.write_str(" without a status code"),
+                    Some(frame) if frame.reason.is_empty() => {
+                        write!(f, " with code {}", frame.code)
+                    }
+                    Some(frame) => write!(f, " with code {}: {}", frame.code, frame.reason),
+                }
             }
             CloseReason::Error(err) => {
-                write!(f, "protocol error (sent close {}): {err}", err.close_code())
+                write!(
+                    f,
+                    "the peer broke the protocol (we sent close {}): {err}",
+                    err.close_code()
+                )
             }
             CloseReason::PingTimeout { timeout } => {
                 write!(
                     f,
-                    "ping timeout: no pong within {timeout:?} (sent close 1011)"
+                    "ping timeout: no pong within {timeout:?} of a heartbeat ping (sent close 1011); the peer is unresponsive or the network dropped (Config::with_ping_timeout)"
                 )
             }
-            CloseReason::CloseTimeout => {
-                f.write_str("close timeout: the peer did not answer our Close")
-            }
-            CloseReason::Abnormal => {
-                f.write_str("connection lost before the close handshake (1006)")
-            }
+            CloseReason::CloseTimeout { timeout } => write!(
+                f,
+                "close timeout: the peer did not answer our Close within {timeout:?} (Config::with_close_timeout)"
+            ),
+            CloseReason::Abnormal => f.write_str(
+                "connection lost: the transport ended before the close handshake (1006)",
+            ),
             CloseReason::Terminated => f.write_str("terminated locally without a close handshake"),
         }
     }

@@ -58,6 +58,36 @@
 //! # let _ = Duration::ZERO;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Example: time, without a clock
+//!
+//! Timers are deadlines the caller asks for: after any call, `poll_timeout()`
+//! says when to call `handle_timeout(now)` next (here the heartbeat: a ping
+//! every 20 s, a pong expected within 5 s).
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use wsproto_core::{CloseReason, Config, Connection, OpCode};
+//!
+//! let config = Config::default()
+//!     .with_ping_interval(Some(Duration::from_secs(20)))
+//!     .with_ping_timeout(Duration::from_secs(5));
+//! let start = Instant::now();
+//! let mut server = Connection::server(config, start);
+//!
+//! // The first ping is due 20 s after the start: "wake me then".
+//! assert_eq!(server.poll_timeout(), Some(start + Duration::from_secs(20)));
+//! server.handle_timeout(start + Duration::from_secs(20));
+//! let ping = server.poll_transmit().to_vec();
+//! assert_eq!(ping[0], 0x80 | OpCode::Ping.as_u8()); // FIN + ping
+//! server.advance_transmit(ping.len());
+//!
+//! // No pong within 5 s: the connection ends itself, with a reason.
+//! let deadline = server.poll_timeout().unwrap();
+//! assert_eq!(deadline, start + Duration::from_secs(25));
+//! server.handle_timeout(deadline);
+//! assert!(matches!(server.close_reason(), Some(CloseReason::PingTimeout { .. })));
+//! ```
 #![forbid(unsafe_code)]
 
 pub mod close;

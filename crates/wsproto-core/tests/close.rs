@@ -183,7 +183,9 @@ fn close_timeout_when_the_peer_never_answers() {
     pair.advance(Duration::from_millis(200));
     assert_eq!(
         closed_reason(&pair.client_events),
-        CloseReason::CloseTimeout
+        CloseReason::CloseTimeout {
+            timeout: Duration::from_secs(5)
+        }
     );
     assert_eq!(
         pair.client.close_reason().unwrap().code(),
@@ -379,7 +381,12 @@ fn close_timeout_drops_output_the_peer_never_read() {
     assert!(client.wants_write());
     assert_eq!(client.poll_timeout(), Some(now + Duration::from_secs(5)));
     client.handle_timeout(now + Duration::from_secs(5));
-    assert_eq!(client.close_reason(), Some(&CloseReason::CloseTimeout));
+    assert_eq!(
+        client.close_reason(),
+        Some(&CloseReason::CloseTimeout {
+            timeout: Duration::from_secs(5)
+        })
+    );
     assert!(client.should_close_transport());
     assert!(client.poll_transmit().is_empty());
     assert_eq!(client.poll_timeout(), None);

@@ -121,7 +121,7 @@ async fn send_until_blocked<A: Adapter>(mut ws: Session<A::Stream>, max: usize) 
 /// 16 KiB messages until one `send` waits (backpressure: the socket
 /// buffers and the 32 KiB send queue are full), then closes. The Close
 /// cannot be written either, so the close timeout ends the session
-/// (`CloseReason::CloseTimeout`). The heap stays within the allowance,
+/// (`CloseReason::CloseTimeout`, with the configured timeout). The heap stays within the allowance,
 /// which holds the send queue limit once, though the client offered far
 /// more (64 MiB). The heartbeat is off here so that the close timeout,
 /// not a ping timeout, is what ends it.
@@ -142,7 +142,13 @@ pub fn never_reading_server<A: Adapter>() {
         "send never waited: {report:?}"
     );
     assert_eq!(report.close, Ok(()), "{report:?}");
-    assert_eq!(report.reason, Some(CloseReason::CloseTimeout), "{report:?}");
+    assert_eq!(
+        report.reason,
+        Some(CloseReason::CloseTimeout {
+            timeout: CLOSE_TIMEOUT
+        }),
+        "{report:?}"
+    );
     assert!(
         report.close_took >= CLOSE_TIMEOUT && report.close_took <= CLOSE_TIMEOUT + SLACK,
         "{report:?}"

@@ -291,6 +291,7 @@ macro_rules! scenarios {
             peer_vanishing_is_abnormal_not_a_hang, dropping_a_session_says_going_away,
             content_conversion_and_bad_values_keep_the_session,
             in_memory_pair_with_compression, raw_session_sees_frames_as_they_are,
+            raw_session_answers_the_peers_close_itself,
             heartbeat_pings_are_answered_while_the_peer_only_receives,
             dropping_recv_in_a_race_loses_nothing,
             close_takes_what_arrives_before_the_peers_close,

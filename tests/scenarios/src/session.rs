@@ -280,6 +280,36 @@ pub async fn raw_session_sees_frames_as_they_are<R: Rt>() {
     assert!(end.is_clean_close(), "{end:?}");
 }
 
+/// Scenario (see the module docs): a raw session answers the peer's Close
+/// itself, with `send(Frame)` or with `close()`, although the Close has
+/// already arrived (the session used to refuse both).
+pub async fn raw_session_answers_the_peers_close_itself<R: Rt>() {
+    let raw = Config::default().with_mode(Mode::Raw);
+    for answer_with_frame in [true, false] {
+        let (mut client, mut server) = R::pair(raw.clone()).await.unwrap();
+        let server_side = R::spawn(async move {
+            server.close(CloseCode(4000), "done").await.unwrap();
+            server.close_reason().cloned()
+        });
+        let close = client.recv_frame().await.unwrap();
+        assert_eq!(close.opcode, OpCode::Close);
+        if answer_with_frame {
+            client.send(close).await.unwrap();
+            // Nothing may follow our Close.
+            assert!(matches!(
+                client.send(Frame::new(OpCode::Text, "late")).await,
+                Err(Error::Send(_) | Error::Closed(_))
+            ));
+            assert!(client.recv_frame().await.unwrap_err().is_clean_close());
+        } else {
+            client.close(CloseCode(4000), "").await.unwrap();
+        }
+        assert!(client.close_reason().unwrap().is_clean());
+        let server_end = server_side.await.unwrap();
+        assert!(server_end.is_clean(), "{server_end:?}");
+    }
+}
+
 /// Scenario (see the module docs).
 pub async fn heartbeat_pings_are_answered_while_the_peer_only_receives<R: Rt>() {
     let (mut client, mut server) = R::pair(Config::default()).await.unwrap();

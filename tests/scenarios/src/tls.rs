@@ -42,4 +42,10 @@ pub async fn default_roots_refuse_a_self_signed_certificate<R: Rt>() {
         .await
         .unwrap_err();
     assert!(matches!(err, ConnectError::Tls { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.contains(&format!("TLS handshake with localhost:{port} failed")),
+        "{message}"
+    );
+    assert!(message.contains("certificate is trusted"), "{message}");
 }

@@ -237,7 +237,8 @@ impl Connection {
             // The peer took neither our Close nor what was queued before
             // it in time: drop it, or the transport could never be closed.
             self.send.discard();
-            self.end(CloseReason::CloseTimeout);
+            let timeout = self.config.close_timeout;
+            self.end(CloseReason::CloseTimeout { timeout });
             self.transport_done = true;
             return;
         }

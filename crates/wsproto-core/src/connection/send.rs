@@ -327,6 +327,15 @@ impl Connection {
         self.send.queued_bytes()
     }
 
+    /// Whether our Close frame has been queued (or sent), or the
+    /// connection has ended: no frame may be sent any more (RFC 6455
+    /// §5.5.1). In raw mode the peer's Close alone does not set this: the
+    /// application answers it with a Close of its own.
+    #[must_use]
+    pub fn is_close_queued(&self) -> bool {
+        self.close_queued || self.ended.is_some()
+    }
+
     fn check_open(&self) -> Result<(), SendError> {
         if self.close_queued || self.ended.is_some() {
             return Err(SendError::Closed);
@@ -374,7 +383,7 @@ impl Connection {
     ) -> Result<(), SendError> {
         self.check_capacity()?;
         if self.config.mode == Mode::Raw {
-            return Err(SendError::NotRawMode);
+            return Err(SendError::MessageInRawMode);
         }
         let (opcode, mut payload) = match message {
             Message::Text(text) => (OpCode::Text, text.into_bytes()),

@@ -18,7 +18,7 @@ use super::server::UpgradeRequest;
 #[non_exhaustive]
 pub enum BuildError {
     /// The URL string is not a valid URI.
-    #[error("invalid URL: {0}")]
+    #[error("invalid URL ({0}): expected ws://host[:port]/path or wss://…")]
     InvalidUrl(#[from] http::uri::InvalidUri),
     /// The URL has no scheme or no host.
     #[error("the URL must be absolute, e.g. ws://example.com/path")]
@@ -69,7 +69,9 @@ pub enum ResponseError {
         limit: usize,
     },
     /// The response is not valid HTTP/1.x.
-    #[error("malformed HTTP response: {0}")]
+    #[error(
+        "malformed HTTP response ({0}): is the server speaking HTTP on this port? (a TLS port reached with ws:// instead of wss:// looks like this)"
+    )]
     Malformed(httparse::Error),
     /// A header field that cannot be represented (control bytes in a value).
     #[error("malformed HTTP response: a header field contains forbidden bytes")]
@@ -81,21 +83,24 @@ pub enum ResponseError {
     /// the headers and the start of the body (at most
     /// [`MAX_ERROR_BODY`](super::MAX_ERROR_BODY) bytes).
     #[error(
-        "the server answered {} instead of 101 Switching Protocols (RFC 6455 §4.1): check the URL path, authentication and whether the endpoint speaks WebSocket",
-        .0.status()
+        "the server refused the WebSocket upgrade: it answered \"{}\" instead of 101 Switching Protocols{}; check the URL path, the authentication headers and that this endpoint speaks WebSocket",
+        status_line(.0),
+        body_start(.0.body())
     )]
     UnexpectedStatus(Box<http::Response<Bytes>>),
     /// The `Upgrade` field is missing or not `websocket`.
-    #[error("the response's Upgrade header is {0:?}, not \"websocket\" (RFC 6455 §4.1)")]
+    #[error(
+        "the response's Upgrade header is {0:?}, not \"websocket\" (RFC 6455 §4.1): is a proxy in between dropping the upgrade?"
+    )]
     InvalidUpgrade(Option<HeaderValue>),
     /// The `Connection` field does not list `upgrade`.
     #[error(
-        "the response's Connection header does not contain the token \"upgrade\" (RFC 6455 §4.1)"
+        "the response's Connection header does not contain the token \"upgrade\" (RFC 6455 §4.1): is a proxy in between dropping the upgrade?"
     )]
     MissingConnectionUpgrade,
     /// `Sec-WebSocket-Accept` is missing or does not match the key sent.
     #[error(
-        "Sec-WebSocket-Accept is {found:?}, expected {expected:?} (RFC 6455 §4.1): the server did not answer this request's key"
+        "bad Sec-WebSocket-Accept: got {found:?}, expected {expected:?} for the key we sent (RFC 6455 §4.1); the server (or a proxy in between) did not answer this request's key"
     )]
     InvalidAccept {
         /// The value computed from our key.
@@ -118,7 +123,9 @@ pub enum ResponseError {
     #[error("extension negotiation failed: {0}")]
     Extension(#[from] NegotiationError),
     /// The connection ended before the response head was complete.
-    #[error("the connection closed after {received} bytes, before the response head was complete")]
+    #[error(
+        "the server closed the connection after {received} bytes, before its HTTP response was complete: check the port and the scheme (a wss:// server reached with ws:// often does this)"
+    )]
     UnexpectedEof {
         /// Bytes of the head that arrived.
         received: usize,
@@ -237,6 +244,35 @@ impl RequestError {
     }
 }
 
+/// How much of a refusal's body its message quotes.
+const QUOTED_BODY: usize = 200;
+
+/// `HTTP/1.1 403 Forbidden`, as the response's status line read (the
+/// reason phrase is the standard one for the code).
+fn status_line(response: &http::Response<Bytes>) -> String {
+    let status = response.status();
+    format!(
+        "{:?} {} {}",
+        response.version(),
+        status.as_str(),
+        status.canonical_reason().unwrap_or("")
+    )
+    .trim_end()
+    .to_owned()
+}
+
+/// `; the body starts: "…"` with the first bytes of the body (lossy UTF-8,
+/// escaped), or nothing for an empty body.
+fn body_start(body: &Bytes) -> String {
+    if body.is_empty() {
+        return String::new();
+    }
+    let shown = &body[..body.len().min(QUOTED_BODY)];
+    let text = String::from_utf8_lossy(shown);
+    let more = if body.len() > QUOTED_BODY { "…" } else { "" };
+    format!("; the body starts: {:?}{more}", text.trim_end())
+}
+
 /// Builds `status` + `Connection: close` + plain-text body.
 pub(crate) fn error_reply(status: StatusCode, extra_headers: &[u8], body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(128 + extra_headers.len() + body.len());
@@ -317,5 +353,112 @@ impl AcceptError {
     #[must_use]
     pub fn into_request(self) -> UpgradeRequest {
         *self.request
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+    use crate::handshake::{ClientError, ClientHandshake, Progress};
+
+    fn refusal(input: &[u8]) -> String {
+        let mut hs = ClientHandshake::new("ws://h/", [7; 16], &Config::default()).unwrap();
+        let err = match hs.handle_data(input) {
+            Err(ClientError::Response(e)) => e,
+            Ok(Progress::Partial) => match hs.handle_eof() {
+                ClientError::Response(e) => e,
+                other @ ClientError::Finished => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        };
+        err.to_string()
+    }
+
+    #[test]
+    fn a_refusal_shows_the_status_line_and_the_start_of_the_body() {
+        let message =
+            refusal(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 17\r\n\r\ntoken has expired");
+        assert!(message.contains("\"HTTP/1.1 403 Forbidden\""), "{message}");
+        assert!(
+            message.contains("the body starts: \"token has expired\""),
+            "{message}"
+        );
+        assert!(message.contains("check the URL path"), "{message}");
+
+        // A long body is quoted up to QUOTED_BODY bytes, marked as cut.
+        let mut long = b"HTTP/1.1 404 Not Found\r\nContent-Length: 1000\r\n\r\n".to_vec();
+        long.extend(std::iter::repeat_n(b'z', 1000));
+        let message = refusal(&long);
+        assert!(
+            message.contains(&format!("\"{}\"…", "z".repeat(QUOTED_BODY))),
+            "{message}"
+        );
+        assert!(!message.contains(&"z".repeat(QUOTED_BODY + 1)), "{message}");
+
+        // No body: no quote.
+        let message = refusal(b"HTTP/1.1 204 No Content\r\n\r\n");
+        assert!(message.contains("\"HTTP/1.1 204 No Content\""), "{message}");
+        assert!(!message.contains("body starts"), "{message}");
+    }
+
+    #[test]
+    fn a_bad_accept_key_says_so() {
+        let message = refusal(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: bm90IHRoZSByaWdodCBrZXk=\r\n\r\n",
+        );
+        assert!(message.starts_with("bad Sec-WebSocket-Accept"), "{message}");
+        let expected = crate::handshake::accept_key(&base64_of_key());
+        assert!(message.contains(&expected), "{message}");
+        assert!(message.contains("bm90IHRoZSByaWdodCBrZXk="), "{message}");
+    }
+
+    #[test]
+    fn what_is_not_http_fails_at_once_not_at_the_timeout() {
+        use crate::handshake::{ServerError, ServerHandshake};
+        // Client: an SSH banner has no blank line, yet fails on arrival.
+        let mut hs = ClientHandshake::new("ws://h/", [7; 16], &Config::default()).unwrap();
+        let result = hs.handle_data(b"SSH-2.0-OpenSSH_9.6\r\n");
+        assert!(
+            matches!(
+                result,
+                Err(ClientError::Response(ResponseError::Malformed(_)))
+            ),
+            "{result:?}"
+        );
+        // Server: the start of a TLS ClientHello on a plain port gets its
+        // 400 now.
+        let mut hs = ServerHandshake::new(&Config::default());
+        let result = hs.handle_data(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00]);
+        let Err(ServerError::Request(fault)) = result else {
+            panic!("{result:?}")
+        };
+        assert_eq!(fault.status(), http::StatusCode::BAD_REQUEST);
+        // A valid start is still only partial.
+        let mut hs = ServerHandshake::new(&Config::default());
+        assert!(matches!(
+            hs.handle_data(b"GET /chat HTTP/1.1\r\nHost: a\r"),
+            Ok(Progress::Partial)
+        ));
+    }
+
+    fn base64_of_key() -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode([7u8; 16])
+    }
+
+    #[test]
+    fn an_early_close_and_a_non_http_answer_point_at_port_and_scheme() {
+        let message = refusal(b"HTTP/1.1 101 Swi");
+        assert!(message.contains("after 16 bytes"), "{message}");
+        assert!(
+            message.contains("check the port and the scheme"),
+            "{message}"
+        );
+        let message = refusal(b"SSH-2.0-OpenSSH_9.6\r\n");
+        assert!(
+            message.contains("is the server speaking HTTP on this port"),
+            "{message}"
+        );
     }
 }

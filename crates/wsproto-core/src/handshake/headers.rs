@@ -6,12 +6,20 @@ use http::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::config::HandshakeLimits;
 
+/// How much of the start of a head is parsed on every read (bounded, so
+/// that byte-at-a-time input stays cheap). `httparse` answers `Partial` for
+/// any valid prefix, so only bytes that cannot start an HTTP head fail.
+pub(crate) const EARLY_CHECK_BYTES: usize = 512;
+
 /// Bytes of an HTTP head as they arrive, with the limits that bound them.
 ///
 /// Parsing is attempted only when a blank line (`\n\n` or `\n\r\n`, the
 /// end of a head as `httparse` sees it) has arrived or the buffer has reached
 /// `max_head_bytes`, so feeding one byte at a time costs one parse per blank
-/// line rather than one per byte.
+/// line rather than one per byte. The exception is the first
+/// [`EARLY_CHECK_BYTES`]: they are parsed as they arrive, so that something
+/// that is not HTTP at all (a TLS `ClientHello` on a plain port, an SSH
+/// banner) fails at once instead of when the handshake times out.
 #[derive(Debug)]
 pub(crate) struct HeadBuffer {
     buf: Vec<u8>,
@@ -88,7 +96,7 @@ impl HeadBuffer {
         });
         self.scanned = self.buf.len();
         let at_limit = self.buf.len() >= limit;
-        if !blank_line && !at_limit {
+        if !blank_line && !at_limit && self.buf.len() > EARLY_CHECK_BYTES {
             return Ok(HeadOutcome::Partial);
         }
         let window = &self.buf[..self.buf.len().min(limit)];

@@ -71,6 +71,23 @@ impl ServerHandshake {
     /// fault (RFC 6455 §4.2.1). After a result, further calls return
     /// [`ServerError::Finished`]; bytes after the head are kept in
     /// [`UpgradeRequest::leftover`].
+    ///
+    /// ```
+    /// use wsproto_core::Config;
+    /// use wsproto_core::handshake::{Progress, ServerError, ServerHandshake};
+    ///
+    /// // A request in two reads; the second lacks the version header.
+    /// let mut handshake = ServerHandshake::new(&Config::default());
+    /// let first = b"GET /chat HTTP/1.1\r\nHost: example.com\r\n";
+    /// assert!(matches!(handshake.handle_data(first), Ok(Progress::Partial)));
+    /// let rest = b"Upgrade: websocket\r\nConnection: Upgrade\r\n\
+    ///     Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    /// let Err(ServerError::Request(fault)) = handshake.handle_data(rest) else { panic!() };
+    /// // Write this reply and close: 426 with `Sec-WebSocket-Version: 13`.
+    /// let reply = String::from_utf8(fault.response_bytes()).unwrap();
+    /// assert!(reply.starts_with("HTTP/1.1 426 Upgrade Required\r\n"));
+    /// assert!(reply.contains("Sec-WebSocket-Version: 13\r\n"));
+    /// ```
     pub fn handle_data(&mut self, data: &[u8]) -> Result<Progress<UpgradeRequest>, ServerError> {
         if self.finished {
             return Err(ServerError::Finished);
