@@ -27,6 +27,10 @@
 //!  Acceptor::accept_tcp(stream, decide) ─(TLS?)─────────────────────► ws_session::server ──► WebSocket
 //! ```
 //!
+//! Cargo features: `json` (default) for [`JsonConverter`]; `tracing` (off)
+//! for `tracing` events on connect, handshake, close, protocol errors and
+//! timeouts, at no cost when off.
+//!
 //! # What is where (Ktor names on the left)
 //!
 //! | Ktor | here |

@@ -134,9 +134,3 @@ pub async fn pair(
     ))
     .await
 }
-
-/// The README's code blocks, compiled (and the runnable ones run) as
-/// doctests: `cargo test -p ws-tokio --doc`.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeDoctests;

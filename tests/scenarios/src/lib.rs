@@ -39,6 +39,13 @@ use ws_session::{
 
 pub use runtimes::{AsyncStd, Smol, Tokio};
 
+/// The README's code blocks (tokio, async-std, smol, the bare core),
+/// compiled, and the runnable ones run, as doctests of this package, which
+/// depends on every crate they use: `cargo test -p adapter-scenarios --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
+
 /// A client's options, as each adapter's `Connector` takes them.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
