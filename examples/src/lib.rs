@@ -76,16 +76,54 @@ impl Args {
             )),
         }
     }
+
+    /// `--name on|off` (also `true`/`false`, `1`/`0`), or `default`.
+    ///
+    /// # Errors
+    /// Any other value.
+    pub fn switch(&self, name: &str, default: bool) -> Result<bool, String> {
+        match self.get(name) {
+            None => Ok(default),
+            Some("on" | "true" | "1") => Ok(true),
+            Some("off" | "false" | "0") => Ok(false),
+            Some(other) => Err(format!("--{name} {other:?}: use on or off")),
+        }
+    }
+
+    /// `--threads N`: the number of runtime worker threads, `None` for the
+    /// runtime's default.
+    ///
+    /// # Errors
+    /// A value that is not a positive number.
+    pub fn threads(&self) -> Result<Option<usize>, String> {
+        self.get("threads")
+            .map(|v| match v.parse::<usize>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(format!("--threads {v:?}: use a positive number")),
+            })
+            .transpose()
+    }
 }
 
 /// The configuration of the conformance programs: permessage-deflate on,
 /// messages and frames up to 64 MiB.
 #[must_use]
 pub fn conformance_config() -> Config {
-    Config::default()
-        .with_compression(DeflateConfig::default())
+    echo_config(true)
+}
+
+/// The echo programs' configuration: messages and frames up to 64 MiB,
+/// permessage-deflate offered or accepted when `compress`.
+#[must_use]
+pub fn echo_config(compress: bool) -> Config {
+    let config = Config::default()
         .with_max_message_size(64 << 20)
-        .with_max_frame_size(64 << 20)
+        .with_max_frame_size(64 << 20);
+    if compress {
+        config.with_compression(DeflateConfig::default())
+    } else {
+        config
+    }
 }
 
 /// Echoes every text and binary message until the session ends (the

@@ -1,0 +1,332 @@
+//! What the load generator, the memory probe and the raw-TCP echo share:
+//! argument lookup, the opening handshake (both sides, just enough of RFC
+//! 6455 §4), frame headers and masking, and per-process CPU and memory
+//! readings from `/proc`.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use sha1::{Digest, Sha1};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// The value after `--name` on the command line, if any.
+#[must_use]
+pub fn arg(name: &str) -> Option<String> {
+    let flag = format!("--{name}");
+    std::env::args().skip_while(|a| *a != flag).nth(1)
+}
+
+/// Whether `--name` appears on the command line (a switch without value).
+#[must_use]
+pub fn flag(name: &str) -> bool {
+    let flag = format!("--{name}");
+    std::env::args().any(|a| a == flag)
+}
+
+/// `--name N` parsed, or `default`. Exits with a message on a bad value.
+#[must_use]
+pub fn num_arg<T: std::str::FromStr>(name: &str, default: T) -> T {
+    match arg(name) {
+        None => default,
+        Some(v) => v.parse().unwrap_or_else(|_| {
+            eprintln!("error: --{name} {v:?} is not a number");
+            std::process::exit(2)
+        }),
+    }
+}
+
+/// `--addr ADDR`, default `127.0.0.1:0` (a free port chosen by the kernel).
+#[must_use]
+pub fn addr_arg() -> String {
+    arg("addr").unwrap_or_else(|| "127.0.0.1:0".to_owned())
+}
+
+/// Runs an echo server's accept loop on a current-thread tokio runtime (one
+/// thread, as every server in the benchmark): listens on `--addr` (default
+/// a free port), prints `listening on ws://ADDR`, and spawns
+/// `handle(stream)` for each connection, with `TCP_NODELAY` set.
+///
+/// # Errors
+/// The runtime or the listener could not be set up.
+pub fn serve<F, Fut>(handle: F) -> std::io::Result<()>
+where
+    F: Fn(TcpStream) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let addr = addr_arg();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()?
+        .block_on(async move {
+            let listener = tokio::net::TcpListener::bind(&addr).await?;
+            println!("listening on ws://{}", listener.local_addr()?);
+            loop {
+                let (stream, _) = listener.accept().await?;
+                stream.set_nodelay(true)?;
+                tokio::spawn(handle(stream));
+            }
+        })
+}
+
+/// `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key` (RFC 6455 §4.2.2).
+#[must_use]
+pub fn accept_key(key: &str) -> String {
+    let mut sha = Sha1::new();
+    sha.update(key.as_bytes());
+    sha.update(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
+    base64::engine::general_purpose::STANDARD.encode(sha.finalize())
+}
+
+/// The end of an HTTP head in `buf` (the index after `\r\n\r\n`).
+#[must_use]
+pub fn head_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
+}
+
+/// The value of header `name` (case-insensitive) in an HTTP head.
+#[must_use]
+pub fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.split("\r\n").skip(1).find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+/// Reads an HTTP head; returns it and the bytes read after it.
+///
+/// # Errors
+/// EOF or a transport error before the head ended, or a head over 16 KiB.
+pub async fn read_head(stream: &mut TcpStream) -> std::io::Result<(String, Vec<u8>)> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    loop {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = head_end(&buf) {
+            let rest = buf.split_off(end);
+            return Ok((String::from_utf8_lossy(&buf).into_owned(), rest));
+        }
+        if buf.len() > 16 * 1024 {
+            return Err(std::io::Error::other("HTTP head over 16 KiB"));
+        }
+    }
+}
+
+/// The outcome of a client handshake.
+#[derive(Debug)]
+pub struct Upgraded {
+    /// Bytes that arrived after the response head (the first frames).
+    pub leftover: Vec<u8>,
+    /// The server accepted permessage-deflate.
+    pub deflate: bool,
+}
+
+/// Opens a connection to `addr` and performs the client handshake,
+/// offering permessage-deflate without context takeover when `deflate`.
+/// Sets `TCP_NODELAY`.
+///
+/// # Errors
+/// Connection failure, or a response that is not a valid 101 for our key.
+pub async fn connect(addr: &str, deflate: bool) -> Result<(TcpStream, Upgraded), String> {
+    let mut stream = TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("connect {addr}: {e}"))?;
+    stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    let key = "dGhlIHNhbXBsZSBub25jZQ==";
+    let offer = if deflate {
+        "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; server_no_context_takeover\r\n"
+    } else {
+        ""
+    };
+    let request = format!(
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n"
+    );
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
+    let (head, leftover) = read_head(&mut stream)
+        .await
+        .map_err(|e| format!("handshake: {e}"))?;
+    if !head.starts_with("HTTP/1.1 101") {
+        return Err(format!(
+            "handshake refused: {}",
+            head.lines().next().unwrap_or("")
+        ));
+    }
+    if header(&head, "sec-websocket-accept") != Some(accept_key(key).as_str()) {
+        return Err("handshake: wrong Sec-WebSocket-Accept".to_owned());
+    }
+    let deflate = header(&head, "sec-websocket-extensions")
+        .is_some_and(|v| v.starts_with("permessage-deflate"));
+    Ok((stream, Upgraded { leftover, deflate }))
+}
+
+/// Binary opcode.
+pub const OP_BINARY: u8 = 0x2;
+/// Close opcode.
+pub const OP_CLOSE: u8 = 0x8;
+
+/// A parsed frame header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    /// FIN bit.
+    pub fin: bool,
+    /// RSV1 bit (permessage-deflate).
+    pub rsv1: bool,
+    /// Opcode.
+    pub opcode: u8,
+    /// Masking key, if masked.
+    pub mask: Option<[u8; 4]>,
+    /// Header length in bytes.
+    pub len: usize,
+    /// Payload length.
+    pub payload: usize,
+}
+
+/// Parses a frame header at the start of `buf`; `None` if incomplete.
+#[must_use]
+pub fn parse_header(buf: &[u8]) -> Option<Header> {
+    if buf.len() < 2 {
+        return None;
+    }
+    let masked = buf[1] & 0x80 != 0;
+    let (payload, mut len) = match buf[1] & 0x7f {
+        126 => (
+            usize::from(u16::from_be_bytes(buf.get(2..4)?.try_into().ok()?)),
+            4,
+        ),
+        127 => (
+            usize::try_from(u64::from_be_bytes(buf.get(2..10)?.try_into().ok()?)).ok()?,
+            10,
+        ),
+        n => (usize::from(n), 2),
+    };
+    let mask = if masked {
+        let m: [u8; 4] = buf.get(len..len + 4)?.try_into().ok()?;
+        len += 4;
+        Some(m)
+    } else {
+        None
+    };
+    Some(Header {
+        fin: buf[0] & 0x80 != 0,
+        rsv1: buf[0] & 0x40 != 0,
+        opcode: buf[0] & 0x0f,
+        mask,
+        len,
+        payload,
+    })
+}
+
+/// Appends a frame header (FIN set) to `out`.
+pub fn push_header(
+    out: &mut Vec<u8>,
+    opcode: u8,
+    rsv1: bool,
+    payload: usize,
+    mask: Option<[u8; 4]>,
+) {
+    out.push(0x80 | if rsv1 { 0x40 } else { 0 } | opcode);
+    let m = if mask.is_some() { 0x80 } else { 0 };
+    if payload < 126 {
+        out.push(m | payload as u8);
+    } else if let Ok(short) = u16::try_from(payload) {
+        out.push(m | 0x7e);
+        out.extend_from_slice(&short.to_be_bytes());
+    } else {
+        out.push(m | 0x7f);
+        out.extend_from_slice(&(payload as u64).to_be_bytes());
+    }
+    if let Some(mask) = mask {
+        out.extend_from_slice(&mask);
+    }
+}
+
+/// Appends `payload` masked (XOR) with `mask` to `out`, eight bytes at a time.
+pub fn push_masked(out: &mut Vec<u8>, payload: &[u8], mask: [u8; 4]) {
+    let start = out.len();
+    out.resize(start + payload.len(), 0);
+    let dst = &mut out[start..];
+    let wide = u64::from_ne_bytes([
+        mask[0], mask[1], mask[2], mask[3], mask[0], mask[1], mask[2], mask[3],
+    ]);
+    let mut d = dst.chunks_exact_mut(8);
+    let mut s = payload.chunks_exact(8);
+    for (d, s) in (&mut d).zip(&mut s) {
+        let v = u64::from_ne_bytes(s.try_into().unwrap_or([0; 8])) ^ wide;
+        d.copy_from_slice(&v.to_ne_bytes());
+    }
+    let done = payload.len() - s.remainder().len();
+    for (i, (d, s)) in d.into_remainder().iter_mut().zip(s.remainder()).enumerate() {
+        *d = s ^ mask[(done + i) % 4];
+    }
+}
+
+/// CPU time used so far by process `pid` (all its threads), from the
+/// scheduler's nanosecond counters in `/proc/PID/task/*/schedstat`.
+#[must_use]
+pub fn process_cpu(pid: u32) -> Option<Duration> {
+    let mut total = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let path = task.ok()?.path().join("schedstat");
+        // A thread may exit between the listing and the read.
+        if let Ok(text) = std::fs::read_to_string(path) {
+            total += text.split_whitespace().next()?.parse::<u64>().ok()?;
+        }
+    }
+    Some(Duration::from_nanos(total))
+}
+
+/// Resident set size of process `pid` in KiB (`VmRSS`).
+#[must_use]
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc_accept_vector() {
+        assert_eq!(
+            accept_key("dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+    }
+
+    #[test]
+    fn masked_round_trip_and_rfc_vector() {
+        // RFC 6455 §5.7: a masked "Hello".
+        let mut out = Vec::new();
+        push_header(&mut out, 0x1, false, 5, Some([0x37, 0xfa, 0x21, 0x3d]));
+        push_masked(&mut out, b"Hello", [0x37, 0xfa, 0x21, 0x3d]);
+        assert_eq!(
+            out,
+            [
+                0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58
+            ]
+        );
+        let h = parse_header(&out).expect("complete");
+        assert_eq!((h.len, h.payload, h.opcode, h.fin), (6, 5, 1, true));
+        for size in [0, 7, 8, 125, 126, 65_535, 65_536, 100_003] {
+            let payload: Vec<u8> = (0..size).map(|i| (i * 7 % 251) as u8).collect();
+            let mut frame = Vec::new();
+            push_header(&mut frame, OP_BINARY, false, size, Some([1, 2, 3, 4]));
+            push_masked(&mut frame, &payload, [1, 2, 3, 4]);
+            let h = parse_header(&frame).expect("complete");
+            assert_eq!(h.payload, size);
+            let mut back = Vec::new();
+            push_masked(&mut back, &frame[h.len..], [1, 2, 3, 4]);
+            assert_eq!(back, payload);
+        }
+    }
+}

@@ -1,0 +1,348 @@
+//! The load generator: N raw-TCP WebSocket connections to an echo server,
+//! each sending pre-built masked frames and checking every echo byte for
+//! byte, in request/response mode (`--window 1`) or pipelined with up to
+//! `--window` messages in flight per connection.
+//!
+//! ```text
+//! loadgen --addr 127.0.0.1:PORT [--conns 16] [--size 1024] [--window 1]
+//!         [--warmup 1] [--duration 3] [--server-pid PID] [--deflate]
+//! ```
+//!
+//! Prints one line, `RESULT msgs=… msgs_per_s=… mb_per_s=… p50_us=…
+//! p99_us=… server_cpu_us_per_msg=… gen_cpu_util=… deflate=…`, where MB/s
+//! counts echoed payload bytes (10^6) in one direction, latency is from the
+//! write of a message to the arrival of its whole echo, and server CPU is
+//! the server process's scheduler time over the measured interval divided by
+//! the messages echoed in it. Exits with status 1 on any wrong echo.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::io::ErrorKind;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
+use tokio::io::Interest;
+use tokio::net::TcpStream;
+use wsbench::{
+    OP_BINARY, arg, connect, flag, num_arg, parse_header, process_cpu, push_header, push_masked,
+};
+
+/// The distinct messages one connection cycles through, laid out twice in a
+/// row so that any run of up to `count` consecutive messages is one slice.
+struct Prebuilt {
+    /// Expected echo payload of message `i % count`.
+    plain: Vec<Vec<u8>>,
+    /// Masked frames, twice over.
+    wire: Vec<u8>,
+    /// `starts[i]..starts[i + 1]` is frame `i` in `wire` (`i < 2 * count`).
+    starts: Vec<usize>,
+}
+
+impl Prebuilt {
+    fn new(count: usize, size: usize, deflate: bool) -> Prebuilt {
+        let plain: Vec<Vec<u8>> = (0..count).map(|i| payload(i, size, deflate)).collect();
+        let mut wire = Vec::new();
+        let mut starts = vec![0];
+        for round in 0..2 {
+            for (i, p) in plain.iter().enumerate() {
+                let mask =
+                    (((round * count + i) as u32).wrapping_mul(0x9e37_79b9) | 1).to_be_bytes();
+                if deflate {
+                    let packed = deflate_raw(p);
+                    push_header(&mut wire, OP_BINARY, true, packed.len(), Some(mask));
+                    push_masked(&mut wire, &packed, mask);
+                } else {
+                    push_header(&mut wire, OP_BINARY, false, p.len(), Some(mask));
+                    push_masked(&mut wire, p, mask);
+                }
+                starts.push(wire.len());
+            }
+        }
+        Prebuilt {
+            plain,
+            wire,
+            starts,
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.plain.len()
+    }
+
+    /// The bytes of messages `first .. first + n` (ring positions).
+    fn run(&self, first: usize, n: usize) -> &[u8] {
+        &self.wire[self.starts[first]..self.starts[first + n]]
+    }
+}
+
+/// Message `i`'s payload: varied binary bytes, or (for the deflate row)
+/// compressible text that still differs per message.
+fn payload(i: usize, size: usize, text: bool) -> Vec<u8> {
+    if text {
+        let words = ["alpha ", "beta ", "gamma ", "delta ", "epsilon ", "zeta "];
+        let mut out = format!("message {i}: ").into_bytes();
+        let mut w = i;
+        while out.len() < size {
+            out.extend_from_slice(words[w % words.len()].as_bytes());
+            w = w.wrapping_mul(7).wrapping_add(3);
+        }
+        out.truncate(size);
+        out
+    } else {
+        (0..size)
+            .map(|j| ((j * 31 + i * 97 + j / 251) % 256) as u8)
+            .collect()
+    }
+}
+
+/// Raw deflate of one message without context (RFC 7692 §7.2.1: the
+/// trailing `00 00 ff ff` removed).
+fn deflate_raw(data: &[u8]) -> Vec<u8> {
+    let mut c = Compress::new(Compression::fast(), false);
+    let mut out = Vec::with_capacity(data.len() + 64);
+    loop {
+        let before = c.total_in() as usize;
+        c.compress_vec(&data[before..], &mut out, FlushCompress::Sync)
+            .expect("deflate");
+        if c.total_in() as usize == data.len() && out.len() < out.capacity() {
+            break;
+        }
+        out.reserve(out.capacity());
+    }
+    assert!(out.ends_with(&[0, 0, 0xff, 0xff]), "sync flush marker");
+    out.truncate(out.len() - 4);
+    out
+}
+
+fn inflate_raw(data: &[u8], limit: usize) -> Result<Vec<u8>, String> {
+    let mut d = Decompress::new(false);
+    let mut input = data.to_vec();
+    input.extend_from_slice(&[0, 0, 0xff, 0xff]);
+    let mut out = Vec::with_capacity(limit + 64);
+    d.decompress_vec(&input, &mut out, FlushDecompress::Sync)
+        .map_err(|e| format!("inflate: {e}"))?;
+    Ok(out)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Warmup,
+    Measure,
+    Done,
+}
+
+struct Shared {
+    phase: Cell<Phase>,
+    msgs: Cell<u64>,
+    latencies_ns: RefCell<Vec<u64>>,
+}
+
+impl Shared {
+    fn record(&self, sent: Instant, now: Instant) {
+        if self.phase.get() == Phase::Measure {
+            self.msgs.set(self.msgs.get() + 1);
+            self.latencies_ns
+                .borrow_mut()
+                .push(now.duration_since(sent).as_nanos() as u64);
+        }
+    }
+}
+
+/// Drives one connection until the run ends. Writes and reads are
+/// non-blocking and interleaved, so a large window never deadlocks.
+async fn drive(
+    stream: TcpStream,
+    mut rbuf: Vec<u8>,
+    deflate: bool,
+    frames: Rc<Prebuilt>,
+    window: usize,
+    shared: Rc<Shared>,
+) -> Result<(), String> {
+    let count = frames.count();
+    let size = frames.plain[0].len();
+    let (mut next_send, mut next_expect) = (0usize, 0usize);
+    let mut sent_at: VecDeque<Instant> = VecDeque::with_capacity(window);
+    // The batch being written: `frames.run(first, n)[written..]`.
+    let mut batch: Option<(usize, usize, usize)> = None;
+    let mut filled = rbuf.len();
+    rbuf.resize(filled.max(size + 64 * 1024), 0);
+    loop {
+        if shared.phase.get() == Phase::Done {
+            return Ok(());
+        }
+        if batch.is_none() && sent_at.len() < window {
+            let n = window - sent_at.len();
+            let now = Instant::now();
+            sent_at.extend(std::iter::repeat_n(now, n));
+            batch = Some((next_send, n, 0));
+            next_send = (next_send + n) % count;
+        }
+        let mut interest = Interest::READABLE;
+        if let Some((first, n, written)) = &mut batch {
+            let bytes = &frames.run(*first, *n)[*written..];
+            match stream.try_write(bytes) {
+                Ok(k) => {
+                    *written += k;
+                    if *written == frames.run(*first, *n).len() {
+                        batch = None;
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(e) => return Err(format!("write: {e}")),
+            }
+            // Still bytes to write: wake on writability too (at once, if
+            // the socket took the last write without blocking).
+            if batch.is_some() {
+                interest |= Interest::WRITABLE;
+            }
+        }
+        match stream.try_read(&mut rbuf[filled..]) {
+            Ok(0) => return Err("the server closed the connection".to_owned()),
+            Ok(k) => filled += k,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                if batch.is_none() && sent_at.len() < window {
+                    continue;
+                }
+                stream
+                    .ready(interest)
+                    .await
+                    .map_err(|e| format!("poll: {e}"))?;
+                continue;
+            }
+            Err(e) => return Err(format!("read: {e}")),
+        }
+        // Check every complete echo in the buffer.
+        let mut consumed = 0;
+        let now = Instant::now();
+        while let Some(h) = parse_header(&rbuf[consumed..filled]) {
+            let end = consumed + h.len + h.payload;
+            if end > filled {
+                if end > rbuf.len() {
+                    rbuf.resize(end, 0);
+                }
+                break;
+            }
+            if !h.fin || h.opcode != OP_BINARY || h.mask.is_some() {
+                return Err(format!("unexpected frame {h:?}"));
+            }
+            let body = &rbuf[consumed + h.len..end];
+            let expected = &frames.plain[next_expect];
+            let ok = if h.rsv1 {
+                deflate && inflate_raw(body, size)? == *expected
+            } else {
+                body == expected.as_slice()
+            };
+            if !ok {
+                return Err(format!(
+                    "wrong echo for message {next_expect} ({} bytes)",
+                    h.payload
+                ));
+            }
+            let Some(sent) = sent_at.pop_front() else {
+                return Err("an echo of a message never sent".to_owned());
+            };
+            shared.record(sent, now);
+            next_expect = (next_expect + 1) % count;
+            consumed = end;
+        }
+        if consumed > 0 {
+            rbuf.copy_within(consumed..filled, 0);
+            filled -= consumed;
+        }
+    }
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+fn main() {
+    let addr = arg("addr").unwrap_or_else(|| {
+        eprintln!("usage: loadgen --addr HOST:PORT [--conns N] [--size BYTES] [--window W] [--warmup S] [--duration S] [--server-pid PID] [--deflate]");
+        std::process::exit(2)
+    });
+    let conns: usize = num_arg("conns", 16);
+    let size: usize = num_arg("size", 1024);
+    let window: usize = num_arg::<usize>("window", 1).max(1);
+    let warmup: f64 = num_arg("warmup", 1.0);
+    let duration: f64 = num_arg("duration", 3.0);
+    let server_pid: Option<u32> = arg("server-pid").and_then(|p| p.parse().ok());
+    let deflate = flag("deflate");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio");
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, async move {
+        let ring = window.max(8);
+        let plain = Rc::new(Prebuilt::new(ring, size, false));
+        let packed = if deflate { Some(Rc::new(Prebuilt::new(ring, size, true))) } else { None };
+        let shared = Rc::new(Shared {
+            phase: Cell::new(Phase::Warmup),
+            msgs: Cell::new(0),
+            latencies_ns: RefCell::new(Vec::new()),
+        });
+        // Connect and handshake all first (a few at a time), then start.
+        let mut upgraded = Vec::with_capacity(conns);
+        for _ in 0..conns {
+            let (stream, up) = connect(&addr, deflate).await.unwrap_or_else(|e| {
+                eprintln!("error: {e}");
+                std::process::exit(1)
+            });
+            upgraded.push((stream, up));
+        }
+        let mut negotiated = false;
+        let mut tasks = Vec::with_capacity(conns);
+        for (stream, up) in upgraded {
+            negotiated |= up.deflate;
+            let frames = match (&packed, up.deflate) {
+                (Some(p), true) => p.clone(),
+                _ => plain.clone(),
+            };
+            let shared = shared.clone();
+            tasks.push(tokio::task::spawn_local(async move {
+                if let Err(e) = drive(stream, up.leftover, up.deflate, frames, window, shared).await {
+                    eprintln!("error: {e}");
+                    std::process::exit(1);
+                }
+            }));
+        }
+        tokio::time::sleep(Duration::from_secs_f64(warmup)).await;
+        let me = std::process::id();
+        let (gen0, cpu0) = (process_cpu(me), server_pid.and_then(process_cpu));
+        let t0 = Instant::now();
+        shared.phase.set(Phase::Measure);
+        tokio::time::sleep(Duration::from_secs_f64(duration)).await;
+        shared.phase.set(Phase::Done);
+        let secs = t0.elapsed().as_secs_f64();
+        let (gen1, cpu1) = (process_cpu(me), server_pid.and_then(process_cpu));
+        let msgs = shared.msgs.get();
+        let mut lat = shared.latencies_ns.take();
+        lat.sort_unstable();
+        let per_msg = |a: Option<Duration>, b: Option<Duration>| match (a, b) {
+            (Some(a), Some(b)) if msgs > 0 => format!("{:.3}", b.saturating_sub(a).as_secs_f64() * 1e6 / msgs as f64),
+            _ => "nan".to_owned(),
+        };
+        let gen_util = match (gen0, gen1) {
+            (Some(a), Some(b)) => format!("{:.2}", b.saturating_sub(a).as_secs_f64() / secs),
+            _ => "nan".to_owned(),
+        };
+        println!(
+            "RESULT msgs={msgs} secs={secs:.3} msgs_per_s={:.0} mb_per_s={:.2} p50_us={:.1} p99_us={:.1} server_cpu_us_per_msg={} gen_cpu_util={gen_util} deflate={}",
+            msgs as f64 / secs,
+            msgs as f64 * size as f64 / secs / 1e6,
+            percentile(&lat, 0.50),
+            percentile(&lat, 0.99),
+            per_msg(cpu0, cpu1),
+            u8::from(negotiated),
+        );
+        for t in tasks {
+            t.abort();
+        }
+    });
+}
