@@ -1,6 +1,6 @@
 //! The one loop that moves bytes between a transport and the protocol core:
-//! write what the core produced (coalesced), read into the core's buffer
-//! (zero-copy), and wake the core at its deadline. Used inline by
+//! write what the core produced (coalesced), read through a per-thread
+//! buffer into the core, and wake the core at its deadline. Used inline by
 //! [`Session`](crate::Session) and from the spawned task behind
 //! [`split`](crate::Session::split). It holds no protocol logic: heartbeat,
 //! close timeout and the client's wait for the server's EOF are the core's.
@@ -16,9 +16,7 @@ use wsproto_core::{CloseCode, CloseFrame, Connection, Frame, Mode, OpCode, State
 
 use crate::runtime::{Runtime, Timer};
 
-/// The most bytes read from the transport in one call. The core may reserve
-/// much more for a large frame; the part read into must be zeroed first
-/// (no `unsafe`), so reads are capped to keep that cost small.
+/// The most bytes read from the transport in one call.
 const READ_CHUNK: usize = 64 * 1024;
 
 /// Rounds of transport progress one poll may make before it yields (wakes
@@ -27,6 +25,17 @@ const READ_CHUNK: usize = 64 * 1024;
 /// (async-std, smol) do not, and a peer that keeps the socket full (a ping
 /// flood) would otherwise keep the thread. 32 rounds read up to 2 MiB.
 pub(crate) const ROUNDS_PER_POLL: u32 = 32;
+
+thread_local! {
+    /// Every session on a thread reads into this one buffer and hands the
+    /// bytes to the core with `handle_data`. Reading into the core's own
+    /// buffer would need its spare room zeroed before every read (no
+    /// `unsafe`), a full pass over up to `READ_CHUNK` bytes even for a
+    /// 16-byte message, and would keep that room allocated on every idle
+    /// connection; this buffer is zeroed once per thread, and the copy out
+    /// of it is the pass in which the core unmasks.
+    static READ_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 pub(crate) struct Driver<S: AsyncWrite + Unpin> {
     pub(crate) conn: Connection,
@@ -170,25 +179,34 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         Poll::Pending
     }
 
-    /// Reads once into the core's buffer and lets it parse. `Ready` when
+    /// Reads once and lets the core parse what arrived. `Ready` when
     /// something was read (or the stream ended or failed).
     pub(crate) fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         if self.broken || self.read_closed || self.transport_closed {
             return Poll::Pending;
         }
-        let buf = self.conn.recv_buffer();
-        let start = buf.len();
-        if buf.capacity() == start {
-            buf.reserve(READ_CHUNK);
-        }
-        let room = (buf.capacity() - start).min(READ_CHUNK);
-        buf.resize(start + room, 0);
-        let result = Pin::new(&mut self.io).poll_read(cx, &mut buf[start..]);
-        let got = match &result {
-            Poll::Ready(Ok(n)) => *n,
-            _ => 0,
-        };
-        buf.truncate(start + got);
+        let result = READ_BUF.with(|buf| {
+            // Not borrowed across an await: `poll_read` returns at once. A
+            // transport that reads through another session on the same
+            // thread (nested) gets a buffer of its own.
+            let mut own = Vec::new();
+            let mut shared = buf.try_borrow_mut();
+            let buf = match &mut shared {
+                Ok(shared) => &mut **shared,
+                Err(_) => &mut own,
+            };
+            if buf.len() < READ_CHUNK {
+                buf.resize(READ_CHUNK, 0);
+            }
+            let result = Pin::new(&mut self.io).poll_read(cx, buf);
+            if let Poll::Ready(Ok(n)) = result
+                && n > 0
+            {
+                let now = self.runtime.now();
+                self.conn.handle_data(now, &buf[..n.min(buf.len())]);
+            }
+            result
+        });
         match result {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Ok(0)) => {
@@ -197,11 +215,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 self.conn.handle_eof(now);
                 Poll::Ready(())
             }
-            Poll::Ready(Ok(_)) => {
-                let now = self.now();
-                self.conn.handle_received(now);
-                Poll::Ready(())
-            }
+            Poll::Ready(Ok(_)) => Poll::Ready(()),
             Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => Poll::Ready(()),
             Poll::Ready(Err(e)) => {
                 self.fail(e);
