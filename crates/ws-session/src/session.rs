@@ -135,8 +135,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                 Some(Event::Closed(_)) => continue,
                 Some(event) => {
                     // Replies the event caused (a pong, the echoed Close)
-                    // go out now, not at the next call.
-                    let _ = self.driver.poll_write_out(cx);
+                    // go out now, not at the next call, unless more input
+                    // is waiting: then the next call needs no read, and
+                    // writes (coalesced) once input runs out.
+                    self.write_unless_input_waiting(cx);
                     return Poll::Ready(Ok(event));
                 }
                 None => {}
@@ -241,16 +243,34 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         let now = self.driver.now();
         command(&mut self.driver.conn, now)?;
         std::future::poll_fn(|cx| {
-            let _ = self.driver.poll_write_out(cx);
+            self.write_unless_input_waiting(cx);
             Poll::Ready(())
         })
         .await;
         Ok(())
     }
 
+    /// Starts writing what the core has queued, unless received input is
+    /// already waiting to be parsed. In that case the application is
+    /// working through a burst of messages with `recv`, and the next `recv`
+    /// that runs out of input writes everything queued meanwhile in one
+    /// go (so do `flush`, `close`, and a send that finds the queue full):
+    /// replies to a pipelined burst leave in one write, not one each.
+    fn write_unless_input_waiting(&mut self, cx: &mut Context<'_>) {
+        if self.driver.conn.buffered_input() == 0 {
+            let _ = self.driver.poll_write_out(cx);
+        }
+    }
+
     /// Sends a text message. Waits while the send queue is full
     /// (backpressure); returns once the message is queued and writing has
     /// started. Use [`flush`](Self::flush) to wait until it is written.
+    ///
+    /// When received data is already buffered (a burst of messages arrived
+    /// in one read and [`recv`](Self::recv) has more to return without
+    /// reading), the write starts at the next `recv` that needs the
+    /// transport instead, so replies to the whole burst leave in one write.
+    /// `flush` writes at once in any case.
     pub async fn send_text(
         &mut self,
         text: impl Into<wsproto_core::ByteString>,
