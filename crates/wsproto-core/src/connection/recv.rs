@@ -15,7 +15,7 @@ use crate::close::CloseFrame;
 use crate::config::Mode;
 use crate::error::ProtocolError;
 use crate::event::{CloseReason, Event, Message, MessageChunk, MessageKind};
-use crate::frame::{Frame, FrameHeader, OpCode, Rsv, apply_mask};
+use crate::frame::{Frame, FrameHeader, OpCode, Rsv, apply_mask, extend_masked};
 use crate::utf8::Utf8Validator;
 
 /// Smallest spare capacity offered to a read.
@@ -41,6 +41,9 @@ struct InFrame {
     /// Payload bytes at the front of the buffer already unmasked and
     /// validated.
     done: usize,
+    /// Payload bytes at the front of the buffer already unmasked (at least
+    /// `done`): `handle_data` unmasks while it copies when it can.
+    unmasked: usize,
     /// Hand the payload on as it arrives.
     stream: bool,
 }
@@ -112,7 +115,11 @@ impl Receiver {
             None => {}
             // More than the rest of the frame may be here when input arrived
             // while events were waiting to be taken.
-            Some(f) => assert!(f.done <= self.buf.len() && f.done <= f.len - f.taken),
+            Some(f) => assert!(
+                f.done <= f.unmasked.max(f.done)
+                    && f.unmasked.max(f.done) <= self.buf.len()
+                    && f.done <= f.len - f.taken
+            ),
         }
     }
 
@@ -171,9 +178,51 @@ impl Connection {
             return;
         }
         self.reserve_frame(data);
-        self.recv.buf.extend_from_slice(data);
         self.recv.now = Some(now);
+        let data = self.append_unmasking(data);
+        self.recv.buf.extend_from_slice(data);
         self.process();
+    }
+
+    /// Copies the payload of the frame being received out of `data` and
+    /// unmasks it in the same pass (instead of a copy and then a second
+    /// pass over the buffer), as far as it can: while the frame's payload
+    /// is the last thing buffered. A header at the front of `data` is
+    /// parsed first when nothing else is waiting, so a frame that arrives
+    /// whole in one read takes this path too. Returns the rest of `data`,
+    /// to be buffered as it is.
+    fn append_unmasking<'d>(&mut self, mut data: &'d [u8]) -> &'d [u8] {
+        if self.recv.frame.is_none() && self.recv.buf.is_empty() && self.events.is_empty() {
+            let Ok(Some((_, len))) = FrameHeader::parse(data) else {
+                return data;
+            };
+            self.recv.buf.extend_from_slice(&data[..len]);
+            data = &data[len..];
+            self.process();
+        }
+        let recv = &mut self.recv;
+        if recv.stopped {
+            return data;
+        }
+        let Some(frame) = &mut recv.frame else {
+            return data;
+        };
+        let have = recv.buf.len();
+        let Some(mask) = frame.mask else {
+            return data;
+        };
+        if frame.unmasked.max(frame.done) != have {
+            return data;
+        }
+        let take = (frame.len - frame.taken)
+            .saturating_sub(have)
+            .min(data.len());
+        recv.buf.reserve(take);
+        extend_masked(&data[..take], mask, frame.taken + have, |piece| {
+            recv.buf.extend_from_slice(piece);
+        });
+        frame.unmasked = have + take;
+        &data[take..]
     }
 
     /// When `data` carries only part of a frame, reserves room for the rest
@@ -367,6 +416,7 @@ impl Connection {
             len: header.payload_len as usize,
             taken: 0,
             done: 0,
+            unmasked: 0,
             stream,
         });
         Ok(())
@@ -383,10 +433,14 @@ impl Connection {
         let remaining = frame.len - frame.taken;
         let avail = recv.buf.len().min(remaining);
         if avail > frame.done {
-            let new = &mut recv.buf[frame.done..avail];
-            if let Some(mask) = frame.mask {
-                apply_mask(new, mask, frame.taken + frame.done);
+            let unmasked = frame.unmasked.max(frame.done);
+            if let Some(mask) = frame.mask
+                && avail > unmasked
+            {
+                apply_mask(&mut recv.buf[unmasked..avail], mask, frame.taken + unmasked);
             }
+            frame.unmasked = avail;
+            let new = &recv.buf[frame.done..avail];
             if frame.opcode.is_data()
                 && let Some(msg) = &mut recv.msg
                 && msg.rsv.is_empty()
@@ -403,6 +457,7 @@ impl Connection {
                 let chunk = recv.buf.split_to(avail).freeze();
                 frame.taken += avail;
                 frame.done = 0;
+                frame.unmasked = 0;
                 if let Some(msg) = &mut recv.msg {
                     emit_chunk(&mut self.events, msg, chunk, false);
                 }
