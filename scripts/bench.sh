@@ -11,7 +11,8 @@
 # Knobs (environment): FULL, SAMPLES, DURATION, WARMUP (seconds), ROWS and
 # SERVERS (space-separated names to keep), MEM_CONNS (idle connections for
 # the memory probe, 0 to skip), SERVER_CPU / GEN_CPU (cores for taskset),
-# OUT (results directory), BENCH_TARGET_DIR (cargo target of bench/).
+# OUT (results directory), BENCH_TARGET_DIR (cargo target of bench/),
+# EXTRA_SERVERS (more servers, see below).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 FULL="${FULL:-0}"
@@ -54,6 +55,12 @@ for rt in async-std smol; do
     echo "    (ours on $rt skipped: $(head -c 200 "$probe" | tr '\n' ' '))" >&2
   fi
 done
+# EXTRA_SERVERS='name|command;name|command' adds servers (e.g. an older
+# build of ours, for a before/after comparison in the same run).
+if [[ -n "${EXTRA_SERVERS:-}" ]]; then
+  IFS=';' read -r -a extra_servers <<<"$EXTRA_SERVERS"
+  candidates+=("${extra_servers[@]}")
+fi
 PEERS="tokio-tungstenite fastwebsockets tokio-websockets"
 
 keep() { # list name -> is name in the space-separated list (or list empty)
