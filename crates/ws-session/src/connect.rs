@@ -90,8 +90,10 @@ impl ConnectError {
 pub enum MaybeTls<P, T> {
     /// Plain TCP (or whatever the adapter connected).
     Plain(P),
-    /// TLS over it.
-    Tls(T),
+    /// TLS over it. Boxed: a TLS stream is large (over 1 KiB with rustls),
+    /// and every plain session would otherwise carry that size too (idle
+    /// connections are counted in bytes).
+    Tls(Box<T>),
 }
 
 macro_rules! both {
@@ -248,7 +250,7 @@ where
                     options.handshake.timeout.unwrap_or_default(),
                 ))?
                 .map_err(|source| ConnectError::Tls { host, port, source })?;
-            MaybeTls::Tls(tls_stream)
+            MaybeTls::Tls(Box::new(tls_stream))
         } else {
             MaybeTls::Plain(stream)
         };
@@ -300,7 +302,7 @@ where
             let tls_stream = timeout_at(&*runtime, deadline, tls(stream))
                 .await
                 .ok_or(HandshakeError::Timeout(options.timeout.unwrap_or_default()))??;
-            MaybeTls::Tls(tls_stream)
+            MaybeTls::Tls(Box::new(tls_stream))
         }
         None => MaybeTls::Plain(stream),
     };

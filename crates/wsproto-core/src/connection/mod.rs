@@ -65,7 +65,9 @@ pub struct Connection {
     config: Config,
     extensions: Vec<Box<dyn Extension>>,
     claimed_rsv: Rsv,
-    rng: Option<MaskRng>,
+    /// Clients only. Boxed: a server never uses it, and every idle server
+    /// connection would otherwise carry its ~100 bytes.
+    rng: Option<Box<MaskRng>>,
     recv: Receiver,
     send: Sender,
     timers: Timers,
@@ -118,7 +120,7 @@ impl Connection {
             config,
             extensions: Vec::new(),
             claimed_rsv: Rsv::NONE,
-            rng,
+            rng: rng.map(Box::new),
             events: VecDeque::new(),
             close_received: None,
             close_queued: false,
