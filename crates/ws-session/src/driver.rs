@@ -16,8 +16,10 @@ use wsproto_core::{CloseCode, CloseFrame, Connection, Frame, Mode, OpCode, State
 
 use crate::runtime::{Runtime, Timer};
 
-/// The most bytes read from the transport in one call.
-const READ_CHUNK: usize = 64 * 1024;
+/// The most bytes read from the transport in one call (per thread, not per
+/// connection: see `READ_BUF`). Large reads cut the kernel's per-call cost
+/// for large messages.
+const READ_CHUNK: usize = 256 * 1024;
 
 /// Rounds of transport progress one poll may make before it yields (wakes
 /// itself and returns `Pending`) so that other tasks on the same thread

@@ -224,7 +224,7 @@ fn a_ping_never_splits_a_frame_in_progress() {
     // a ping queued meanwhile waits for the frame boundary.
     let now = util::epoch();
     let mut server = Connection::server(Config::default(), now);
-    let big = vec![7u8; 300_000];
+    let big = vec![7u8; 3 << 20];
     server.send_binary(big.clone()).unwrap();
     let mut wire = server.poll_transmit().to_vec();
     server.advance_transmit(wire.len());

@@ -187,19 +187,12 @@ impl Connection {
     /// Copies the payload of the frame being received out of `data` and
     /// unmasks it in the same pass (instead of a copy and then a second
     /// pass over the buffer), as far as it can: while the frame's payload
-    /// is the last thing buffered. A header at the front of `data` is
-    /// parsed first when nothing else is waiting, so a frame that arrives
-    /// whole in one read takes this path too. Returns the rest of `data`,
-    /// to be buffered as it is.
-    fn append_unmasking<'d>(&mut self, mut data: &'d [u8]) -> &'d [u8] {
-        if self.recv.frame.is_none() && self.recv.buf.is_empty() && self.events.is_empty() {
-            let Ok(Some((_, len))) = FrameHeader::parse(data) else {
-                return data;
-            };
-            self.recv.buf.extend_from_slice(&data[..len]);
-            data = &data[len..];
-            self.process();
-        }
+    /// is the last thing buffered, i.e. for every read after the first of a
+    /// frame that spans reads. Returns the rest of `data`, to be buffered
+    /// as it is. (A frame that arrives whole is copied and then unmasked in
+    /// place while still in cache: parsing its header first, to take this
+    /// path too, cost more than it saved up to 64 KiB.)
+    fn append_unmasking<'d>(&mut self, data: &'d [u8]) -> &'d [u8] {
         let recv = &mut self.recv;
         if recv.stopped {
             return data;
@@ -218,9 +211,7 @@ impl Connection {
             .saturating_sub(have)
             .min(data.len());
         recv.buf.reserve(take);
-        extend_masked(&data[..take], mask, frame.taken + have, |piece| {
-            recv.buf.extend_from_slice(piece);
-        });
+        extend_masked(&mut recv.buf, &data[..take], mask, frame.taken + have);
         frame.unmasked = have + take;
         &data[take..]
     }

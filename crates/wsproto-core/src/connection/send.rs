@@ -16,17 +16,21 @@ use crate::event::Message;
 use crate::frame::{Frame, FrameHeader, MAX_HEADER_LEN, OpCode, Rsv, extend_masked};
 use crate::rng::MaskRng;
 
-/// The transmit buffer is refilled while it holds less than this.
-const TRANSMIT_BATCH: usize = 128 * 1024;
+/// The transmit buffer is refilled while it holds less than this. Large
+/// enough that a large message leaves in few big writes (the kernel's cost
+/// per write dominates on loopback: 1 MiB echoes took ~20 % less server CPU
+/// than with 128 KiB batches).
+const TRANSMIT_BATCH: usize = 1024 * 1024;
 /// Most pongs waiting to be sent. Every ping is answered while fewer are
 /// pending; beyond that the oldest pending pong is dropped, so the latest ping
 /// is always answered (RFC 6455 §5.5.3) and a ping flood cannot grow memory.
 const MAX_PENDING_PONGS: usize = 16;
-/// A drained transmit buffer larger than this is released. One batch plus a
-/// header is all it ever holds, so a buffer that size is kept: releasing it
-/// after every large message would cost an allocation per message
-/// ([`Connection::shrink_buffers`] releases it when the connection is idle).
-const KEEP_CAPACITY: usize = TRANSMIT_BATCH + MAX_HEADER_LEN;
+/// A drained transmit buffer larger than this is released, so a connection
+/// that once sent a large message does not keep a batch-sized buffer; one
+/// allocation per large message costs little next to copying it. Smaller
+/// buffers are kept: releasing them would cost an allocation per message
+/// ([`Connection::shrink_buffers`] releases them when the connection is idle).
+const KEEP_CAPACITY: usize = 256 * 1024 + MAX_HEADER_LEN;
 
 /// Something waiting to be framed: a message (split into frames of at most
 /// `max_frame` bytes) or, in raw mode, a single frame as given.
@@ -215,9 +219,7 @@ impl Sender {
                 match partial.mask {
                     Some(mask) => {
                         self.out.reserve(take);
-                        extend_masked(piece, mask, partial.pos, |p| {
-                            self.out.extend_from_slice(p);
-                        });
+                        extend_masked(&mut self.out, piece, mask, partial.pos);
                     }
                     None => self.out.extend_from_slice(piece),
                 }
@@ -297,9 +299,7 @@ impl Sender {
         self.out.reserve(n + take);
         self.out.extend_from_slice(&head[..n]);
         match mask {
-            Some(mask) => extend_masked(&payload[..take], mask, 0, |p| {
-                self.out.extend_from_slice(p);
-            }),
+            Some(mask) => extend_masked(&mut self.out, &payload[..take], mask, 0),
             None => self.out.extend_from_slice(&payload[..take]),
         }
         if take < payload.len() {
@@ -514,7 +514,7 @@ impl Connection {
     /// Empty when there is nothing to send.
     #[must_use]
     pub fn poll_transmit(&mut self) -> &[u8] {
-        if self.send.pending_out() < TRANSMIT_BATCH && self.send.fill(self.rng.as_mut()) {
+        if self.send.pending_out() < TRANSMIT_BATCH && self.send.fill(self.rng.as_deref_mut()) {
             self.on_close_sent();
         }
         self.send.take_transmit()

@@ -52,34 +52,57 @@ fn key_word(key: [u8; 4], offset: usize) -> ([u8; 4], u64) {
 /// so every block starts at the same key rotation).
 const BLOCK: usize = 128;
 
-/// Appends `src` masked with `key` (as if it started `offset` bytes into the
-/// payload) by handing `extend` consecutive pieces of at most 128 bytes.
-///
-/// One pass over `src` instead of a copy and then a second, in-place pass:
-/// each block is masked into a stack buffer and appended from there while
-/// it is still in L1 cache. Against `extend_from_slice` + [`apply_mask`]
-/// this measured about 1.5x at 1 MiB and 1.05-1.1x at 1 KiB and 64 KiB.
-#[inline]
-pub(crate) fn extend_masked(
-    src: &[u8],
-    key: [u8; 4],
-    offset: usize,
-    mut extend: impl FnMut(&[u8]),
-) {
-    let (key, word) = key_word(key, offset);
-    let mut block = [0u8; BLOCK];
-    let mut pieces = src.chunks_exact(BLOCK);
-    for piece in &mut pieces {
-        // Fixed-size arrays: the loop is unrolled into vector code.
-        let piece: &[u8; BLOCK] = piece.try_into().expect("chunks_exact");
-        mask_into(&mut block, piece, key, word);
-        extend(&block);
+/// Bytes that [`extend_masked`] appends at a time: the zero fill of the
+/// new room and the masked write over it meet in the L1 cache.
+const APPEND_CHUNK: usize = 8 * 1024;
+
+/// A buffer [`extend_masked`] can append to.
+pub(crate) trait Append {
+    /// Grows the buffer by `n` zero bytes and returns them.
+    fn append_zeroed(&mut self, n: usize) -> &mut [u8];
+}
+
+impl Append for Vec<u8> {
+    fn append_zeroed(&mut self, n: usize) -> &mut [u8] {
+        let start = self.len();
+        self.resize(start + n, 0);
+        &mut self[start..]
     }
-    let rest = pieces.remainder();
-    if !rest.is_empty() {
-        let out = &mut block[..rest.len()];
-        mask_into(out, rest, key, word);
-        extend(out);
+}
+
+impl Append for bytes::BytesMut {
+    fn append_zeroed(&mut self, n: usize) -> &mut [u8] {
+        let start = self.len();
+        self.resize(start + n, 0);
+        &mut self[start..]
+    }
+}
+
+/// Appends `src` masked with `key` (as if it started `offset` bytes into the
+/// payload) to `dst`.
+///
+/// One pass over `src` instead of a copy and then a second, in-place pass
+/// over the destination: each chunk of room is zero-filled (safe code
+/// cannot write to spare capacity otherwise) and written masked while it is
+/// still in L1 cache, 128 bytes at a time in unrolled vector code. Earlier
+/// versions masked 128-byte blocks on the stack and appended each with
+/// `extend_from_slice`: the `memcpy` call per block held decoding at ~43 %
+/// of `memcpy` at 64 KiB, no better than copy + XOR.
+#[inline]
+pub(crate) fn extend_masked(dst: &mut impl Append, src: &[u8], key: [u8; 4], offset: usize) {
+    let (key, word) = key_word(key, offset);
+    // Every chunk is a multiple of 4 bytes long: the key rotation stays.
+    for piece in src.chunks(APPEND_CHUNK) {
+        let out = dst.append_zeroed(piece.len());
+        let mut outs = out.chunks_exact_mut(BLOCK);
+        let mut ins = piece.chunks_exact(BLOCK);
+        for (o, i) in (&mut outs).zip(&mut ins) {
+            // Fixed-size arrays: the loop is unrolled into vector code.
+            let o: &mut [u8; BLOCK] = o.try_into().expect("chunks_exact");
+            let i: &[u8; BLOCK] = i.try_into().expect("chunks_exact");
+            mask_into(o, i, key, word);
+        }
+        mask_into(outs.into_remainder(), ins.remainder(), key, word);
     }
 }
 
@@ -136,9 +159,9 @@ mod tests {
 
     proptest! {
         #[test]
-        fn extend_masked_matches_naive(data in proptest::collection::vec(any::<u8>(), 0..1100), key: [u8; 4], offset in 0usize..8) {
+        fn extend_masked_matches_naive(data in proptest::collection::vec(any::<u8>(), 0..20_000), key: [u8; 4], offset in 0usize..8) {
             let mut out = vec![0xAA];
-            extend_masked(&data, key, offset, |piece| out.extend_from_slice(piece));
+            extend_masked(&mut out, &data, key, offset);
             let mut slow = data;
             naive(&mut slow, key, offset);
             prop_assert_eq!(out[0], 0xAA);
