@@ -81,7 +81,7 @@ start_server() { # name
   taskset -c "$SERVER_CPU" ${CMD[$1]} >"$log" 2>&1 &
   PID[$1]=$!
   for _ in $(seq 1 100); do
-    ADDR[$1]=$(grep -o 'ws://[0-9.]*:[0-9]*' "$log" | head -1 | sed 's|ws://||') || true
+    ADDR[$1]=$(grep -s -o 'ws://[0-9.]*:[0-9]*' "$log" | head -1 | sed 's|ws://||') || true
     [[ -n "${ADDR[$1]}" ]] && return 0
     sleep 0.05
   done

@@ -74,11 +74,11 @@ async fn serve_async_std(addr: &str, config: wsproto_core::Config) {
         .await
         .unwrap_or_else(|e| fail(&format!("cannot listen on {addr}: {e}")));
     listening("async-std", listener.local_addr(), addr);
-    let acceptor = ws_async_std::Acceptor::new()
-        .config(config)
-        .runtime(ws_async_std::AsyncIoRuntime::with_spawner(|task| {
+    let acceptor = ws_async_std::Acceptor::new().config(config).runtime(
+        ws_async_std::AsyncIoRuntime::with_spawner(|task| {
             drop(async_std::task::spawn(task));
-        }));
+        }),
+    );
     loop {
         let Ok((tcp, _)) = listener.accept().await else {
             continue;

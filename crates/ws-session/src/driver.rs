@@ -25,7 +25,7 @@ const READ_CHUNK: usize = 256 * 1024;
 /// itself and returns `Pending`) so that other tasks on the same thread
 /// run. tokio's sockets have a cooperative budget of their own; async-io's
 /// (async-std, smol) do not, and a peer that keeps the socket full (a ping
-/// flood) would otherwise keep the thread. 32 rounds read up to 2 MiB.
+/// flood) would otherwise keep the thread. 32 rounds read up to 8 MiB.
 pub(crate) const ROUNDS_PER_POLL: u32 = 32;
 
 thread_local! {
