@@ -62,9 +62,12 @@ async fn serve_tokio(addr: &str, config: wsproto_core::Config) {
         };
         let acceptor = acceptor.clone();
         tokio::spawn(async move {
-            if let Ok((mut ws, _)) = acceptor.accept_tcp(tcp, |_| Decision::accept()).await {
-                echo(&mut ws).await;
-            }
+            // `let else`, not `if let`: the accepted request (headers and
+            // all) is dropped here instead of living as long as the session.
+            let Ok((mut ws, _)) = acceptor.accept_tcp(tcp, |_| Decision::accept()).await else {
+                return;
+            };
+            echo(&mut ws).await;
         });
     }
 }
@@ -86,9 +89,12 @@ async fn serve_async_std(addr: &str, config: wsproto_core::Config) {
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         drop(async_std::task::spawn(async move {
-            if let Ok((mut ws, _)) = acceptor.accept_tcp(tcp, |_| Decision::accept()).await {
-                echo(&mut ws).await;
-            }
+            // `let else`, not `if let`: the accepted request (headers and
+            // all) is dropped here instead of living as long as the session.
+            let Ok((mut ws, _)) = acceptor.accept_tcp(tcp, |_| Decision::accept()).await else {
+                return;
+            };
+            echo(&mut ws).await;
         }));
     }
 }
@@ -106,9 +112,12 @@ async fn serve_smol(addr: &str, config: wsproto_core::Config) {
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         smol::spawn(async move {
-            if let Ok((mut ws, _)) = acceptor.accept_tcp(tcp, |_| Decision::accept()).await {
-                echo(&mut ws).await;
-            }
+            // `let else`, not `if let`: the accepted request (headers and
+            // all) is dropped here instead of living as long as the session.
+            let Ok((mut ws, _)) = acceptor.accept_tcp(tcp, |_| Decision::accept()).await else {
+                return;
+            };
+            echo(&mut ws).await;
         })
         .detach();
     }
