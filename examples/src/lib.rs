@@ -128,13 +128,15 @@ pub fn echo_config(compress: bool) -> Config {
 
 /// Echoes every text and binary message until the session ends (the
 /// conformance loop of `echo_server` and `autobahn_client`, whichever
-/// adapter made the session).
+/// adapter made the session). Replies are fed, not sent: the next `recv`
+/// that needs the transport writes them, so a pipelined burst is answered
+/// in one write.
 pub async fn echo<S>(ws: &mut Session<S>)
 where
     S: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin,
 {
     while let Ok(message) = ws.recv().await {
-        if ws.send_message(message).await.is_err() {
+        if ws.feed_message(message).await.is_err() {
             break;
         }
     }

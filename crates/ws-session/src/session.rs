@@ -243,7 +243,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         let now = self.driver.now();
         command(&mut self.driver.conn, now)?;
         std::future::poll_fn(|cx| {
-            self.write_unless_input_waiting(cx);
+            let _ = self.driver.poll_write_out(cx);
             Poll::Ready(())
         })
         .await;
@@ -251,11 +251,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     }
 
     /// Starts writing what the core has queued, unless received input is
-    /// already waiting to be parsed. In that case the application is
-    /// working through a burst of messages with `recv`, and the next `recv`
-    /// that runs out of input writes everything queued meanwhile in one
-    /// go (so do `flush`, `close`, and a send that finds the queue full):
-    /// replies to a pipelined burst leave in one write, not one each.
+    /// already waiting to be parsed: then the next `recv` returns without
+    /// reading, and the one that runs out of input writes everything queued
+    /// meanwhile (replies the core made, messages given to
+    /// [`feed_message`](Self::feed_message)) in one go.
     fn write_unless_input_waiting(&mut self, cx: &mut Context<'_>) {
         if self.driver.conn.buffered_input() == 0 {
             let _ = self.driver.poll_write_out(cx);
@@ -265,12 +264,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     /// Sends a text message. Waits while the send queue is full
     /// (backpressure); returns once the message is queued and writing has
     /// started. Use [`flush`](Self::flush) to wait until it is written.
-    ///
-    /// When received data is already buffered (a burst of messages arrived
-    /// in one read and [`recv`](Self::recv) has more to return without
-    /// reading), the write starts at the next `recv` that needs the
-    /// transport instead, so replies to the whole burst leave in one write.
-    /// `flush` writes at once in any case.
     pub async fn send_text(
         &mut self,
         text: impl Into<wsproto_core::ByteString>,
@@ -286,6 +279,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     /// Sends a message; as [`send_text`](Self::send_text).
     pub async fn send_message(&mut self, message: Message) -> Result<(), Error> {
         self.send_with(|conn, _| conn.send_message(message)).await
+    }
+
+    /// Queues a message without starting to write it (`Sink::feed`'s
+    /// meaning). Waits while the send queue is full, writing meanwhile. It
+    /// goes out with the next [`recv`](Self::recv) that needs the
+    /// transport, [`flush`](Self::flush), `close` or `send_*`: a loop that
+    /// answers each message it receives with `feed_message` answers a
+    /// burst of pipelined messages with one write instead of one each.
+    /// Call `flush` (or keep calling `recv`) or it may not be sent.
+    pub async fn feed_message(&mut self, message: Message) -> Result<(), Error> {
+        std::future::poll_fn(|cx| self.poll_send_ready(cx)).await?;
+        self.driver.conn.send_message(message)?;
+        Ok(())
     }
 
     /// Sends a frame (Ktor's `send(Frame)`). In raw mode the frame goes out
