@@ -136,12 +136,13 @@ impl HeapMeter {
 /// Per-connection buffers whose size the library fixes rather than the
 /// config (each mirrors a constant of the crates, named in its comment).
 pub mod fixed {
-    /// `ws_session::driver::READ_CHUNK`: the most read into the core's
-    /// buffer per call.
-    pub const READ_CHUNK: usize = 64 * 1024;
+    /// `ws_session::driver::READ_CHUNK`: the most read per call, through a
+    /// per-thread buffer of this size (allocated the first time a runtime
+    /// thread reads) and then into the core's buffer.
+    pub const READ_CHUNK: usize = 256 * 1024;
     /// `wsproto_core::connection::send::TRANSMIT_BATCH` plus a frame
-    /// header: the transmit buffer is refilled up to this.
-    pub const TRANSMIT_BATCH: usize = 128 * 1024 + 14;
+    /// header: the transmit buffer is refilled up to this, and kept.
+    pub const TRANSMIT_BATCH: usize = 256 * 1024 + 14;
     /// `ws_session::handshake::HEAD_READ`: the handshake's read buffer.
     pub const HEAD_READ: usize = 4 * 1024;
     /// `wsproto_core::connection::recv::KEEP_CAPACITY`: an empty read
