@@ -327,13 +327,7 @@ pub fn all() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     );
     // Handshakes: RFC 6455 §1.3, whole and in pieces, with extensions and
     // the start of the WebSocket stream, and a refusal.
-    let response = |extra: &str, tail: &[u8]| {
-        format!("{RFC_RESPONSE}{extra}\r\n")
-            .into_bytes()
-            .into_iter()
-            .chain(tail.iter().copied())
-            .collect::<Vec<u8>>()
-    };
+    let response = |extra: &str, tail: &[u8]| head(RFC_RESPONSE, extra, tail);
     add(
         "client_handshake",
         "rfc6455-1.3",
@@ -362,13 +356,7 @@ pub fn all() -> Vec<(&'static str, &'static str, Vec<u8>)> {
             .bytes(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found")
             .0,
     );
-    let request = |extra: &str, tail: &[u8]| {
-        format!("{RFC_REQUEST}{extra}\r\n")
-            .into_bytes()
-            .into_iter()
-            .chain(tail.iter().copied())
-            .collect::<Vec<u8>>()
-    };
+    let request = |extra: &str, tail: &[u8]| head(RFC_REQUEST, extra, tail);
     add(
         "server_handshake",
         "rfc6455-1.3-accept",
@@ -445,4 +433,12 @@ mod tests {
             );
         }
     }
+}
+
+/// An HTTP head (`start`, then `extra` header lines, then the blank line)
+/// followed by `tail`, the bytes that come after it on the wire.
+fn head(start: &str, extra: &str, tail: &[u8]) -> Vec<u8> {
+    let mut bytes = format!("{start}{extra}\r\n").into_bytes();
+    bytes.extend_from_slice(tail);
+    bytes
 }

@@ -88,19 +88,8 @@ use std::sync::Arc;
 pub use client::{Connector, connect};
 pub use runtime::{AsyncIoRuntime, Task};
 pub use server::{Acceptor, accept};
-pub use ws_session::tls::{
-    client_config_with_roots, crypto_provider, default_client_config, server_config,
-};
-
-#[cfg(feature = "json")]
-pub use ws_session::JsonConverter;
-pub use ws_session::{
-    AcceptOptions, AcceptedRequest, ByteString, Bytes, ClientBuilder, ClientResponse, CloseCode,
-    CloseFrame, CloseReason, Config, ConnectError, ConnectOptions, ConvertError, Converter,
-    Decision, DeflateConfig, Error, Event, Frame, HandshakeError, HandshakeOptions, Message, Mode,
-    OpCode, SessionReader, SessionWriter, UpgradeRequest,
-};
-pub use {futures_rustls, rustls, ws_session, wsproto_core};
+pub use ws_session::prelude::*;
+pub use {futures_rustls, http, rustls, ws_session, wsproto_core};
 
 /// The TCP stream [`connect`] opens (smol's `smol::net::TcpStream` is the
 /// same type).

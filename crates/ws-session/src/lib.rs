@@ -112,3 +112,22 @@ pub use wsproto_core::{
     ByteString, Bytes, CloseCode, CloseFrame, CloseReason, Config, DeflateConfig, Event, Frame,
     Message, Mode, OpCode,
 };
+
+/// The names both adapters re-export (`pub use ws_session::prelude::*`), so
+/// that `ws_tokio::Message` and `ws_async_std::Message` are the same type
+/// and the two lists cannot drift apart. Each adapter adds its own
+/// `connect`, `Connector`, `accept`, `Acceptor`, `WebSocket` and runtime.
+pub mod prelude {
+    #[cfg(feature = "json")]
+    pub use crate::JsonConverter;
+    #[cfg(feature = "rustls")]
+    pub use crate::tls::{
+        client_config_with_roots, crypto_provider, default_client_config, server_config,
+    };
+    pub use crate::{
+        AcceptOptions, AcceptedRequest, ByteString, Bytes, ClientBuilder, ClientResponse,
+        CloseCode, CloseFrame, CloseReason, Config, ConnectError, ConnectOptions, ConvertError,
+        Converter, Decision, DeflateConfig, Error, Event, Frame, HandshakeError, HandshakeOptions,
+        Message, Mode, OpCode, SessionReader, SessionWriter, UpgradeRequest,
+    };
+}

@@ -70,18 +70,7 @@ use tokio_util::compat::TokioAsyncReadCompatExt as _;
 pub use client::{Connector, connect};
 pub use runtime::TokioRuntime;
 pub use server::{Acceptor, accept};
-pub use ws_session::tls::{
-    client_config_with_roots, crypto_provider, default_client_config, server_config,
-};
-
-#[cfg(feature = "json")]
-pub use ws_session::JsonConverter;
-pub use ws_session::{
-    AcceptOptions, AcceptedRequest, ByteString, Bytes, ClientBuilder, ClientResponse, CloseCode,
-    CloseFrame, CloseReason, Config, ConnectError, ConnectOptions, ConvertError, Converter,
-    Decision, DeflateConfig, Error, Event, Frame, HandshakeError, HandshakeOptions, Message, Mode,
-    OpCode, SessionReader, SessionWriter, UpgradeRequest,
-};
+pub use ws_session::prelude::*;
 pub use {http, rustls, tokio_rustls, ws_session, wsproto_core};
 
 /// The transport of a connection this crate made or accepted: TCP, or TLS

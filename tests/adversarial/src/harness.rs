@@ -28,6 +28,10 @@ pub const PING_TIMEOUT: Duration = Duration::from_millis(300);
 pub const CLOSE_TIMEOUT: Duration = Duration::from_millis(500);
 /// Slack on every expected deadline: scheduling on a loaded 2-core machine.
 pub const SLACK: Duration = Duration::from_millis(1500);
+/// How much earlier than the test's clock an endpoint's timer may have
+/// started: the endpoint starts it when its side of the handshake is
+/// done, a little before the test takes its own starting instant.
+pub const EARLY: Duration = Duration::from_millis(50);
 
 /// The configuration of the endpoints under test: small limits, so that an
 /// attack many times larger is quick to send and a bound derived from
