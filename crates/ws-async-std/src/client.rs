@@ -26,7 +26,8 @@ pub async fn connect(url: &str) -> Result<(WebSocket, ClientResponse), ConnectEr
 /// (Ktor's `webSocket { … }` client setup).
 #[derive(Debug, Clone)]
 pub struct Connector {
-    config: Config,
+    /// Shared by every connection made here (cloning this is cheap).
+    config: Arc<Config>,
     tls: Option<Arc<ClientConfig>>,
     options: ConnectOptions,
     runtime: AsyncIoRuntime,
@@ -44,7 +45,7 @@ impl Connector {
     #[must_use]
     pub fn new() -> Self {
         Connector {
-            config: Config::default(),
+            config: Arc::default(),
             tls: None,
             options: ConnectOptions::default(),
             runtime: AsyncIoRuntime::new(),
@@ -54,7 +55,7 @@ impl Connector {
     /// The session configuration (limits, heartbeat, compression, mode).
     #[must_use]
     pub fn config(mut self, config: Config) -> Self {
-        self.config = config;
+        self.config = Arc::new(config);
         self
     }
 

@@ -25,7 +25,8 @@ where
 /// the runtime.
 #[derive(Debug, Clone)]
 pub struct Acceptor {
-    config: Config,
+    /// Shared by every connection made here (cloning this is cheap).
+    config: Arc<Config>,
     handshake: HandshakeOptions,
     tls: Option<Arc<ServerConfig>>,
     runtime: AsyncIoRuntime,
@@ -43,7 +44,7 @@ impl Acceptor {
     #[must_use]
     pub fn new() -> Self {
         Acceptor {
-            config: Config::default(),
+            config: Arc::default(),
             handshake: HandshakeOptions::default(),
             tls: None,
             runtime: AsyncIoRuntime::new(),
@@ -53,7 +54,7 @@ impl Acceptor {
     /// The session configuration (limits, heartbeat, compression, mode).
     #[must_use]
     pub fn config(mut self, config: Config) -> Self {
-        self.config = config;
+        self.config = Arc::new(config);
         self
     }
 

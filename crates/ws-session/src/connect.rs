@@ -206,7 +206,7 @@ impl Default for ConnectOptions {
 pub async fn connect<P, T, C, CF, L, LF>(
     runtime: Arc<dyn Runtime>,
     builder: ClientBuilder,
-    config: Config,
+    config: impl Into<Arc<Config>>,
     options: ConnectOptions,
     tcp: C,
     tls: L,
@@ -219,6 +219,7 @@ where
     L: FnOnce(String, P) -> LF,
     LF: Future<Output = io::Result<T>>,
 {
+    let config: Arc<Config> = config.into();
     let result = async move {
         let handshake = crate::handshake::build_request(builder, &config)?;
         let host = handshake
@@ -284,7 +285,7 @@ pub async fn accept<P, T, L, LF, F>(
     runtime: Arc<dyn Runtime>,
     stream: P,
     tls: Option<L>,
-    config: Config,
+    config: impl Into<Arc<Config>>,
     options: HandshakeOptions,
     decide: F,
 ) -> Result<(Session<MaybeTls<P, T>>, AcceptedRequest), HandshakeError>

@@ -131,7 +131,7 @@ pub async fn client<S>(
     runtime: Arc<dyn Runtime>,
     io: S,
     handshake: ClientHandshake,
-    config: Config,
+    config: impl Into<Arc<Config>>,
     options: HandshakeOptions,
 ) -> Result<(Session<S>, ClientResponse), HandshakeError>
 where
@@ -231,7 +231,7 @@ where
 pub async fn server<S, F>(
     runtime: Arc<dyn Runtime>,
     io: S,
-    config: Config,
+    config: impl Into<Arc<Config>>,
     options: HandshakeOptions,
     decide: F,
 ) -> Result<(Session<S>, AcceptedRequest), HandshakeError>
@@ -239,6 +239,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
     F: FnOnce(&UpgradeRequest) -> Decision,
 {
+    let config: Arc<Config> = config.into();
     let result = async move {
         let mut io = io;
         let deadline = options.timeout.map(|t| runtime.now() + t);
@@ -340,12 +341,13 @@ pub async fn pair<C, S>(
     runtime: Arc<dyn Runtime>,
     client_io: C,
     server_io: S,
-    config: Config,
+    config: impl Into<Arc<Config>>,
 ) -> Result<(Session<C>, Session<S>), HandshakeError>
 where
     C: AsyncRead + AsyncWrite + Unpin,
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    let config: Arc<Config> = config.into();
     let handshake = build_request(ClientBuilder::new("ws://localhost/")?, &config)?;
     let (client_side, server_side) = futures_util::future::join(
         client(

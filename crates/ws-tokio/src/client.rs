@@ -46,7 +46,8 @@ pub async fn connect(url: &str) -> Result<(WebSocket, ClientResponse), ConnectEr
 /// `webSocket { … }` client setup).
 #[derive(Debug, Clone)]
 pub struct Connector {
-    config: Config,
+    /// Shared by every connection made here (cloning this is cheap).
+    config: Arc<Config>,
     tls: Option<Arc<ClientConfig>>,
     options: ConnectOptions,
 }
@@ -63,7 +64,7 @@ impl Connector {
     #[must_use]
     pub fn new() -> Self {
         Connector {
-            config: Config::default(),
+            config: Arc::default(),
             tls: None,
             options: ConnectOptions::default(),
         }
@@ -72,7 +73,7 @@ impl Connector {
     /// The session configuration (limits, heartbeat, compression, mode).
     #[must_use]
     pub fn config(mut self, config: Config) -> Self {
-        self.config = config;
+        self.config = Arc::new(config);
         self
     }
 

@@ -24,7 +24,8 @@ where
 /// Server options: the session [`Config`], the handshake timeout and TLS.
 #[derive(Debug, Clone)]
 pub struct Acceptor {
-    config: Config,
+    /// Shared by every connection made here (cloning this is cheap).
+    config: Arc<Config>,
     handshake: HandshakeOptions,
     tls: Option<Arc<ServerConfig>>,
 }
@@ -40,7 +41,7 @@ impl Acceptor {
     #[must_use]
     pub fn new() -> Self {
         Acceptor {
-            config: Config::default(),
+            config: Arc::default(),
             handshake: HandshakeOptions::default(),
             tls: None,
         }
@@ -49,7 +50,7 @@ impl Acceptor {
     /// The session configuration (limits, heartbeat, compression, mode).
     #[must_use]
     pub fn config(mut self, config: Config) -> Self {
-        self.config = config;
+        self.config = Arc::new(config);
         self
     }
 

@@ -12,13 +12,14 @@ mod send;
 mod timers;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 
 use crate::Role;
 use crate::close::CloseFrame;
-use crate::config::{Config, Mode};
+use crate::config::Config;
 use crate::event::{CloseReason, Event};
 use crate::extension::Extension;
 use crate::frame::Rsv;
@@ -62,7 +63,10 @@ pub enum State {
 /// adds durations to it.
 pub struct Connection {
     role: Role,
-    config: Config,
+    /// Shared with every connection made from the same `Arc` (an acceptor's
+    /// or connector's): an idle connection does not carry its own copy.
+    /// Run-time heartbeat changes copy it first (`Arc::make_mut`).
+    config: Arc<Config>,
     extensions: Vec<Box<dyn Extension>>,
     claimed_rsv: Rsv,
     /// Clients only. Boxed: a server never uses it, and every idle server
@@ -99,18 +103,22 @@ impl std::fmt::Debug for Connection {
 impl Connection {
     /// A client connection. Its frames are masked with keys drawn from `rng`
     /// (seed it from a CSPRNG, RFC 6455 §5.3).
+    ///
+    /// `config` is a [`Config`] or an `Arc<Config>`; many connections made
+    /// from one `Arc` share it.
     #[must_use]
-    pub fn client(config: Config, rng: MaskRng, now: Instant) -> Self {
-        Self::new(Role::Client, config, Some(rng), now)
+    pub fn client(config: impl Into<Arc<Config>>, rng: MaskRng, now: Instant) -> Self {
+        Self::new(Role::Client, config.into(), Some(rng), now)
     }
 
-    /// A server connection.
+    /// A server connection. `config` is a [`Config`] or an `Arc<Config>`;
+    /// many connections made from one `Arc` share it.
     #[must_use]
-    pub fn server(config: Config, now: Instant) -> Self {
-        Self::new(Role::Server, config, None, now)
+    pub fn server(config: impl Into<Arc<Config>>, now: Instant) -> Self {
+        Self::new(Role::Server, config.into(), None, now)
     }
 
-    fn new(role: Role, config: Config, rng: Option<MaskRng>, now: Instant) -> Self {
+    fn new(role: Role, config: Arc<Config>, rng: Option<MaskRng>, now: Instant) -> Self {
         let timers = Timers::new(&config, now);
         Connection {
             role,
@@ -191,7 +199,8 @@ impl Connection {
     /// if any.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.next_deadline(self.ended.is_some())
+        self.timers
+            .next_deadline(&self.config, self.ended.is_some())
     }
 
     /// The next event, if any. After [`Event::Closed`] there are none.
@@ -211,17 +220,17 @@ impl Connection {
     /// Changes the heartbeat interval at run time (`None` stops it). A ping
     /// already awaiting its pong keeps its deadline.
     pub fn set_ping_interval(&mut self, now: Instant, interval: Option<Duration>) {
-        self.config.ping_interval = interval;
-        if self.config.mode == Mode::Default && self.state() == State::Open {
-            self.timers.set_ping_interval(now, interval);
+        Arc::make_mut(&mut self.config).ping_interval = interval;
+        if self.state() == State::Open {
+            self.timers.heartbeat_changed(&self.config, now);
         }
     }
 
     /// Changes how long to wait for a heartbeat pong, also for a ping already
     /// in flight.
-    pub fn set_ping_timeout(&mut self, now: Instant, timeout: Duration) {
-        self.config.ping_timeout = timeout;
-        self.timers.set_ping_timeout(now, timeout);
+    pub fn set_ping_timeout(&mut self, _now: Instant, timeout: Duration) {
+        // A ping in flight reads its deadline from the config.
+        Arc::make_mut(&mut self.config).ping_timeout = timeout;
     }
 
     /// Handles the passage of time: heartbeat pings, pong timeout, close
@@ -244,7 +253,7 @@ impl Connection {
             self.transport_done = true;
             return;
         }
-        if self.timers.pong_expired(now) {
+        if self.timers.pong_expired(&self.config, now) {
             let timeout = self.config.ping_timeout;
             self.fail_with(
                 now,
@@ -284,7 +293,7 @@ impl Connection {
         }
         self.end(reason);
         self.transport_done = true;
-        self.timers.start_transport_wait(now);
+        self.timers.start_transport_wait(&self.config, now);
     }
 
     /// Called by the send path when our Close frame has been encoded.

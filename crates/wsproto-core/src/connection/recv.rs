@@ -481,7 +481,7 @@ impl Connection {
                 Ok(())
             }
             OpCode::Pong => {
-                self.timers.on_pong(now, &payload);
+                self.timers.on_pong(&self.config, now, &payload);
                 self.events.push_back(Event::Pong(payload));
                 Ok(())
             }
@@ -524,7 +524,7 @@ impl Connection {
         // RFC 6455 §5.5.1: nothing follows a Close frame.
         self.recv.stop();
         if self.role == Role::Client {
-            self.timers.start_transport_wait(now);
+            self.timers.start_transport_wait(&self.config, now);
         }
         if self.close_sent {
             self.end_normally(frame);
@@ -540,7 +540,7 @@ impl Connection {
         // answered with an empty one.
         self.close_queued = true;
         self.send.push_close_reply(frame.as_ref().map(|f| f.code));
-        self.timers.start_close(now);
+        self.timers.start_close(&self.config, now);
         Ok(())
     }
 

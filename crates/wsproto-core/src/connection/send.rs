@@ -463,7 +463,7 @@ impl Connection {
         }
         self.close_queued = true;
         self.send.push_close(code, reason);
-        self.timers.start_close(now);
+        self.timers.start_close(&self.config, now);
     }
 
     /// Raw mode: queues `frame` exactly as given (FIN, RSV bits, opcode),
@@ -494,7 +494,7 @@ impl Connection {
                 self.close_initiated_locally = true;
             }
             self.close_queued = true;
-            self.timers.start_close(now);
+            self.timers.start_close(&self.config, now);
         }
         self.send.push_data(Outgoing {
             opcode: frame.opcode,

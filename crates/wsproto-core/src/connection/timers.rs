@@ -7,14 +7,15 @@ use bytes::Bytes;
 
 use crate::config::{Config, Mode};
 
+/// The deadlines only: the durations they are computed from are read from
+/// the connection's [`Config`] when needed, not copied here (every idle
+/// connection carries this struct).
 #[derive(Debug)]
 pub(super) struct Timers {
-    ping_interval: Option<Duration>,
-    ping_timeout: Duration,
-    close_timeout: Duration,
     next_ping: Option<Instant>,
-    /// The heartbeat ping awaiting its pong: when it was sent and its payload.
-    in_flight: Option<(Instant, u64)>,
+    /// When the heartbeat ping awaiting its pong was sent; its payload is
+    /// `ping_counter`.
+    in_flight: Option<Instant>,
     ping_counter: u64,
     close_deadline: Option<Instant>,
     transport_deadline: Option<Instant>,
@@ -22,16 +23,8 @@ pub(super) struct Timers {
 
 impl Timers {
     pub(super) fn new(config: &Config, now: Instant) -> Self {
-        let ping_interval = if config.mode == Mode::Default {
-            config.ping_interval
-        } else {
-            None
-        };
         Timers {
-            ping_interval,
-            ping_timeout: config.ping_timeout,
-            close_timeout: config.close_timeout,
-            next_ping: ping_interval.and_then(|i| now.checked_add(i)),
+            next_ping: heartbeat(config).and_then(|i| now.checked_add(i)),
             in_flight: None,
             ping_counter: 0,
             close_deadline: None,
@@ -44,10 +37,10 @@ impl Timers {
     /// does not act on it, so reporting it could hand the caller a deadline
     /// in the past that no call clears (a raw-mode client that received a
     /// Close it has not answered yet).
-    pub(super) fn next_deadline(&self, ended: bool) -> Option<Instant> {
+    pub(super) fn next_deadline(&self, config: &Config, ended: bool) -> Option<Instant> {
         let pong_deadline = self
             .in_flight
-            .and_then(|(sent, _)| sent.checked_add(self.ping_timeout));
+            .and_then(|sent| sent.checked_add(config.ping_timeout));
         [
             self.next_ping,
             pong_deadline,
@@ -66,50 +59,47 @@ impl Timers {
             return None;
         }
         self.ping_counter = self.ping_counter.wrapping_add(1);
-        self.in_flight = Some((now, self.ping_counter));
+        self.in_flight = Some(now);
         self.next_ping = None;
         Some(Bytes::copy_from_slice(&self.ping_counter.to_be_bytes()))
     }
 
     /// A pong arrived; if it answers the heartbeat ping, the next ping is
     /// scheduled one interval after the previous one was sent.
-    pub(super) fn on_pong(&mut self, now: Instant, payload: &[u8]) {
-        let Some((sent, counter)) = self.in_flight else {
+    pub(super) fn on_pong(&mut self, config: &Config, now: Instant, payload: &[u8]) {
+        let Some(sent) = self.in_flight else {
             return;
         };
-        if payload == counter.to_be_bytes() {
+        if payload == self.ping_counter.to_be_bytes() {
             self.in_flight = None;
-            self.next_ping = self
-                .ping_interval
+            self.next_ping = heartbeat(config)
                 .and_then(|i| sent.checked_add(i))
                 .map(|at| at.max(now));
         }
     }
 
-    pub(super) fn pong_expired(&self, now: Instant) -> bool {
+    pub(super) fn pong_expired(&self, config: &Config, now: Instant) -> bool {
         self.in_flight
-            .and_then(|(sent, _)| sent.checked_add(self.ping_timeout))
+            .and_then(|sent| sent.checked_add(config.ping_timeout))
             .is_some_and(|deadline| deadline <= now)
     }
 
-    pub(super) fn set_ping_interval(&mut self, now: Instant, interval: Option<Duration>) {
-        self.ping_interval = interval;
+    /// The heartbeat interval changed (already stored in the config): a
+    /// ping awaiting its pong keeps its deadline, otherwise the next ping
+    /// is one new interval from now.
+    pub(super) fn heartbeat_changed(&mut self, config: &Config, now: Instant) {
         if self.in_flight.is_none() {
-            self.next_ping = interval.and_then(|i| now.checked_add(i));
+            self.next_ping = heartbeat(config).and_then(|i| now.checked_add(i));
         }
-    }
-
-    pub(super) fn set_ping_timeout(&mut self, _now: Instant, timeout: Duration) {
-        self.ping_timeout = timeout;
     }
 
     /// We sent (queued) our Close: the peer has `close_timeout` to answer.
     /// The heartbeat stops: the close timeout takes over.
-    pub(super) fn start_close(&mut self, now: Instant) {
+    pub(super) fn start_close(&mut self, config: &Config, now: Instant) {
         self.next_ping = None;
         self.in_flight = None;
         if self.close_deadline.is_none() {
-            self.close_deadline = now.checked_add(self.close_timeout);
+            self.close_deadline = now.checked_add(config.close_timeout);
         }
     }
 
@@ -118,8 +108,8 @@ impl Timers {
     }
 
     /// The close handshake completed on a client: wait for the server's EOF.
-    pub(super) fn start_transport_wait(&mut self, now: Instant) {
-        self.transport_deadline = now.checked_add(self.close_timeout);
+    pub(super) fn start_transport_wait(&mut self, config: &Config, now: Instant) {
+        self.transport_deadline = now.checked_add(config.close_timeout);
     }
 
     /// Whether the wait for the server's EOF has run out (reported once).
@@ -136,5 +126,14 @@ impl Timers {
         self.next_ping = None;
         self.in_flight = None;
         self.close_deadline = None;
+    }
+}
+
+/// The heartbeat interval in force: raw mode has no heartbeat.
+fn heartbeat(config: &Config) -> Option<Duration> {
+    if config.mode == Mode::Default {
+        config.ping_interval
+    } else {
+        None
     }
 }

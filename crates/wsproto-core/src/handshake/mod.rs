@@ -131,7 +131,7 @@ impl ClientUpgrade {
     #[must_use]
     pub fn into_connection(
         self,
-        config: crate::Config,
+        config: impl Into<std::sync::Arc<crate::Config>>,
         rng: crate::MaskRng,
         now: std::time::Instant,
     ) -> crate::Connection {
@@ -150,7 +150,7 @@ impl ServerUpgrade {
     #[must_use]
     pub fn into_connection(
         &mut self,
-        config: crate::Config,
+        config: impl Into<std::sync::Arc<crate::Config>>,
         now: std::time::Instant,
     ) -> crate::Connection {
         let mut conn = crate::Connection::server(config, now)
