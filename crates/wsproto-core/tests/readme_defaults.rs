@@ -63,6 +63,10 @@ fn the_readme_states_the_defaults_of_the_code() {
 
     let d = DeflateConfig::default();
     row("with_level", &format!("{} (fastest; 0–9)", d.level()));
+    row(
+        "with_mem_level",
+        &format!("{} (1–9; zlib's memLevel)", d.mem_level()),
+    );
     assert_eq!(d.compress_if_bigger_than(), None);
     row(
         "with_compress_if_bigger_than",

@@ -148,12 +148,14 @@ pub mod fixed {
     /// `wsproto_core::connection::recv::KEEP_CAPACITY`: an empty read
     /// buffer up to this size is kept between frames.
     pub const KEEP_CAPACITY: usize = 256 * 1024;
-    /// The zlib state of one permessage-deflate direction pair, from
-    /// zlib's documented memory use (`zconf.h`) at window bits 15 and
-    /// memLevel 8: deflate `(1 << (15 + 2)) + (1 << (8 + 9))` = 256 KiB,
-    /// inflate `1 << 15` plus about 7 KiB. Rounded up to 320 KiB for the
-    /// state structs around them.
-    pub const DEFLATE_STATE: usize = 320 * 1024;
+    /// The zlib-rs state of one permessage-deflate direction pair at
+    /// window bits 15 and the default memLevel 5, as
+    /// `DeflateConfig::with_mem_level` documents it and
+    /// `wsproto-core/tests/deflate_memory.rs` measures it (273 KiB + 46 KiB):
+    /// the compressor's 64 KiB window, 64 KiB chain and 128 KiB hash table,
+    /// `7 << 11` bytes of block buffers and its state struct (16 KiB
+    /// allowed); the decompressor 48 KiB.
+    pub const DEFLATE_STATE: usize = (64 + 64 + 128 + 14 + 16 + 48) * 1024;
     /// Scaffolding that moves during an attack besides the connection
     /// under attack: the bystander's messages, report channels, the
     /// attacker's 16 KiB read buffer, the runtime's task and timer

@@ -55,6 +55,7 @@ impl DeflateExtension {
             compressor: Compressor::new(
                 config.level,
                 send_bits,
+                config.mem_level,
                 send_reset,
                 config.compress_if_bigger_than,
             ),

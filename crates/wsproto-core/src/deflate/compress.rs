@@ -1,7 +1,7 @@
 //! The sending path: one message in, its RFC 7692 §7.2.1 payload out.
 
 use bytes::BytesMut;
-use flate2::{Compress, Compression, FlushCompress};
+use zlib_rs::{Deflate, DeflateFlush, Method, Strategy};
 
 use crate::error::ExtensionError;
 
@@ -9,22 +9,26 @@ use super::TAIL;
 
 /// Compresses whole messages for one direction of a connection.
 ///
-/// The zlib state (about 2^(bits+2) + 64 KiB) is created on the first
-/// compressed message, so idle connections do not pay for it.
-#[derive(Debug)]
+/// The zlib state (see [`DeflateConfig::with_mem_level`](super::DeflateConfig::with_mem_level)
+/// for its size) is created on the first compressed message, so idle
+/// connections do not pay for it.
 pub(crate) struct Compressor {
-    inner: Option<Compress>,
+    inner: Option<Deflate>,
     level: u32,
     window_bits: u8,
+    mem_level: u8,
     no_context_takeover: bool,
     threshold: Option<usize>,
 }
 
 impl Compressor {
     /// `window_bits` is the negotiated maximum for our direction (`8..=15`).
+    /// `level` (`0..=9`) and `mem_level` (`1..=9`) were validated by
+    /// [`DeflateConfig`](super::DeflateConfig).
     pub(crate) fn new(
         level: u32,
         window_bits: u8,
+        mem_level: u8,
         no_context_takeover: bool,
         threshold: Option<usize>,
     ) -> Self {
@@ -32,6 +36,7 @@ impl Compressor {
             inner: None,
             level,
             window_bits,
+            mem_level,
             no_context_takeover,
             threshold,
         }
@@ -64,11 +69,17 @@ impl Compressor {
             out.extend_from_slice(&[0x00]);
             return Ok(true);
         }
-        let bits = self.zlib_window_bits();
-        let level = self.level;
-        let compress = self.inner.get_or_insert_with(|| {
-            Compress::new_with_window_bits(Compression::new(level), false, bits)
-        });
+        let config = zlib_rs::DeflateConfig {
+            level: self.level as i32,
+            method: Method::Deflated,
+            // Negative: raw deflate, no zlib header or trailer.
+            window_bits: -i32::from(self.zlib_window_bits()),
+            mem_level: i32::from(self.mem_level),
+            strategy: Strategy::Default,
+        };
+        let compress = self
+            .inner
+            .get_or_insert_with(|| Deflate::new_with_config(config));
         let start = out.len();
         let result = deflate_sync(compress, payload, out, start);
         if result.is_err() || self.no_context_takeover {
@@ -83,10 +94,23 @@ impl Compressor {
     }
 }
 
+impl std::fmt::Debug for Compressor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Compressor")
+            .field("allocated", &self.inner.is_some())
+            .field("level", &self.level)
+            .field("window_bits", &self.window_bits)
+            .field("mem_level", &self.mem_level)
+            .field("no_context_takeover", &self.no_context_takeover)
+            .field("threshold", &self.threshold)
+            .finish()
+    }
+}
+
 /// Compresses `payload` with a sync flush into `out[start..]` and removes
 /// the `00 00 ff ff` tail (RFC 7692 §7.2.1).
 fn deflate_sync(
-    compress: &mut Compress,
+    compress: &mut Deflate,
     payload: &[u8],
     out: &mut BytesMut,
     start: usize,
@@ -99,7 +123,7 @@ fn deflate_sync(
     let mut input = payload;
     loop {
         let (in_before, out_before) = (compress.total_in(), compress.total_out());
-        let status = compress.compress(input, &mut out[written..], FlushCompress::Sync);
+        let status = compress.compress(input, &mut out[written..], DeflateFlush::SyncFlush);
         let consumed = (compress.total_in() - in_before) as usize;
         written += (compress.total_out() - out_before) as usize;
         input = &input[consumed..];

@@ -22,6 +22,7 @@ pub const MAX_WINDOW_BITS: u8 = 15;
 /// | [`server_max_window_bits`](Self::with_server_max_window_bits) | ask the server to use at most 2^bits of window | use at most 2^bits ourselves (a smaller value offered by the client always wins) | none (15) |
 /// | [`client_max_window_bits`](Self::with_client_max_window_bits) | use at most 2^bits ourselves, and say so | ask the client to use at most 2^bits, when its offer allows it | none (15) |
 /// | [`level`](Self::with_level) | compression level 0–9 | same | 1 |
+/// | [`mem_level`](Self::with_mem_level) | zlib's memLevel 1–9: buffer size of the compressor | same | 5 |
 /// | [`compress_if_bigger_than`](Self::with_compress_if_bigger_than) | send messages up to this size uncompressed | same | none (compress all) |
 ///
 /// A client always offers `client_max_window_bits` (with our limit as the
@@ -40,6 +41,7 @@ pub struct DeflateConfig {
     pub(crate) server_max_window_bits: Option<u8>,
     pub(crate) client_max_window_bits: Option<u8>,
     pub(crate) level: u32,
+    pub(crate) mem_level: u8,
     pub(crate) compress_if_bigger_than: Option<usize>,
 }
 
@@ -53,10 +55,14 @@ impl Default for DeflateConfig {
             server_max_window_bits: None,
             client_max_window_bits: None,
             level: 1,
+            mem_level: MEM_LEVEL_DEFAULT,
             compress_if_bigger_than: None,
         }
     }
 }
+
+/// The default [`mem_level`](DeflateConfig::with_mem_level).
+const MEM_LEVEL_DEFAULT: u8 = 5;
 
 fn clamp_bits(bits: Option<u8>) -> Option<u8> {
     bits.map(|b| b.clamp(MIN_WINDOW_BITS, MAX_WINDOW_BITS))
@@ -120,6 +126,26 @@ impl DeflateConfig {
         self
     }
 
+    /// zlib's `memLevel`, 1 to 9 (values outside are clamped): the
+    /// compressor buffers 2^(`mem_level` + 6) symbols before it ends a
+    /// block, in `7 << (mem_level + 6)` bytes of buffers, part of which
+    /// zlib clears again for every message under `*_no_context_takeover`.
+    ///
+    /// The whole compressor state (zlib-rs) is about
+    /// `2^(bits+2) + 128 KiB + (7 << (mem_level + 6))` bytes for a window of
+    /// 2^`bits` (a 128 KiB hash table whatever the settings); the
+    /// decompressor about 40 KiB. Each is allocated on the first compressed
+    /// message of its direction.
+    ///
+    /// Smaller values end blocks more often: at level 1 (static codes) that
+    /// changes nothing, at higher levels each block repeats its Huffman
+    /// tables, which costs ratio on messages much larger than the buffer.
+    #[must_use]
+    pub fn with_mem_level(mut self, mem_level: u8) -> Self {
+        self.mem_level = mem_level.clamp(1, 9);
+        self
+    }
+
     /// Ktor's `compressIfBiggerThan`: messages of at most `bytes` bytes are
     /// sent uncompressed (RSV1 clear); `None` compresses every message, the
     /// empty one included.
@@ -169,6 +195,12 @@ impl DeflateConfig {
     #[must_use]
     pub fn level(&self) -> u32 {
         self.level
+    }
+
+    /// The compressor's memLevel.
+    #[must_use]
+    pub fn mem_level(&self) -> u8 {
+        self.mem_level
     }
 
     /// The size up to which messages are sent uncompressed.

@@ -304,6 +304,36 @@ fn no_context_takeover_resets_the_receiver_per_message() {
 }
 
 #[test]
+fn mem_level_is_clamped_and_changes_nothing_at_level_1() {
+    assert_eq!(DeflateConfig::default().mem_level(), 5);
+    assert_eq!(DeflateConfig::default().with_mem_level(0).mem_level(), 1);
+    assert_eq!(DeflateConfig::default().with_mem_level(12).mem_level(), 9);
+    // Level 1 writes static-code blocks that the buffer size never ends:
+    // the same bytes at every memLevel. Higher levels round-trip at every
+    // memLevel, with or without context takeover.
+    let messages: Vec<Vec<u8>> = (0..4).map(|i| text(40_000, i)).collect();
+    for nct in [false, true] {
+        let p = params(nct, nct, 15, 15);
+        for level in [1, 6] {
+            let mut reference = None;
+            for mem_level in 1..=9 {
+                let config = DeflateConfig::default()
+                    .with_level(level)
+                    .with_mem_level(mem_level);
+                let (mut client, mut server) = pair(p, &config);
+                let wire: Vec<Vec<u8>> = messages.iter().map(|m| encode(&mut server, m)).collect();
+                for (m, w) in messages.iter().zip(&wire) {
+                    assert_eq!(&decode(&mut client, w), m, "level {level} mem {mem_level}");
+                }
+                if level == 1 {
+                    assert_eq!(reference.get_or_insert_with(|| wire.clone()), &wire);
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn threshold_leaves_small_messages_alone() {
     let config = DeflateConfig::default().with_compress_if_bigger_than(Some(10));
     let (mut c, mut s) = pair(DeflateParams::default(), &config);

@@ -1,0 +1,73 @@
+//! Heap held by permessage-deflate on one connection, counted by a
+//! counting global allocator: nothing before the first compressed message
+//! of a direction, then the zlib state of that direction, which stays
+//! within the size `DeflateConfig::with_mem_level` documents.
+//!
+//! `cargo test -p wsproto-core --test deflate_memory -- --nocapture` prints
+//! the sizes. The allocator counts every thread, so this file holds one test.
+
+use std::alloc::System;
+
+use bytes::BytesMut;
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+use wsproto_core::{DeflateConfig, DeflateExtension, DeflateParams, Extension, OpCode, Role};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// Bytes allocated and not freed while `f` runs.
+fn held(f: impl FnOnce()) -> usize {
+    let region = Region::new(GLOBAL);
+    f();
+    let stats = region.change();
+    stats
+        .bytes_allocated
+        .saturating_sub(stats.bytes_deallocated)
+}
+
+/// The documented size of the compressor state for a window of 2^`bits`.
+fn compressor_bound(bits: u32, mem_level: u32) -> usize {
+    (1 << (bits + 2)) + (128 << 10) + (7 << (mem_level + 6)) + (16 << 10)
+}
+
+#[test]
+fn deflate_state_is_lazy_and_bounded() {
+    let message = b"permessage-deflate memory probe, permessage-deflate memory probe".repeat(16);
+    for (bits, mem_level) in [(15u8, 5u8), (15, 8), (15, 1), (9, 5)] {
+        let config = DeflateConfig::default().with_mem_level(mem_level);
+        let params = DeflateParams {
+            server_max_window_bits: bits,
+            ..DeflateParams::default()
+        };
+        let mut client = None;
+        let mut server = None;
+        let idle = held(|| {
+            client = Some(DeflateExtension::new(Role::Client, params, &config));
+            server = Some(DeflateExtension::new(Role::Server, params, &config));
+        });
+        let (mut client, mut server) = (client.unwrap(), server.unwrap());
+        let mut wire = BytesMut::with_capacity(4096);
+        let mut inflated = BytesMut::with_capacity(4096);
+        let compressor = held(|| {
+            assert!(
+                server
+                    .encode_message(OpCode::Text, &message, &mut wire)
+                    .unwrap()
+            );
+        });
+        let decompressor = held(|| {
+            client
+                .decode_frame(&wire, true, &mut inflated, 1 << 20)
+                .unwrap();
+        });
+        assert_eq!(&inflated[..], &message[..]);
+        println!(
+            "window bits {bits}, mem_level {mem_level}: idle {idle} B, \
+             compressor {compressor} B, decompressor {decompressor} B"
+        );
+        assert!(idle < 1024, "nothing allocated before the first message");
+        let bound = compressor_bound(u32::from(bits.max(9)), u32::from(mem_level));
+        assert!(compressor <= bound, "compressor {compressor} > {bound}");
+        assert!(decompressor <= 48 << 10, "decompressor {decompressor}");
+    }
+}
