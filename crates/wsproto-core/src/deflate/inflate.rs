@@ -9,8 +9,11 @@ use crate::error::ExtensionError;
 use super::TAIL;
 
 /// First inflate step for a frame, as a multiple of its compressed size;
-/// each further step doubles, up to [`MAX_STEP`].
-const STEP_FACTOR: usize = 4;
+/// each further step doubles, up to [`MAX_STEP`]. Text often inflates 4 to
+/// 5 times, and zlib decodes the last 258 bytes of every output buffer on
+/// its slow path, so 8 lets one call take most messages (1 KiB of the
+/// bench's text: 17 % fewer instructions in inflate than with 4).
+const STEP_FACTOR: usize = 8;
 /// Smallest inflate step.
 const MIN_STEP: usize = 256;
 /// Largest inflate step: bounds how far `out` grows ahead of the data.
