@@ -6,6 +6,7 @@ use zlib_rs::{Deflate, DeflateFlush, Method, Strategy};
 use crate::error::ExtensionError;
 
 use super::TAIL;
+use super::fresh::{self, FreshEncoder};
 
 /// Compresses whole messages for one direction of a connection.
 ///
@@ -14,6 +15,8 @@ use super::TAIL;
 /// connections do not pay for it.
 pub(crate) struct Compressor {
     inner: Option<Deflate>,
+    /// Small messages at level 1 without context takeover.
+    fresh: FreshEncoder,
     level: u32,
     window_bits: u8,
     mem_level: u8,
@@ -34,6 +37,7 @@ impl Compressor {
     ) -> Self {
         Compressor {
             inner: None,
+            fresh: FreshEncoder::default(),
             level,
             window_bits,
             mem_level,
@@ -69,8 +73,15 @@ impl Compressor {
             out.extend_from_slice(&[0x00]);
             return Ok(true);
         }
+        if self.no_context_takeover && self.level == 1 && payload.len() <= fresh::MAX_INPUT {
+            // zlib would clear its 128 KiB hash table for this message;
+            // the one-shot encoder matches like zlib's level 1 without it.
+            let max_distance = (1 << self.zlib_window_bits()) - 262;
+            self.fresh.encode(payload, max_distance, out);
+            return Ok(true);
+        }
         let config = zlib_rs::DeflateConfig {
-            level: self.level as i32,
+            level: i32::try_from(self.level).unwrap_or(9),
             method: Method::Deflated,
             // Negative: raw deflate, no zlib header or trailer.
             window_bits: -i32::from(self.zlib_window_bits()),
@@ -103,7 +114,7 @@ impl std::fmt::Debug for Compressor {
             .field("mem_level", &self.mem_level)
             .field("no_context_takeover", &self.no_context_takeover)
             .field("threshold", &self.threshold)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 

@@ -120,6 +120,13 @@ impl DeflateConfig {
 
     /// The compression level, 0 (stored, no compression) to 9 (best);
     /// larger values are clamped to 9.
+    ///
+    /// At level 1, a direction without context takeover compresses
+    /// messages of up to 16 KiB with a built-in one-shot encoder that finds
+    /// matches as zlib's level 1 does (fixed Huffman codes, or a stored block
+    /// when smaller) instead of resetting zlib, whose reset clears a 128 KiB
+    /// table per message; larger messages, other levels and context
+    /// takeover use zlib.
     #[must_use]
     pub fn with_level(mut self, level: u32) -> Self {
         self.level = level.min(9);

@@ -14,7 +14,8 @@
 //! ```
 //!
 //! Each direction follows its own parameters: `*_no_context_takeover` resets
-//! the compressor after every message, `*_max_window_bits` limits its LZ77
+//! the compressor after every message (at level 1, messages up to 16 KiB
+//! then skip zlib for a one-shot encoder, `fresh.rs`), `*_max_window_bits` limits its LZ77
 //! window (every size from 8 to 15 is honoured; a negotiated 8 is compressed
 //! with zlib's 9-bit window, whose matches never reach further than 250
 //! bytes). Inflation always uses a 32 KiB window, which decodes any of them.
@@ -44,6 +45,7 @@
 mod codec;
 mod compress;
 mod config;
+mod fresh;
 mod inflate;
 mod negotiate;
 
