@@ -325,6 +325,28 @@ pub fn all() -> Vec<(&'static str, &'static str, Vec<u8>)> {
         "bomb",
         Enc::default().u8(1).u16(1000).u8(1).chunk(&bomb).0,
     );
+    // deflate_round_trip: no context takeover, window 2^8, level 1 (the
+    // one-shot encoder) with text, repeats and an empty message; then
+    // context takeover, window 2^15, level 6.
+    let text = b"Hello, Hello! {\"id\":1,\"name\":\"alpha beta gamma\"}".repeat(8);
+    add(
+        "deflate_round_trip",
+        "one-shot",
+        Enc::default()
+            .u8(1)
+            .u8(0)
+            .u8(0)
+            .chunk(b"Hello")
+            .chunk(&text)
+            .chunk(&[0; 600])
+            .chunk(b"")
+            .0,
+    );
+    add(
+        "deflate_round_trip",
+        "takeover",
+        Enc::default().u8(0).u8(7).u8(2).chunk(&text).chunk(&text).0,
+    );
     // Handshakes: RFC 6455 §1.3, whole and in pieces, with extensions and
     // the start of the WebSocket stream, and a refusal.
     let response = |extra: &str, tail: &[u8]| head(RFC_RESPONSE, extra, tail);
