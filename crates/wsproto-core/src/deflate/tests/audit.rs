@@ -1,6 +1,10 @@
 //! A small, slow DEFLATE decoder (RFC 1951) for tests: it checks every
 //! back-reference against a window size, which zlib's inflate does not do
-//! strictly, and is independent of the codec under test.
+//! strictly, and is independent of zlib. It reads RFC 1951's length and
+//! distance tables from the one-shot encoder (`fresh.rs`), whose own tests
+//! check its output against zlib's inflate.
+
+use crate::deflate::fresh::{DIST_BASE, DIST_EXTRA, LENGTH_BASE, LENGTH_EXTRA};
 
 struct Bits<'a> {
     data: &'a [u8],
@@ -63,21 +67,6 @@ impl Huffman {
     }
 }
 
-const LEN_BASE: [u32; 29] = [
-    3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131,
-    163, 195, 227, 258,
-];
-const LEN_EXTRA: [u32; 29] = [
-    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
-];
-const DIST_BASE: [u32; 30] = [
-    1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537,
-    2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577,
-];
-const DIST_EXTRA: [u32; 30] = [
-    0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13,
-    13,
-];
 const CL_ORDER: [usize; 19] = [
     16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
 ];
@@ -119,13 +108,13 @@ pub(super) fn inflate_checked(data: &[u8], window: usize) -> Result<(Vec<u8>, us
                         256 => break,
                         _ => {
                             let i = (sym - 257) as usize;
-                            let len = (LEN_BASE.get(i).ok_or("bad length")?
-                                + bits.bits(LEN_EXTRA[i])?)
-                                as usize;
+                            let base = LENGTH_BASE.get(i).ok_or("bad length")?;
+                            let len = usize::from(*base)
+                                + bits.bits(u32::from(LENGTH_EXTRA[i]))? as usize;
                             let d = dist.decode(&mut bits)? as usize;
-                            let distance = (DIST_BASE.get(d).ok_or("bad distance")?
-                                + bits.bits(DIST_EXTRA[d])?)
-                                as usize;
+                            let base = DIST_BASE.get(d).ok_or("bad distance")?;
+                            let distance =
+                                usize::from(*base) + bits.bits(u32::from(DIST_EXTRA[d]))? as usize;
                             if distance > window || distance > out.len() {
                                 return Err(format!("distance {distance} beyond window {window}"));
                             }
