@@ -70,4 +70,26 @@ fn deflate_state_is_lazy_and_bounded() {
         assert!(compressor <= bound, "compressor {compressor} > {bound}");
         assert!(decompressor <= 48 << 10, "decompressor {decompressor}");
     }
+    // Level 1 without context takeover: messages up to 16 KiB skip zlib,
+    // whose compressor is then never allocated; the one-shot encoder keeps
+    // a hash table of at most 8 KiB.
+    let params = DeflateParams {
+        server_no_context_takeover: true,
+        ..DeflateParams::default()
+    };
+    let mut server = DeflateExtension::new(Role::Server, params, &DeflateConfig::default());
+    let mut wire = BytesMut::with_capacity(32 << 10);
+    let one_shot = held(|| {
+        for size in [100, 1000, 16 << 10] {
+            wire.clear();
+            let message = b"one-shot ".repeat(size / 9);
+            assert!(
+                server
+                    .encode_message(OpCode::Text, &message, &mut wire)
+                    .unwrap()
+            );
+        }
+    });
+    println!("no context takeover, level 1: compressor {one_shot} B");
+    assert!(one_shot <= 8 << 10, "one-shot encoder {one_shot}");
 }
