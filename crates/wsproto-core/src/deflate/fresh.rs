@@ -41,6 +41,44 @@ pub(super) const DIST_EXTRA: [u8; 30] = [
     13,
 ];
 
+/// The length code (index into [`LENGTH_BASE`]) of every match length.
+const LENGTH_CODE: [u8; MAX_MATCH + 1] = {
+    let mut table = [0u8; MAX_MATCH + 1];
+    let mut code = 0;
+    while code < LENGTH_BASE.len() {
+        let mut len = LENGTH_BASE[code] as usize;
+        while len < LENGTH_BASE[code] as usize + (1 << LENGTH_EXTRA[code]) && len <= MAX_MATCH {
+            table[len] = code as u8;
+            len += 1;
+        }
+        code += 1;
+    }
+    // 258 has a code of its own (285), not 284 + 31.
+    table[MAX_MATCH] = 28;
+    table
+};
+
+/// The distance code of `distance - 1` for distances up to 256, then of
+/// `256 + ((distance - 1) >> 7)` (zlib's `d_code`).
+const DIST_CODE: [u8; 512] = {
+    let mut table = [0u8; 512];
+    let mut code = 0;
+    while code < DIST_BASE.len() {
+        let mut d = DIST_BASE[code] as usize - 1;
+        let end = d + (1 << DIST_EXTRA[code]);
+        while d < end {
+            if d < 256 {
+                table[d] = code as u8;
+            } else {
+                table[256 + (d >> 7)] = code as u8;
+            }
+            d += 1;
+        }
+        code += 1;
+    }
+    table
+};
+
 /// `code` of `len` bits, bit-reversed: Huffman codes are packed starting
 /// with their most significant bit (RFC 1951 §3.1.1).
 const fn reverse(code: u32, len: u32) -> u32 {
@@ -208,13 +246,14 @@ fn match_len(input: &[u8], from: usize, at: usize) -> usize {
 
 /// Writes a match of `len` (`4..=258`) bytes `distance` (`1..=32768`) back.
 fn put_match(w: &mut BitWriter<'_>, len: usize, distance: usize) {
-    let code = LENGTH_BASE.partition_point(|&base| usize::from(base) <= len) - 1;
+    let code = usize::from(LENGTH_CODE[len]);
     w.symbol(257 + code);
     w.put(
         (len - usize::from(LENGTH_BASE[code])) as u32,
         u32::from(LENGTH_EXTRA[code]),
     );
-    let code = DIST_BASE.partition_point(|&base| usize::from(base) <= distance) - 1;
+    let d = distance - 1;
+    let code = usize::from(DIST_CODE[if d < 256 { d } else { 256 + (d >> 7) }]);
     // Distance codes are fixed 5-bit codes (RFC 1951 §3.2.6).
     w.put(reverse(code as u32, 5), 5);
     w.put(
@@ -246,6 +285,28 @@ mod tests {
         let mut out = BytesMut::new();
         FreshEncoder::default().encode(input, max_distance, &mut out);
         out.to_vec()
+    }
+
+    #[test]
+    fn code_tables_agree_with_the_bases() {
+        for (len, &code) in LENGTH_CODE.iter().enumerate().skip(3) {
+            let code = usize::from(code);
+            let base = usize::from(LENGTH_BASE[code]);
+            assert!(
+                base <= len && len < base + (1 << LENGTH_EXTRA[code]),
+                "length {len}"
+            );
+        }
+        assert_eq!(LENGTH_CODE[MAX_MATCH], 28);
+        for distance in 1..=32_768usize {
+            let d = distance - 1;
+            let code = usize::from(DIST_CODE[if d < 256 { d } else { 256 + (d >> 7) }]);
+            let base = usize::from(DIST_BASE[code]);
+            assert!(
+                base <= distance && distance < base + (1 << DIST_EXTRA[code]),
+                "distance {distance}"
+            );
+        }
     }
 
     #[test]
