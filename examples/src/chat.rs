@@ -466,8 +466,6 @@ where
 /// # Errors
 /// A setup failure (bind, connect, handshake) or a session error, as text.
 pub async fn run_tokio(script: &Script, transcript: Arc<Transcript>) -> Result<(), String> {
-    use tokio_util::compat::TokioAsyncReadCompatExt as _;
-
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:0: {e}"))?;
@@ -487,7 +485,7 @@ pub async fn run_tokio(script: &Script, transcript: Arc<Transcript>) -> Result<(
             let Ok((tcp, _)) = listener.accept().await else {
                 continue;
             };
-            let (tcp, wire) = Counted::new(tcp.compat());
+            let (tcp, wire) = Counted::new(ws_tokio::Compat::new(tcp));
             let mut name = None;
             let accepted = ws_session::server(
                 Arc::new(ws_tokio::TokioRuntime),

@@ -5,14 +5,16 @@
 //! [`split`](crate::Session::split). It holds no protocol logic: heartbeat,
 //! close timeout and the client's wait for the server's EOF are the core's.
 
-use std::io;
+use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use futures_io::{AsyncRead, AsyncWrite};
-use wsproto_core::{CloseCode, CloseFrame, Connection, Frame, Mode, OpCode, State};
+use wsproto_core::{
+    CloseCode, CloseFrame, Connection, Frame, MAX_TRANSMIT_SLICES, Mode, OpCode, State,
+};
 
 use crate::runtime::{Runtime, Timer};
 
@@ -93,18 +95,27 @@ impl<S: AsyncWrite + Unpin> Driver<S> {
     }
 
     /// Writes everything the core has to send, in as few writes as the
-    /// transport allows. `Ready` when drained (or the transport failed),
-    /// `Pending` when the transport is full (the waker is registered).
+    /// transport allows: large payloads of a server's frames are not
+    /// copied but written with their headers in one vectored write (a
+    /// transport without vectored writes takes the slices one at a time).
+    /// `Ready` when drained (or the transport failed), `Pending` when the
+    /// transport is full (the waker is registered).
     pub(crate) fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         if self.broken || self.transport_closed {
             return Poll::Ready(());
         }
         loop {
-            let data = self.conn.poll_transmit();
-            if data.is_empty() {
-                break;
-            }
-            match Pin::new(&mut self.io).poll_write(cx, data) {
+            let mut bufs = [&[][..]; MAX_TRANSMIT_SLICES];
+            let result = match self.conn.poll_transmit_vectored(&mut bufs) {
+                0 => break,
+                1 => Pin::new(&mut self.io).poll_write(cx, bufs[0]),
+                n => {
+                    let slices: [IoSlice<'_>; MAX_TRANSMIT_SLICES] =
+                        std::array::from_fn(|i| IoSlice::new(bufs[i]));
+                    Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..n])
+                }
+            };
+            match result {
                 Poll::Ready(Ok(0)) => {
                     self.fail(io::ErrorKind::WriteZero.into());
                     return Poll::Ready(());

@@ -6,12 +6,11 @@ use std::time::Duration;
 
 use rustls::ClientConfig;
 use tokio::net::TcpStream;
-use tokio_util::compat::TokioAsyncReadCompatExt as _;
 use ws_session::{
     ClientBuilder, ClientResponse, Config, ConnectError, ConnectOptions, HandshakeError,
 };
 
-use crate::{TokioRuntime, WebSocket};
+use crate::{Compat, TokioRuntime, WebSocket};
 
 /// Connects to `url` (`ws://` or `wss://`) with the default [`Connector`].
 ///
@@ -153,14 +152,14 @@ impl Connector {
             |host, port| async move {
                 let tcp = TcpStream::connect((host.as_str(), port)).await?;
                 let _ = tcp.set_nodelay(true);
-                Ok(tcp.compat())
+                Ok(Compat::new(tcp))
             },
             |host, tcp| async move {
                 let name = ws_session::tls::server_name(host)?;
                 let stream = tokio_rustls::TlsConnector::from(tls)
                     .connect(name, tcp.into_inner())
                     .await?;
-                Ok(tokio_rustls::TlsStream::Client(stream).compat())
+                Ok(Compat::new(tokio_rustls::TlsStream::Client(stream)))
             },
         ))
         .await
@@ -194,14 +193,14 @@ impl Connector {
         &self,
         stream: S,
         builder: ClientBuilder,
-    ) -> Result<(WebSocket<crate::Compat<S>>, ClientResponse), HandshakeError>
+    ) -> Result<(WebSocket<Compat<S>>, ClientResponse), HandshakeError>
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {
         let handshake = ws_session::build_request(builder, &self.config)?;
         ws_session::client(
             Arc::new(TokioRuntime),
-            stream.compat(),
+            Compat::new(stream),
             handshake,
             self.config.clone(),
             self.options.handshake,

@@ -59,13 +59,13 @@
 #![forbid(unsafe_code)]
 
 mod client;
+mod compat;
 mod runtime;
 mod server;
 
 use std::sync::Arc;
 
-pub use tokio_util::compat::Compat;
-use tokio_util::compat::TokioAsyncReadCompatExt as _;
+pub use compat::Compat;
 
 pub use client::{Connector, connect};
 pub use runtime::TokioRuntime;
@@ -117,8 +117,8 @@ pub async fn pair(
     // large.
     Box::pin(ws_session::pair(
         Arc::new(TokioRuntime),
-        a.compat(),
-        b.compat(),
+        Compat::new(a),
+        Compat::new(b),
         config,
     ))
     .await

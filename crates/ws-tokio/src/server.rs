@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::Compat;
 use rustls::ServerConfig;
-use tokio_util::compat::{Compat, TokioAsyncReadCompatExt as _};
 use ws_session::{
     AcceptedRequest, Config, Decision, HandshakeError, HandshakeOptions, UpgradeRequest,
 };
@@ -119,7 +119,7 @@ impl Acceptor {
     {
         ws_session::server(
             Arc::new(TokioRuntime),
-            stream.compat(),
+            Compat::new(stream),
             self.config.clone(),
             self.handshake,
             decide,
@@ -174,12 +174,12 @@ impl Acceptor {
                 let stream = tokio_rustls::TlsAcceptor::from(tls)
                     .accept(tcp.into_inner())
                     .await?;
-                Ok(tokio_rustls::TlsStream::Server(stream).compat())
+                Ok(Compat::new(tokio_rustls::TlsStream::Server(stream)))
             }
         });
         Box::pin(ws_session::accept(
             Arc::new(TokioRuntime),
-            tcp.compat(),
+            Compat::new(tcp),
             tls,
             self.config.clone(),
             self.handshake,

@@ -109,7 +109,7 @@ pub use bytestring::ByteString;
 
 pub use close::{CloseCode, CloseFrame};
 pub use config::{Config, HandshakeLimits, Mode};
-pub use connection::{Connection, State};
+pub use connection::{Connection, MAX_TRANSMIT_SLICES, State};
 pub use deflate::{DeflateConfig, DeflateExtension, DeflateParams};
 pub use error::{ExtensionError, ProtocolError, SendError};
 pub use event::{CloseReason, Event, Message, MessageChunk, MessageKind};

@@ -4,11 +4,11 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use tokio_util::compat::{Compat, TokioAsyncReadCompatExt as _};
 use ws_session::{
     AcceptedRequest, ClientBuilder, ClientResponse, Config, ConnectError, Decision, HandshakeError,
     Session, UpgradeRequest,
 };
+use ws_tokio::Compat;
 
 use crate::{ClientOptions, Rt, ServerOptions};
 use async_std::net as async_std_net;
@@ -55,11 +55,11 @@ impl Rt for Tokio {
     async fn accept_tcp(listener: &Self::Listener) -> Self::Tcp {
         let (tcp, _) = listener.accept().await.unwrap();
         tcp.set_nodelay(true).unwrap();
-        tcp.compat()
+        Compat::new(tcp)
     }
 
     async fn connect_tcp(addr: &str) -> Self::Tcp {
-        tokio::net::TcpStream::connect(addr).await.unwrap().compat()
+        Compat::new(tokio::net::TcpStream::connect(addr).await.unwrap())
     }
 
     async fn connect_request(

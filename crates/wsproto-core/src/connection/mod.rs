@@ -10,6 +10,7 @@
 mod recv;
 mod send;
 mod timers;
+mod transmit;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use crate::frame::Rsv;
 use crate::rng::MaskRng;
 
 use recv::Receiver;
+pub use send::MAX_TRANSMIT_SLICES;
 use send::Sender;
 use timers::Timers;
 

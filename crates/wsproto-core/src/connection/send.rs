@@ -1,6 +1,7 @@
 //! The send path: the bounded send queue, control frames jumping ahead of
 //! data (at frame boundaries only), and encoding into one transmit buffer so
-//! that everything pending leaves in a single write.
+//! that everything pending leaves in a single write (a vectored one when
+//! large payloads are referenced rather than copied).
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -8,6 +9,7 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 use bytestring::ByteString;
 
+use super::transmit::Transmit;
 use super::{Connection, State};
 use crate::close::{CloseCode, CloseFrame};
 use crate::config::Mode;
@@ -31,6 +33,17 @@ const MAX_PENDING_PONGS: usize = 16;
 /// message (measured: 2.4x the server CPU of 1 MiB echoes)
 /// ([`Connection::shrink_buffers`] releases it when the connection is idle).
 const KEEP_CAPACITY: usize = TRANSMIT_BATCH + MAX_HEADER_LEN;
+/// Unmasked payloads at least this large are referenced by
+/// [`Connection::poll_transmit_vectored`] instead of copied into the
+/// transmit buffer. Below it the copy costs less than an extra slice in the
+/// write, and keeps small messages coalesced in one slice.
+pub(super) const ZERO_COPY_MIN: usize = 16 * 1024;
+/// Most payloads one transmit references: with the copied bytes between
+/// them, a vectored write of at most `2 * MAX_BODIES + 1` slices.
+const MAX_BODIES: usize = 16;
+/// Slices [`Connection::poll_transmit_vectored`] can fill at most: pass a
+/// `bufs` this long to take everything pending in one write.
+pub const MAX_TRANSMIT_SLICES: usize = 2 * MAX_BODIES + 1;
 
 /// Something waiting to be framed: a message (split into frames of at most
 /// `max_frame` bytes) or, in raw mode, a single frame as given.
@@ -58,8 +71,7 @@ struct PartialFrame {
 
 #[derive(Debug, Default)]
 pub(super) struct Sender {
-    out: Vec<u8>,
-    out_pos: usize,
+    out: Transmit,
     /// Pongs answering received pings, oldest first (at most
     /// `MAX_PENDING_PONGS`).
     pongs: VecDeque<Bytes>,
@@ -78,15 +90,17 @@ impl Sender {
     }
 
     pub(super) fn has_pending(&self) -> bool {
-        self.out_pos < self.out.len()
+        !self.out.is_empty()
     }
 
-    fn pending_out(&self) -> usize {
-        self.out.len() - self.out_pos
+    /// Whether another frame may be encoded: the copied bytes are below a
+    /// batch and the referenced payloads below their count.
+    fn has_room(&self) -> bool {
+        self.out.copied() < TRANSMIT_BATCH && self.out.bodies() < MAX_BODIES
     }
 
     pub(super) fn queued_bytes(&self) -> usize {
-        self.queued + self.pending_out()
+        self.queued + self.out.pending()
     }
 
     #[cfg(fuzzing)]
@@ -96,7 +110,7 @@ impl Sender {
         let control: usize = self.control.iter().map(|(_, p)| p.len()).sum();
         let data: usize = self.data.iter().map(|o| o.payload.len() - o.pos).sum();
         assert_eq!(self.queued, pong + control + data, "send queue byte count");
-        assert!(self.out_pos <= self.out.len());
+        self.out.check_invariants();
         if self.closed {
             assert!(
                 pong + control + data == 0
@@ -176,10 +190,7 @@ impl Sender {
 
     /// Releases the transmit buffer if it holds nothing to send.
     pub(super) fn shrink(&mut self) {
-        if !self.has_pending() {
-            self.out = Vec::new();
-            self.out_pos = 0;
-        }
+        self.out.shrink();
         if self.pongs.is_empty() {
             self.pongs = VecDeque::new();
         }
@@ -191,37 +202,30 @@ impl Sender {
         }
     }
 
-    pub(super) fn take_transmit(&mut self) -> &[u8] {
-        &self.out[self.out_pos..]
-    }
-
     pub(super) fn advance(&mut self, n: usize) {
-        self.out_pos = (self.out_pos + n).min(self.out.len());
-        if self.out_pos == self.out.len() {
-            self.out.clear();
-            self.out_pos = 0;
-            if self.out.capacity() > KEEP_CAPACITY {
-                self.out = Vec::new();
-            }
-        }
+        self.out.advance(n, KEEP_CAPACITY);
     }
 
     /// Encodes queued frames into the transmit buffer until it holds a
-    /// batch. Returns true when our Close frame was encoded by this call.
-    fn fill(&mut self, rng: Option<&mut MaskRng>) -> bool {
+    /// batch (or [`MAX_BODIES`] referenced payloads). With `zero_copy`,
+    /// unmasked payloads of [`ZERO_COPY_MIN`] bytes or more are referenced
+    /// instead of copied. Returns true when our Close frame was encoded by
+    /// this call.
+    fn fill(&mut self, rng: Option<&mut MaskRng>, zero_copy: bool) -> bool {
         let mut rng = rng;
         let mut close_sent = false;
-        while self.pending_out() < TRANSMIT_BATCH {
-            let room = TRANSMIT_BATCH - self.pending_out();
+        while self.has_room() {
+            let room = TRANSMIT_BATCH - self.out.copied();
             if let Some(partial) = &mut self.partial {
                 let take = room.min(partial.payload.len() - partial.pos);
                 let piece = &partial.payload[partial.pos..partial.pos + take];
+                let out = self.out.buffer();
                 match partial.mask {
                     Some(mask) => {
-                        self.out.reserve(take);
-                        extend_masked(&mut self.out, piece, mask, partial.pos);
+                        out.reserve(take);
+                        extend_masked(out, piece, mask, partial.pos);
                     }
-                    None => self.out.extend_from_slice(piece),
+                    None => out.extend_from_slice(piece),
                 }
                 partial.pos += take;
                 if partial.pos == partial.payload.len() {
@@ -234,12 +238,19 @@ impl Sender {
             }
             if let Some(payload) = self.pongs.pop_front() {
                 self.queued -= payload.len();
-                self.encode_frame(true, Rsv::NONE, OpCode::Pong, payload, rng.as_deref_mut());
+                self.encode_frame(
+                    true,
+                    Rsv::NONE,
+                    OpCode::Pong,
+                    payload,
+                    rng.as_deref_mut(),
+                    false,
+                );
                 continue;
             }
             if let Some((opcode, payload)) = self.control.pop_front() {
                 self.queued -= payload.len();
-                self.encode_frame(true, Rsv::NONE, opcode, payload, rng.as_deref_mut());
+                self.encode_frame(true, Rsv::NONE, opcode, payload, rng.as_deref_mut(), false);
                 continue;
             }
             let Some(item) = self.data.front_mut() else {
@@ -270,7 +281,7 @@ impl Sender {
                     self.queued = 0;
                 }
             }
-            self.encode_frame(fin, rsv, opcode, chunk, rng.as_deref_mut());
+            self.encode_frame(fin, rsv, opcode, chunk, rng.as_deref_mut(), zero_copy);
         }
         close_sent
     }
@@ -282,6 +293,7 @@ impl Sender {
         opcode: OpCode,
         payload: Bytes,
         rng: Option<&mut MaskRng>,
+        zero_copy: bool,
     ) {
         let mask = rng.map(MaskRng::next_mask);
         let header = FrameHeader {
@@ -293,14 +305,22 @@ impl Sender {
         };
         let mut head = [0u8; MAX_HEADER_LEN];
         let n = header.encode(&mut head);
-        let room = TRANSMIT_BATCH.saturating_sub(self.pending_out() + n);
+        if zero_copy && mask.is_none() && payload.len() >= ZERO_COPY_MIN {
+            // Server frames are sent as they are: the payload follows its
+            // header in the same (vectored) write, without a copy.
+            self.out.buffer().extend_from_slice(&head[..n]);
+            self.out.push_body(payload);
+            return;
+        }
+        let room = TRANSMIT_BATCH.saturating_sub(self.out.copied() + n);
         let take = payload.len().min(room);
+        let out = self.out.buffer();
         // One allocation for header and payload, not one for each.
-        self.out.reserve(n + take);
-        self.out.extend_from_slice(&head[..n]);
+        out.reserve(n + take);
+        out.extend_from_slice(&head[..n]);
         match mask {
-            Some(mask) => extend_masked(&mut self.out, &payload[..take], mask, 0),
-            None => self.out.extend_from_slice(&payload[..take]),
+            Some(mask) => extend_masked(out, &payload[..take], mask, 0),
+            None => out.extend_from_slice(&payload[..take]),
         }
         if take < payload.len() {
             self.partial = Some(PartialFrame {
@@ -514,13 +534,55 @@ impl Connection {
     /// Empty when there is nothing to send.
     #[must_use]
     pub fn poll_transmit(&mut self) -> &[u8] {
-        if self.send.pending_out() < TRANSMIT_BATCH && self.send.fill(self.rng.as_deref_mut()) {
-            self.on_close_sent();
-        }
-        self.send.take_transmit()
+        self.fill_transmit(false);
+        self.send.out.contiguous()
     }
 
-    /// Marks `n` bytes of [`poll_transmit`](Self::poll_transmit) as written.
+    /// The bytes to write next, as [`poll_transmit`](Self::poll_transmit)
+    /// gives them but without copying large payloads: unmasked payloads of
+    /// 16 KiB or more (a server's frames) are referenced where they are,
+    /// between the header and the frames that follow, and the caller
+    /// writes the slices in one vectored write (`writev`). A client's
+    /// frames are masked, so they are copied as before.
+    ///
+    /// Fills `bufs` with the pending bytes, in order, as many non-empty
+    /// slices as fit, and returns how many it filled (0 when there is
+    /// nothing to send). A `bufs` of [`MAX_TRANSMIT_SLICES`] takes
+    /// everything pending. Write a prefix of their concatenation (any
+    /// number of bytes), then call
+    /// [`advance_transmit`](Self::advance_transmit) with that count before
+    /// calling this again. Mixing with `poll_transmit` is allowed: it
+    /// copies referenced payloads in.
+    ///
+    /// ```
+    /// # use std::time::Instant;
+    /// # use wsproto_core::{Config, Connection, MAX_TRANSMIT_SLICES};
+    /// let mut conn = Connection::server(Config::default(), Instant::now());
+    /// conn.send_binary(vec![7u8; 100_000]).unwrap();
+    /// let mut bufs = [&[][..]; MAX_TRANSMIT_SLICES];
+    /// let n = conn.poll_transmit_vectored(&mut bufs);
+    /// assert_eq!(n, 2); // the header, then the payload itself
+    /// assert_eq!(bufs[0], [0x82, 127, 0, 0, 0, 0, 0, 1, 0x86, 0xa0]);
+    /// assert_eq!(bufs[1].len(), 100_000);
+    /// let written = bufs[0].len() + 1000; // what the transport took
+    /// conn.advance_transmit(written);
+    /// assert_eq!(conn.queued_bytes(), 99_000);
+    /// ```
+    #[must_use]
+    pub fn poll_transmit_vectored<'a>(&'a mut self, bufs: &mut [&'a [u8]]) -> usize {
+        self.fill_transmit(true);
+        self.send.out.slices(bufs)
+    }
+
+    fn fill_transmit(&mut self, zero_copy: bool) {
+        if self.send.has_room() && self.send.fill(self.rng.as_deref_mut(), zero_copy) {
+            self.on_close_sent();
+        }
+    }
+
+    /// Marks `n` bytes of [`poll_transmit`](Self::poll_transmit) (or of
+    /// the slices of [`poll_transmit_vectored`](Self::poll_transmit_vectored),
+    /// in order) as written.
     pub fn advance_transmit(&mut self, n: usize) {
         self.send.advance(n);
     }
