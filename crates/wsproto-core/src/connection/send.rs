@@ -598,3 +598,6 @@ impl Connection {
             || !send.data.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests;

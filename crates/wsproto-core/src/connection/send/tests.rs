@@ -1,0 +1,179 @@
+//! `poll_transmit_vectored` against `poll_transmit`: the same bytes in the
+//! same order, without copying a server's large payloads, with the send
+//! queue accounting unchanged.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use crate::{CloseCode, Config, Connection, MAX_TRANSMIT_SLICES, MaskRng, State};
+
+/// The tests' clock: any instant will do, nothing here waits.
+#[allow(clippy::disallowed_methods)] // a test, not the core
+fn t0() -> Instant {
+    Instant::now()
+}
+
+fn server() -> Connection {
+    Connection::server(Config::default(), t0())
+}
+
+fn client() -> Connection {
+    Connection::client(Config::default(), MaskRng::from_seed([7; 32]), t0())
+}
+
+/// Takes everything with `poll_transmit`.
+fn drain_contiguous(conn: &mut Connection) -> Vec<u8> {
+    let mut wire = Vec::new();
+    loop {
+        let data = conn.poll_transmit();
+        if data.is_empty() {
+            return wire;
+        }
+        wire.extend_from_slice(data);
+        let n = data.len();
+        conn.advance_transmit(n);
+    }
+}
+
+/// Takes everything with `poll_transmit_vectored`, `step` bytes per write
+/// at most; returns the bytes and the largest slice count seen.
+fn drain_vectored(conn: &mut Connection, step: usize) -> (Vec<u8>, usize) {
+    let mut wire = Vec::new();
+    let mut most = 0;
+    loop {
+        let mut bufs = [&[][..]; MAX_TRANSMIT_SLICES];
+        let n = conn.poll_transmit_vectored(&mut bufs);
+        if n == 0 {
+            return (wire, most);
+        }
+        most = most.max(n);
+        let all = bufs[..n].concat();
+        let take = all.len().min(step);
+        wire.extend_from_slice(&all[..take]);
+        conn.advance_transmit(take);
+    }
+}
+
+/// A mix of small and large messages with a ping between them.
+fn queue_mix(conn: &mut Connection) {
+    conn.send_text("small").unwrap();
+    conn.send_binary(Bytes::from(vec![1u8; 70_000])).unwrap();
+    conn.send_ping(&b"p"[..]).unwrap();
+    conn.send_binary(Bytes::from(vec![2u8; 16 * 1024])).unwrap();
+    conn.send_binary(Bytes::from(vec![3u8; 16 * 1024 - 1]))
+        .unwrap();
+    conn.send_binary(Bytes::from(vec![4u8; 300_000])).unwrap();
+    conn.close(t0(), CloseCode::NORMAL, "bye").unwrap();
+}
+
+#[test]
+fn a_servers_large_payload_is_referenced_not_copied() {
+    let payload = Bytes::from(vec![9u8; 1 << 20]);
+    let mut conn = server();
+    conn.send_binary(payload.clone()).unwrap();
+    let mut bufs = [&[][..]; MAX_TRANSMIT_SLICES];
+    assert_eq!(conn.poll_transmit_vectored(&mut bufs), 2);
+    assert_eq!(bufs[0], [0x82, 127, 0, 0, 0, 0, 0, 16, 0, 0]);
+    assert_eq!(
+        bufs[1].as_ptr(),
+        payload.as_ptr(),
+        "the payload is the message's own memory"
+    );
+    assert_eq!(bufs[1].len(), 1 << 20);
+}
+
+#[test]
+fn vectored_and_contiguous_transmits_give_the_same_bytes() {
+    for step in [1, 7, 1000, 65_536, usize::MAX] {
+        let mut a = server();
+        let mut b = server();
+        queue_mix(&mut a);
+        queue_mix(&mut b);
+        let want = drain_contiguous(&mut a);
+        let (got, most) = drain_vectored(&mut b, step);
+        assert_eq!(got, want, "write size {step}");
+        assert!(most >= 2, "large payloads came as slices of their own");
+        assert_eq!(b.queued_bytes(), 0);
+        assert!(!b.wants_write());
+        assert_eq!(b.state(), State::Closing, "our Close went out");
+    }
+}
+
+#[test]
+fn a_clients_frames_are_masked_and_copied() {
+    let mut a = client();
+    let mut b = client();
+    queue_mix(&mut a);
+    queue_mix(&mut b);
+    let want = drain_contiguous(&mut a);
+    let mut bufs = [&[][..]; MAX_TRANSMIT_SLICES];
+    assert_eq!(b.poll_transmit_vectored(&mut bufs), 1, "one copied batch");
+    let (got, _) = drain_vectored(&mut b, usize::MAX);
+    assert_eq!(got, want);
+}
+
+#[test]
+fn switching_to_poll_transmit_midway_keeps_the_order() {
+    let mut a = server();
+    let mut b = server();
+    queue_mix(&mut a);
+    queue_mix(&mut b);
+    let want = drain_contiguous(&mut a);
+    let mut got = Vec::new();
+    let mut bufs = [&[][..]; MAX_TRANSMIT_SLICES];
+    let n = b.poll_transmit_vectored(&mut bufs);
+    let first = bufs[..n].concat();
+    got.extend_from_slice(&first[..20]);
+    b.advance_transmit(20);
+    got.extend_from_slice(&drain_contiguous(&mut b));
+    assert_eq!(got, want);
+}
+
+#[test]
+fn referenced_payloads_count_against_the_send_queue() {
+    let config = Config::default().with_send_queue_limit(100_000);
+    let mut conn = Connection::server(config, t0());
+    conn.send_binary(Bytes::from(vec![0u8; 150_000])).unwrap();
+    let mut bufs = [&[][..]; MAX_TRANSMIT_SLICES];
+    let n = conn.poll_transmit_vectored(&mut bufs);
+    let pending: usize = bufs[..n].iter().map(|b| b.len()).sum();
+    assert_eq!(conn.queued_bytes(), pending);
+    assert!(!conn.can_send(), "unwritten payload bytes still count");
+    conn.advance_transmit(pending - 50_001);
+    assert_eq!(conn.queued_bytes(), 50_001);
+    assert!(conn.can_send());
+    conn.advance_transmit(50_001);
+    assert_eq!(conn.queued_bytes(), 0);
+    assert!(!conn.wants_write());
+}
+
+#[test]
+fn at_most_max_bodies_are_referenced_at_once() {
+    let mut conn = server();
+    for _ in 0..40 {
+        conn.send_binary(Bytes::from(vec![5u8; 20_000])).unwrap();
+    }
+    let mut bufs = [&[][..]; MAX_TRANSMIT_SLICES];
+    let n = conn.poll_transmit_vectored(&mut bufs);
+    assert!(n <= MAX_TRANSMIT_SLICES);
+    assert_eq!(n, MAX_TRANSMIT_SLICES - 1, "16 headers and 16 payloads");
+    // A shorter array takes a prefix; the rest comes next time.
+    let mut few = [&[][..]; 3];
+    assert_eq!(conn.poll_transmit_vectored(&mut few), 3);
+    let (wire, _) = drain_vectored(&mut conn, usize::MAX);
+    assert_eq!(wire.len(), 40 * (20_000 + 4));
+}
+
+#[test]
+fn terminate_drops_referenced_payloads() {
+    let mut conn = server();
+    conn.send_binary(Bytes::from(vec![0u8; 100_000])).unwrap();
+    let mut bufs = [&[][..]; MAX_TRANSMIT_SLICES];
+    assert_eq!(conn.poll_transmit_vectored(&mut bufs), 2);
+    conn.advance_transmit(10);
+    conn.terminate();
+    assert_eq!(conn.queued_bytes(), 0);
+    assert!(!conn.wants_write());
+    assert_eq!(conn.poll_transmit_vectored(&mut [&[][..]; 4]), 0);
+}
