@@ -3,7 +3,7 @@
 //! tokio and async-std adapters.
 //!
 //! ```text
-//!  application ── send_* / close ──►  Session<S>  ── poll_transmit ──► S (AsyncWrite)
+//!  application ── send_* / close ──►  Session<S>  ── poll_transmit_vectored ──► S (AsyncWrite, writev)
 //!              ◄── recv / Stream ───  (Connection ◄─ recv_buffer ◄───── S (AsyncRead)
 //!                                      + timer)   ◄─ poll_timeout ──── Runtime timer
 //! ```

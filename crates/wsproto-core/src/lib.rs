@@ -11,6 +11,7 @@
 //!                 │                                     ▲
 //!                 ▼                                     │
 //!   handle_data(now, &[u8]) ──►  ┌──────────────┐ ──► poll_transmit() / advance_transmit(n)
+//!                                │              │     (poll_transmit_vectored: large payloads by reference)
 //!   handle_eof(now)          ──► │  Connection  │ ──► poll_event()    → Event::{Message, Ping, Closed, …}
 //!   handle_timeout(now)      ──► │ (no IO, no   │ ──► poll_timeout()  → next deadline (Instant)
 //!   send_text/binary/ping/   ──► │  clock, no   │ ──► should_close_transport()

@@ -67,6 +67,16 @@ fn queue_mix(conn: &mut Connection) {
     conn.close(t0(), CloseCode::NORMAL, "bye").unwrap();
 }
 
+/// Two connections made by `make` with the same messages queued: the bytes
+/// the first gives through `poll_transmit`, and the second, untouched.
+fn twins(make: fn() -> Connection) -> (Vec<u8>, Connection) {
+    let mut a = make();
+    let mut b = make();
+    queue_mix(&mut a);
+    queue_mix(&mut b);
+    (drain_contiguous(&mut a), b)
+}
+
 #[test]
 fn a_servers_large_payload_is_referenced_not_copied() {
     let payload = Bytes::from(vec![9u8; 1 << 20]);
@@ -86,11 +96,7 @@ fn a_servers_large_payload_is_referenced_not_copied() {
 #[test]
 fn vectored_and_contiguous_transmits_give_the_same_bytes() {
     for step in [1, 7, 1000, 65_536, usize::MAX] {
-        let mut a = server();
-        let mut b = server();
-        queue_mix(&mut a);
-        queue_mix(&mut b);
-        let want = drain_contiguous(&mut a);
+        let (want, mut b) = twins(server);
         let (got, most) = drain_vectored(&mut b, step);
         assert_eq!(got, want, "write size {step}");
         assert!(most >= 2, "large payloads came as slices of their own");
@@ -102,11 +108,7 @@ fn vectored_and_contiguous_transmits_give_the_same_bytes() {
 
 #[test]
 fn a_clients_frames_are_masked_and_copied() {
-    let mut a = client();
-    let mut b = client();
-    queue_mix(&mut a);
-    queue_mix(&mut b);
-    let want = drain_contiguous(&mut a);
+    let (want, mut b) = twins(client);
     let mut bufs = [&[][..]; MAX_TRANSMIT_SLICES];
     assert_eq!(b.poll_transmit_vectored(&mut bufs), 1, "one copied batch");
     let (got, _) = drain_vectored(&mut b, usize::MAX);
@@ -115,11 +117,7 @@ fn a_clients_frames_are_masked_and_copied() {
 
 #[test]
 fn switching_to_poll_transmit_midway_keeps_the_order() {
-    let mut a = server();
-    let mut b = server();
-    queue_mix(&mut a);
-    queue_mix(&mut b);
-    let want = drain_contiguous(&mut a);
+    let (want, mut b) = twins(server);
     let mut got = Vec::new();
     let mut bufs = [&[][..]; MAX_TRANSMIT_SLICES];
     let n = b.poll_transmit_vectored(&mut bufs);
