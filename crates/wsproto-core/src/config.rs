@@ -162,7 +162,9 @@ impl Config {
     /// Bytes of outgoing data that may wait in the connection before `send_*`
     /// returns [`SendError::QueueFull`](crate::SendError::QueueFull). A message
     /// is accepted while the queue holds less than this, so one message larger
-    /// than the limit can still be sent.
+    /// than the limit can still be sent. Each message waiting to be framed
+    /// also counts the memory of its queue entry (some tens of bytes), so
+    /// empty messages cannot queue without bound.
     #[must_use]
     pub fn with_send_queue_limit(mut self, bytes: usize) -> Self {
         self.send_queue_limit = bytes;

@@ -45,6 +45,10 @@ const MAX_BODIES: usize = 16;
 /// `bufs` this long to take everything pending in one write.
 pub const MAX_TRANSMIT_SLICES: usize = 2 * MAX_BODIES + 1;
 
+/// Bytes a queued message counts against the send queue limit besides its
+/// payload: what its entry in the queue costs.
+const ENTRY_COST: usize = std::mem::size_of::<Outgoing>();
+
 /// Something waiting to be framed: a message (split into frames of at most
 /// `max_frame` bytes) or, in raw mode, a single frame as given.
 #[derive(Debug)]
@@ -101,6 +105,14 @@ impl Sender {
 
     pub(super) fn queued_bytes(&self) -> usize {
         self.queued + self.out.pending()
+    }
+
+    /// What the send queue limit is checked against: the queued bytes plus
+    /// the memory of each queued entry, so that empty and tiny messages
+    /// cannot pile up without bound under a limit counted in payload bytes.
+    pub(super) fn queue_cost(&self) -> usize {
+        let entries = self.data.len() + self.control.len();
+        self.queued_bytes() + entries * ENTRY_COST
     }
 
     #[cfg(fuzzing)]
@@ -337,7 +349,7 @@ impl Connection {
     /// and the send queue is below `send_queue_limit`.
     #[must_use]
     pub fn can_send(&self) -> bool {
-        self.state() == State::Open && self.send.queued_bytes() < self.config.send_queue_limit
+        self.state() == State::Open && self.send.queue_cost() < self.config.send_queue_limit
     }
 
     /// Bytes waiting to be written: queued payloads plus the untaken part of
@@ -365,7 +377,7 @@ impl Connection {
 
     fn check_capacity(&self) -> Result<(), SendError> {
         self.check_open()?;
-        if self.send.queued_bytes() >= self.config.send_queue_limit {
+        if self.send.queue_cost() >= self.config.send_queue_limit {
             return Err(SendError::QueueFull);
         }
         Ok(())

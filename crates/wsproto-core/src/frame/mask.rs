@@ -52,14 +52,30 @@ fn key_word(key: [u8; 4], offset: usize) -> ([u8; 4], u64) {
 /// so every block starts at the same key rotation).
 const BLOCK: usize = 128;
 
-/// Bytes that [`extend_masked`] appends at a time: the zero fill of the
-/// new room and the masked write over it meet in the L1 cache.
+/// Bytes that the zero-filling path of [`extend_masked`] appends at a time:
+/// the zero fill of the new room and the masked write over it meet in the
+/// L1 cache.
 const APPEND_CHUNK: usize = 8 * 1024;
+
+/// Length of the repeated-key pattern the `Vec` path of [`extend_masked`]
+/// zips the payload with (a multiple of 8, so every chunk starts at the same
+/// key rotation). Payloads shorter than this take the zero-filling path:
+/// building the pattern would cost more than the fill it saves.
+const PATTERN: usize = 512;
 
 /// A buffer [`extend_masked`] can append to.
 pub(crate) trait Append {
     /// Grows the buffer by `n` zero bytes and returns them.
     fn append_zeroed(&mut self, n: usize) -> &mut [u8];
+
+    /// Appends `src` masked with the repeated `key` (already rotated to the
+    /// payload offset; `word` is it repeated twice). The default zero-fills
+    /// each chunk of new room (safe code cannot write to spare capacity
+    /// otherwise) and writes it masked while it is still in L1 cache, 128
+    /// bytes at a time in unrolled vector code.
+    fn append_masked(&mut self, src: &[u8], key: [u8; 4], word: u64) {
+        append_masked_zeroed(self, src, key, word);
+    }
 }
 
 impl Append for Vec<u8> {
@@ -68,29 +84,29 @@ impl Append for Vec<u8> {
         self.resize(start + n, 0);
         &mut self[start..]
     }
-}
 
-impl Append for bytes::BytesMut {
-    fn append_zeroed(&mut self, n: usize) -> &mut [u8] {
-        let start = self.len();
-        self.resize(start + n, 0);
-        &mut self[start..]
+    /// `Vec::extend` from a zip of two slice iterators writes straight into
+    /// the spare capacity (the iterator's exact length is known up front),
+    /// and the compiler vectorises the XOR: one pass and no zero fill. A
+    /// client's 64 KiB send went from 44 % to 59 % of `memcpy` speed (the
+    /// codec bench; the fill's `memset` had been a third of its time).
+    fn append_masked(&mut self, src: &[u8], key: [u8; 4], word: u64) {
+        if src.len() < PATTERN {
+            return append_masked_zeroed(self, src, key, word);
+        }
+        let mut pattern = [0u8; PATTERN];
+        for chunk in pattern.chunks_exact_mut(8) {
+            chunk.copy_from_slice(&word.to_ne_bytes());
+        }
+        self.reserve(src.len());
+        for piece in src.chunks(PATTERN) {
+            self.extend(piece.iter().zip(&pattern).map(|(byte, mask)| byte ^ mask));
+        }
     }
 }
 
-/// Appends `src` masked with `key` (as if it started `offset` bytes into the
-/// payload) to `dst`.
-///
-/// One pass over `src` instead of a copy and then a second, in-place pass
-/// over the destination: each chunk of room is zero-filled (safe code
-/// cannot write to spare capacity otherwise) and written masked while it is
-/// still in L1 cache, 128 bytes at a time in unrolled vector code. Earlier
-/// versions masked 128-byte blocks on the stack and appended each with
-/// `extend_from_slice`: the `memcpy` call per block held decoding at ~43 %
-/// of `memcpy` at 64 KiB, no better than copy + XOR.
-#[inline]
-pub(crate) fn extend_masked(dst: &mut impl Append, src: &[u8], key: [u8; 4], offset: usize) {
-    let (key, word) = key_word(key, offset);
+/// The default [`Append::append_masked`]: zero-fill, then write masked.
+fn append_masked_zeroed<A: Append + ?Sized>(dst: &mut A, src: &[u8], key: [u8; 4], word: u64) {
     // Every chunk is a multiple of 4 bytes long: the key rotation stays.
     for piece in src.chunks(APPEND_CHUNK) {
         let out = dst.append_zeroed(piece.len());
@@ -104,6 +120,26 @@ pub(crate) fn extend_masked(dst: &mut impl Append, src: &[u8], key: [u8; 4], off
         }
         mask_into(outs.into_remainder(), ins.remainder(), key, word);
     }
+}
+
+impl Append for bytes::BytesMut {
+    fn append_zeroed(&mut self, n: usize) -> &mut [u8] {
+        let start = self.len();
+        self.resize(start + n, 0);
+        &mut self[start..]
+    }
+}
+
+/// Appends `src` masked with `key` (as if it started `offset` bytes into the
+/// payload) to `dst`, in one pass over `src` instead of a copy and then a
+/// second, in-place pass over the destination (see [`Append::append_masked`]).
+/// Earlier versions masked 128-byte blocks on the stack and appended each
+/// with `extend_from_slice`: the `memcpy` call per block held decoding at
+/// ~43 % of `memcpy` at 64 KiB, no better than copy + XOR.
+#[inline]
+pub(crate) fn extend_masked(dst: &mut impl Append, src: &[u8], key: [u8; 4], offset: usize) {
+    let (key, word) = key_word(key, offset);
+    dst.append_masked(src, key, word);
 }
 
 /// `dst = src ^ mask` for slices of the same length.
@@ -162,10 +198,14 @@ mod tests {
         fn extend_masked_matches_naive(data in proptest::collection::vec(any::<u8>(), 0..20_000), key: [u8; 4], offset in 0usize..8) {
             let mut out = vec![0xAA];
             extend_masked(&mut out, &data, key, offset);
-            let mut slow = data;
+            let mut slow = data.clone();
             naive(&mut slow, key, offset);
             prop_assert_eq!(out[0], 0xAA);
             prop_assert_eq!(&out[1..], &slow[..]);
+            // The zero-filling path (the receive buffer's) gives the same.
+            let mut zeroed = bytes::BytesMut::from(&[0xAA][..]);
+            extend_masked(&mut zeroed, &data, key, offset);
+            prop_assert_eq!(&zeroed[..], &out[..]);
         }
 
         #[test]

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::{CloseCode, Config, Connection, MAX_TRANSMIT_SLICES, MaskRng, State};
+use crate::{CloseCode, Config, Connection, MAX_TRANSMIT_SLICES, MaskRng, SendError, State};
 
 /// The tests' clock: any instant will do, nothing here waits.
 #[allow(clippy::disallowed_methods)] // a test, not the core
@@ -174,4 +174,25 @@ fn terminate_drops_referenced_payloads() {
     assert_eq!(conn.queued_bytes(), 0);
     assert!(!conn.wants_write());
     assert_eq!(conn.poll_transmit_vectored(&mut [&[][..]; 4]), 0);
+}
+
+#[test]
+fn empty_messages_cannot_queue_without_bound() {
+    let config = Config::default().with_send_queue_limit(4096);
+    let mut conn = Connection::server(config, t0());
+    let mut accepted = 0;
+    while conn.send_binary(Bytes::new()).is_ok() {
+        accepted += 1;
+        assert!(accepted <= 4096, "empty messages kept being accepted");
+    }
+    assert_eq!(conn.send_text(""), Err(SendError::QueueFull));
+    assert!(!conn.can_send());
+    assert_eq!(conn.queued_bytes(), 0, "no payload bytes are queued");
+    // Once written out, the queue takes messages again, and every one of
+    // the accepted ones went out as an empty frame.
+    let wire = drain_contiguous(&mut conn);
+    assert_eq!(wire.len(), accepted * 2);
+    assert!(wire.chunks(2).all(|frame| frame == [0x82, 0x00]));
+    assert!(conn.can_send());
+    conn.send_binary(Bytes::new()).unwrap();
 }
