@@ -95,9 +95,10 @@ impl<S: AsyncWrite + Unpin> Driver<S> {
     }
 
     /// Writes everything the core has to send, in as few writes as the
-    /// transport allows: large payloads of a server's frames are not
-    /// copied but written with their headers in one vectored write (a
-    /// transport without vectored writes takes the slices one at a time).
+    /// transport allows: large payloads (a server's, and a client's the
+    /// core could mask in place) are not copied but written with their
+    /// headers in one vectored write (a transport without vectored writes
+    /// takes the slices one at a time).
     /// `Ready` when drained (or the transport failed), `Pending` when the
     /// transport is full (the waker is registered).
     pub(crate) fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<()> {

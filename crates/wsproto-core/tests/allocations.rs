@@ -3,7 +3,8 @@
 //! server receives it and sends it back, the client receives it) must not
 //! allocate once it is warmed up, for messages of 16 B to 1 MiB, through
 //! `handle_data` (one read per transmit batch, or 16 KiB reads) and through
-//! `recv_buffer`.
+//! `recv_buffer`; and a client sending payloads it owns by vectored writes
+//! allocates nothing but those payloads.
 //!
 //! `cargo test -p wsproto-core --test allocations -- --nocapture` prints the
 //! counts. The allocator counts every thread, so this file holds one test.
@@ -134,5 +135,45 @@ fn echo_loop_does_not_allocate_in_steady_state() {
             }
         }
     }
+    // A client handing over payloads it owns, sent by vectored writes: the
+    // payload is masked in place and referenced, so the only allocation per
+    // message is the application's own buffer.
+    let total = owned_sends_allocations(64 << 10);
+    println!(
+        "client, owned 64 KiB payloads, vectored: {total} allocations for {MEASURED} messages"
+    );
+    if total != MEASURED {
+        failures.push(format!("owned vectored sends: {total} for {MEASURED}"));
+    }
     assert!(failures.is_empty(), "allocating: {failures:?}");
+}
+
+/// Allocations (and reallocations) over `MEASURED` messages when a client
+/// sends payloads of `size` bytes it builds for each message (one
+/// allocation of its own) through `poll_transmit_vectored`.
+fn owned_sends_allocations(size: usize) -> usize {
+    #[allow(clippy::disallowed_methods)] // one reading for the virtual clock
+    let now = Instant::now();
+    let mut client = Connection::client(Config::default(), MaskRng::from_seed([5; 32]), now);
+    let send = |client: &mut Connection| {
+        client.send_binary(vec![7u8; size]).unwrap();
+        loop {
+            let mut bufs = [&[][..]; wsproto_core::MAX_TRANSMIT_SLICES];
+            let n = client.poll_transmit_vectored(&mut bufs);
+            if n == 0 {
+                return;
+            }
+            let written: usize = bufs[..n].iter().map(|b| b.len()).sum();
+            client.advance_transmit(written);
+        }
+    };
+    for _ in 0..WARM_UP {
+        send(&mut client);
+    }
+    let region = Region::new(GLOBAL);
+    for _ in 0..MEASURED {
+        send(&mut client);
+    }
+    let stats = region.change();
+    stats.allocations + stats.reallocations
 }

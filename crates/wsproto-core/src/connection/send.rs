@@ -15,7 +15,7 @@ use crate::close::{CloseCode, CloseFrame};
 use crate::config::Mode;
 use crate::error::SendError;
 use crate::event::Message;
-use crate::frame::{Frame, FrameHeader, MAX_HEADER_LEN, OpCode, Rsv, extend_masked};
+use crate::frame::{Frame, FrameHeader, MAX_HEADER_LEN, OpCode, Rsv, apply_mask, extend_masked};
 use crate::rng::MaskRng;
 
 /// The transmit buffer is refilled while it holds less than this. Large
@@ -33,9 +33,9 @@ const MAX_PENDING_PONGS: usize = 16;
 /// message (measured: 2.4x the server CPU of 1 MiB echoes)
 /// ([`Connection::shrink_buffers`] releases it when the connection is idle).
 const KEEP_CAPACITY: usize = TRANSMIT_BATCH + MAX_HEADER_LEN;
-/// Unmasked payloads at least this large are referenced by
-/// [`Connection::poll_transmit_vectored`] instead of copied into the
-/// transmit buffer. Below it the copy costs less than an extra slice in the
+/// Payloads at least this large (a server's, or a client's that it may mask
+/// in place) are referenced by [`Connection::poll_transmit_vectored`]
+/// instead of copied into the transmit buffer. Below it the copy costs less than an extra slice in the
 /// write, and keeps small messages coalesced in one slice.
 pub(super) const ZERO_COPY_MIN: usize = 16 * 1024;
 /// Most payloads one transmit references: with the copied bytes between
@@ -220,8 +220,9 @@ impl Sender {
 
     /// Encodes queued frames into the transmit buffer until it holds a
     /// batch (or [`MAX_BODIES`] referenced payloads). With `zero_copy`,
-    /// unmasked payloads of [`ZERO_COPY_MIN`] bytes or more are referenced
-    /// instead of copied. Returns true when our Close frame was encoded by
+    /// payloads of [`ZERO_COPY_MIN`] bytes or more are referenced instead of
+    /// copied: a server's always, a client's when it holds the only
+    /// reference (see [`sendable_in_place`]). Returns true when our Close frame was encoded by
     /// this call.
     fn fill(&mut self, rng: Option<&mut MaskRng>, zero_copy: bool) -> bool {
         let mut rng = rng;
@@ -277,7 +278,15 @@ impl Sender {
                 item.opcode
             };
             let rsv = if item.started { Rsv::NONE } else { item.rsv };
-            let chunk = item.payload.slice(item.pos..item.pos + take);
+            let chunk = if item.pos == 0 && last {
+                // The whole payload as one frame: moved, not sliced (a
+                // slice of a `Bytes` made from a `Vec` allocates to share
+                // it, and would leave it shared where it could be masked
+                // in place).
+                std::mem::take(&mut item.payload)
+            } else {
+                item.payload.slice(item.pos..item.pos + take)
+            };
             let fin = last && item.fin;
             item.pos += take;
             item.started = true;
@@ -317,13 +326,20 @@ impl Sender {
         };
         let mut head = [0u8; MAX_HEADER_LEN];
         let n = header.encode(&mut head);
-        if zero_copy && mask.is_none() && payload.len() >= ZERO_COPY_MIN {
-            // Server frames are sent as they are: the payload follows its
-            // header in the same (vectored) write, without a copy.
-            self.out.buffer().extend_from_slice(&head[..n]);
-            self.out.push_body(payload);
-            return;
-        }
+        let payload = if zero_copy && payload.len() >= ZERO_COPY_MIN {
+            match sendable_in_place(payload, mask) {
+                Ok(body) => {
+                    // The payload follows its header in the same (vectored)
+                    // write, without a copy.
+                    self.out.buffer().extend_from_slice(&head[..n]);
+                    self.out.push_body(body);
+                    return;
+                }
+                Err(payload) => payload,
+            }
+        } else {
+            payload
+        };
         let room = TRANSMIT_BATCH.saturating_sub(self.out.copied() + n);
         let take = payload.len().min(room);
         let out = self.out.buffer();
@@ -342,6 +358,19 @@ impl Sender {
             });
         }
     }
+}
+
+/// A payload that can be sent as it is: a server's (unmasked), or a
+/// client's that nobody else holds (a message handed over by value, sent
+/// as one frame), masked in place in one pass instead of copied and masked.
+/// A payload still shared is given back, to be copied.
+fn sendable_in_place(payload: Bytes, mask: Option<[u8; 4]>) -> Result<Bytes, Bytes> {
+    let Some(mask) = mask else {
+        return Ok(payload);
+    };
+    let mut owned = payload.try_into_mut()?;
+    apply_mask(&mut owned, mask, 0);
+    Ok(owned.freeze())
 }
 
 impl Connection {
@@ -551,11 +580,13 @@ impl Connection {
     }
 
     /// The bytes to write next, as [`poll_transmit`](Self::poll_transmit)
-    /// gives them but without copying large payloads: unmasked payloads of
-    /// 16 KiB or more (a server's frames) are referenced where they are,
-    /// between the header and the frames that follow, and the caller
-    /// writes the slices in one vectored write (`writev`). A client's
-    /// frames are masked, so they are copied as before.
+    /// gives them but without copying large payloads: payloads of 16 KiB
+    /// or more are referenced where they are, between the header and the
+    /// frames that follow, and the caller writes the slices in one vectored
+    /// write (`writev`). A server's are sent as they are. A client's must be
+    /// masked: when the connection holds the only reference to the payload
+    /// (a message handed over by value and sent as one frame) it is masked
+    /// in place; one the application still shares is copied and masked.
     ///
     /// Fills `bufs` with the pending bytes, in order, as many non-empty
     /// slices as fit, and returns how many it filled (0 when there is

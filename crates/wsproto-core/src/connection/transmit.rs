@@ -1,6 +1,7 @@
 //! The transmit buffer: encoded frames waiting to be written, in order, as
-//! bytes copied into one buffer with large unmasked payloads referenced
-//! between them instead of copied (they leave in a vectored write).
+//! bytes copied into one buffer with large payloads (unmasked, or masked
+//! in place) referenced between them instead of copied (they leave in a
+//! vectored write).
 
 use std::collections::VecDeque;
 

@@ -1,6 +1,7 @@
 //! `poll_transmit_vectored` against `poll_transmit`: the same bytes in the
-//! same order, without copying a server's large payloads, with the send
-//! queue accounting unchanged.
+//! same order, without copying a server's large payloads (nor a client's
+//! that only the connection holds), with the send queue accounting
+//! unchanged.
 
 use std::time::Instant;
 
@@ -95,24 +96,58 @@ fn a_servers_large_payload_is_referenced_not_copied() {
 
 #[test]
 fn vectored_and_contiguous_transmits_give_the_same_bytes() {
-    for step in [1, 7, 1000, 65_536, usize::MAX] {
-        let (want, mut b) = twins(server);
-        let (got, most) = drain_vectored(&mut b, step);
-        assert_eq!(got, want, "write size {step}");
-        assert!(most >= 2, "large payloads came as slices of their own");
-        assert_eq!(b.queued_bytes(), 0);
-        assert!(!b.wants_write());
-        assert_eq!(b.state(), State::Closing, "our Close went out");
+    for make in [server, client] {
+        for step in [1, 7, 1000, 65_536, usize::MAX] {
+            let (want, mut b) = twins(make);
+            let (got, most) = drain_vectored(&mut b, step);
+            assert_eq!(got, want, "write size {step}");
+            // A server's large payloads, and a client's that it alone held
+            // (masked in place), came as slices of their own.
+            assert!(most >= 2);
+            assert_eq!(b.queued_bytes(), 0);
+            assert!(!b.wants_write());
+            assert_eq!(b.state(), State::Closing, "our Close went out");
+        }
     }
 }
 
 #[test]
-fn a_clients_frames_are_masked_and_copied() {
-    let (want, mut b) = twins(client);
+fn a_clients_own_payload_is_masked_in_place() {
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let payload = Bytes::from(data.clone());
+    let at = payload.as_ptr();
+    let mut conn = client();
+    conn.send_binary(payload).unwrap();
     let mut bufs = [&[][..]; MAX_TRANSMIT_SLICES];
-    assert_eq!(b.poll_transmit_vectored(&mut bufs), 1, "one copied batch");
-    let (got, _) = drain_vectored(&mut b, usize::MAX);
-    assert_eq!(got, want);
+    assert_eq!(conn.poll_transmit_vectored(&mut bufs), 2);
+    assert_eq!(bufs[1].as_ptr(), at, "masked where it was, not copied");
+    assert_ne!(bufs[1], &data[..], "and masked");
+    let (wire, _) = drain_vectored(&mut conn, usize::MAX);
+    let mut peer = server();
+    peer.handle_data(t0(), &wire);
+    assert_eq!(
+        peer.poll_event(),
+        Some(crate::Event::Message(crate::Message::Binary(data.into())))
+    );
+}
+
+#[test]
+fn a_clients_shared_payload_is_copied_and_left_as_it_was() {
+    let payload = Bytes::from(vec![5u8; 100_000]);
+    let mut conn = client();
+    conn.send_binary(payload.clone()).unwrap();
+    let mut bufs = [&[][..]; MAX_TRANSMIT_SLICES];
+    assert_eq!(
+        conn.poll_transmit_vectored(&mut bufs),
+        1,
+        "one copied batch"
+    );
+    let (wire, _) = drain_vectored(&mut conn, usize::MAX);
+    assert_eq!(wire.len(), 100_000 + 14);
+    assert!(
+        payload.iter().all(|&b| b == 5),
+        "the application's copy is untouched"
+    );
 }
 
 #[test]
