@@ -245,7 +245,11 @@ impl Driver {
                 self.accepted_sends += 1;
             }
             Err(SendError::QueueFull) => {
-                assert!(self.conn.queued_bytes() >= self.send_queue_limit);
+                // The limit counts queued bytes plus each queued entry's
+                // memory: full is what `can_send` says, and a queue holding
+                // no byte is full only by its entries.
+                assert!(!self.conn.can_send());
+                assert!(self.send_queue_limit == 0 || self.conn.wants_write());
             }
             // MessageInRawMode: send_text/binary in raw mode.
             Err(SendError::Closed | SendError::MessageInRawMode | SendError::Extension { .. }) => {}
