@@ -35,8 +35,9 @@ const MAX_PENDING_PONGS: usize = 16;
 const KEEP_CAPACITY: usize = TRANSMIT_BATCH + MAX_HEADER_LEN;
 /// Payloads at least this large (a server's, or a client's that it may mask
 /// in place) are referenced by [`Connection::poll_transmit_vectored`]
-/// instead of copied into the transmit buffer. Below it the copy costs less than an extra slice in the
-/// write, and keeps small messages coalesced in one slice.
+/// instead of copied into the transmit buffer. Below it the copy costs less
+/// than an extra slice in the write, and keeps small messages coalesced in
+/// one slice.
 pub(super) const ZERO_COPY_MIN: usize = 16 * 1024;
 /// Most payloads one transmit references: with the copied bytes between
 /// them, a vectored write of at most `2 * MAX_BODIES + 1` slices.
@@ -222,8 +223,8 @@ impl Sender {
     /// batch (or [`MAX_BODIES`] referenced payloads). With `zero_copy`,
     /// payloads of [`ZERO_COPY_MIN`] bytes or more are referenced instead of
     /// copied: a server's always, a client's when it holds the only
-    /// reference (see [`sendable_in_place`]). Returns true when our Close frame was encoded by
-    /// this call.
+    /// reference (see [`sendable_in_place`]). Returns true when our Close
+    /// frame was encoded by this call.
     fn fill(&mut self, rng: Option<&mut MaskRng>, zero_copy: bool) -> bool {
         let mut rng = rng;
         let mut close_sent = false;
