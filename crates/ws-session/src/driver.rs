@@ -298,6 +298,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             return self.poll_close_transport(cx);
         }
         let mut progressed = self.poll_timer(cx).is_ready();
+        if progressed {
+            // What the deadline queued (a heartbeat ping, a Close) goes out
+            // now: the session writes at a data event only what it must.
+            let _ = self.poll_write_out(cx);
+        }
         if read && self.poll_read(cx).is_ready() {
             progressed = true;
         }

@@ -57,6 +57,9 @@ pub struct Session<S: AsyncWrite + Unpin> {
     rounds: u32,
     /// The end of the session was reported by the `Stream` implementation.
     stream_done: bool,
+    /// A control event was taken while more input waited, so a reply the
+    /// core made to it (a pong, the echoed Close) may still be unwritten.
+    replies_unsent: bool,
 }
 
 impl<S: AsyncWrite + Unpin> std::fmt::Debug for Session<S> {
@@ -78,6 +81,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
             kept_bytes: 0,
             rounds: 0,
             stream_done: false,
+            replies_unsent: false,
         }
     }
 
@@ -134,11 +138,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                 // The end is reported once the transport is closed, below.
                 Some(Event::Closed(_)) => continue,
                 Some(event) => {
-                    // Replies the event caused (a pong, the echoed Close)
-                    // go out now, not at the next call, unless more input
-                    // is waiting: then the next call needs no read, and
-                    // writes (coalesced) once input runs out.
-                    self.write_unless_input_waiting(cx);
+                    // Replies the core made (a pong, the echoed Close) go
+                    // out now, not at the next call, unless more input is
+                    // waiting: then the next call needs no read, and writes
+                    // (coalesced) once input runs out. A data event leaves
+                    // the writing to the next call that needs the
+                    // transport: an application that answers it with
+                    // `feed_message` then has its answer in the same write
+                    // as the answers to the messages before it (one write
+                    // per read of pipelined messages, not two).
+                    if !is_data(&event) {
+                        self.replies_unsent = true;
+                    }
+                    if self.replies_unsent {
+                        self.write_unless_input_waiting(cx);
+                    }
                     return Poll::Ready(Ok(event));
                 }
                 None => {}
@@ -257,6 +271,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     /// [`feed_message`](Self::feed_message)) in one go.
     fn write_unless_input_waiting(&mut self, cx: &mut Context<'_>) {
         if self.driver.conn.buffered_input() == 0 {
+            self.replies_unsent = false;
             let _ = self.driver.poll_write_out(cx);
         }
     }
@@ -589,6 +604,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> EventSource for Session<S> {
 
     fn stream_done(&mut self) -> &mut bool {
         &mut self.stream_done
+    }
+}
+
+/// A message or a part of one (the core answers none of these itself).
+fn is_data(event: &Event) -> bool {
+    match event {
+        Event::Message(_) | Event::Chunk(_) => true,
+        Event::Frame(frame) => frame.opcode.is_data(),
+        _ => false,
     }
 }
 

@@ -5,11 +5,13 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use futures_executor::{ThreadPool, block_on};
+use futures_io::{AsyncRead, AsyncWrite};
 use ws_session::{
     CloseCode, CloseReason, Config, DeflateConfig, Error, Message, Runtime, Timer, duplex, pair,
 };
@@ -119,5 +121,156 @@ fn split_and_heartbeat_without_tokio() {
         );
         assert!(started.elapsed() < Duration::from_secs(5));
         drop(server);
+    });
+}
+
+/// A transport that counts the writes that moved bytes.
+struct CountingWrites {
+    inner: ws_session::MemoryStream,
+    writes: Arc<AtomicUsize>,
+}
+
+impl AsyncRead for CountingWrites {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for CountingWrites {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let result = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
+            self.writes.fetch_add(1, Ordering::Relaxed);
+        }
+        result
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_close(cx)
+    }
+}
+
+/// The wire bytes of what `send` makes a client send (masked, as a client
+/// must).
+fn client_bytes(send: impl FnOnce(&mut ws_session::wsproto_core::Connection)) -> Vec<u8> {
+    let mut client = ws_session::wsproto_core::Connection::client(
+        Config::default(),
+        ws_session::wsproto_core::MaskRng::from_seed([3; 32]),
+        Instant::now(),
+    );
+    send(&mut client);
+    let mut wire = Vec::new();
+    loop {
+        let out = client.poll_transmit();
+        if out.is_empty() {
+            return wire;
+        }
+        let n = out.len();
+        wire.extend_from_slice(out);
+        client.advance_transmit(n);
+    }
+}
+
+/// Everything readable from `stream` right now, parsed by a client.
+fn server_frames(stream: &mut ws_session::MemoryStream) -> Vec<ws_session::wsproto_core::Event> {
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut wire = vec![0u8; 64 * 1024];
+    let n = match Pin::new(stream).poll_read(&mut cx, &mut wire) {
+        Poll::Ready(Ok(n)) => n,
+        other => panic!("nothing written: {other:?}"),
+    };
+    let now = Instant::now();
+    let mut client = ws_session::wsproto_core::Connection::client(
+        Config::default(),
+        ws_session::wsproto_core::MaskRng::from_seed([4; 32]),
+        now,
+    );
+    client.handle_data(now, &wire[..n]);
+    std::iter::from_fn(|| client.poll_event()).collect()
+}
+
+fn server_session(
+    io: ws_session::MemoryStream,
+    writes: &Arc<AtomicUsize>,
+) -> ws_session::Session<CountingWrites> {
+    let conn = ws_session::wsproto_core::Connection::server(Config::default(), Instant::now());
+    ws_session::Session::from_connection(
+        conn,
+        CountingWrites {
+            inner: io,
+            writes: writes.clone(),
+        },
+        runtime(),
+    )
+}
+
+#[test]
+fn pipelined_messages_answered_with_feed_message_go_out_in_one_write() {
+    use ws_session::wsproto_core::Event;
+    block_on(async {
+        let (mut peer, io) = duplex(1 << 20);
+        let writes = Arc::new(AtomicUsize::new(0));
+        let mut server = server_session(io, &writes);
+        let wire = client_bytes(|client| {
+            for i in 0..20u8 {
+                client.send_binary(vec![i; 10]).unwrap();
+            }
+        });
+        futures_util::future::poll_fn(|cx| Pin::new(&mut peer).poll_write(cx, &wire))
+            .await
+            .unwrap();
+        for i in 0..20u8 {
+            let message = server.recv().await.unwrap();
+            assert_eq!(message, Message::Binary(vec![i; 10].into()));
+            server.feed_message(message).await.unwrap();
+        }
+        server.flush().await.unwrap();
+        let echoed: Vec<_> = server_frames(&mut peer);
+        let expected: Vec<_> = (0..20u8)
+            .map(|i| Event::Message(Message::Binary(vec![i; 10].into())))
+            .collect();
+        assert_eq!(echoed, expected);
+        // One read brought the burst; its twenty answers share one write
+        // (the answer to the last message used to go in a second one).
+        assert_eq!(server.connection().queued_bytes(), 0);
+        assert_eq!(writes.load(Ordering::Relaxed), 1);
+    });
+}
+
+#[test]
+fn a_pong_goes_out_with_the_message_after_its_ping() {
+    use ws_session::wsproto_core::Event;
+    block_on(async {
+        let (mut peer, io) = duplex(1 << 20);
+        let mut server = server_session(io, &Arc::default());
+        let wire = client_bytes(|client| {
+            client.send_ping(&b"are you there"[..]).unwrap();
+            client.send_binary(&b"data"[..]).unwrap();
+        });
+        futures_util::future::poll_fn(|cx| Pin::new(&mut peer).poll_write(cx, &wire))
+            .await
+            .unwrap();
+        assert_eq!(
+            server.recv().await.unwrap(),
+            Message::Binary((&b"data"[..]).into())
+        );
+        // The application has not called the session again: the pong was
+        // written when the message that followed the ping was handed out.
+        assert_eq!(
+            server_frames(&mut peer),
+            [Event::Pong((&b"are you there"[..]).into())]
+        );
     });
 }
