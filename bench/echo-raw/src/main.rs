@@ -7,7 +7,9 @@
 //! `echo-raw [--addr 127.0.0.1:0]` prints `listening on ws://ADDR`.
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use wsbench::{OP_CLOSE, accept_key, header, parse_header, push_header, push_masked, read_head};
+use wsbench::{
+    OP_CLOSE, RecvBuf, accept_key, header, parse_header, push_header, push_masked, read_head,
+};
 
 fn main() -> std::io::Result<()> {
     wsbench::serve(|stream| async move {
@@ -16,14 +18,15 @@ fn main() -> std::io::Result<()> {
 }
 
 async fn echo(mut stream: TcpStream) -> std::io::Result<()> {
-    let (head, mut buf) = read_head(&mut stream).await?;
+    let (head, leftover) = read_head(&mut stream).await?;
     let key = header(&head, "sec-websocket-key").unwrap_or_default();
     let reply = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
         accept_key(key)
     );
     stream.write_all(reply.as_bytes()).await?;
-    let mut filled = buf.len();
+    let mut filled = leftover.len();
+    let mut buf = RecvBuf::new(&leftover, 64 * 1024);
     let mut out = Vec::new();
     loop {
         // Echo every complete frame in the buffer into one reply.
@@ -33,7 +36,7 @@ async fn echo(mut stream: TcpStream) -> std::io::Result<()> {
             let end = consumed + h.len + h.payload;
             if end > filled {
                 if end > buf.len() {
-                    buf.resize(end, 0);
+                    buf.grow(end);
                 }
                 break;
             }
@@ -55,7 +58,7 @@ async fn echo(mut stream: TcpStream) -> std::io::Result<()> {
             filled -= consumed;
         }
         if buf.len() - filled < 16 * 1024 {
-            buf.resize(filled + 64 * 1024, 0);
+            buf.grow(filled + 64 * 1024);
         }
         let n = stream.read(&mut buf[filled..]).await?;
         if n == 0 {

@@ -153,7 +153,7 @@ impl Shared {
 /// non-blocking and interleaved, so a large window never deadlocks.
 async fn drive(
     stream: TcpStream,
-    mut rbuf: Vec<u8>,
+    leftover: Vec<u8>,
     deflate: bool,
     frames: Rc<Prebuilt>,
     window: usize,
@@ -165,8 +165,8 @@ async fn drive(
     let mut sent_at: VecDeque<Instant> = VecDeque::with_capacity(window);
     // The batch being written: `frames.run(first, n)[written..]`.
     let mut batch: Option<(usize, usize, usize)> = None;
-    let mut filled = rbuf.len();
-    rbuf.resize(filled.max(size + 64 * 1024), 0);
+    let mut filled = leftover.len();
+    let mut rbuf = wsbench::RecvBuf::new(&leftover, size + 64 * 1024);
     loop {
         if shared.phase.get() == Phase::Done {
             return Ok(());
@@ -219,7 +219,7 @@ async fn drive(
             let end = consumed + h.len + h.payload;
             if end > filled {
                 if end > rbuf.len() {
-                    rbuf.resize(end, 0);
+                    rbuf.grow(end);
                 }
                 break;
             }
