@@ -619,7 +619,6 @@ fn is_data(event: &Event) -> bool {
 /// What `recv()` makes of an event: a message, nothing (control events,
 /// skipped), or an event it cannot return as a message (a streamed chunk, a
 /// raw fragment), which is kept for `recv_event`/`recv_frame`.
-#[inline]
 pub(crate) fn message_of(event: Event) -> Result<Option<Message>, Event> {
     match event {
         Event::Message(message) => Ok(Some(message)),
