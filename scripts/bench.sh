@@ -39,6 +39,7 @@ BIN="$BENCH_TARGET/release"
 # name|command (every server listens on a free port and prints ws://ADDR)
 candidates=(
   "raw-tcp|$BIN/echo-raw"
+  "raw-smol|$BIN/echo-raw --runtime smol"
   "tokio-tungstenite|$BIN/echo-tungstenite"
   "fastwebsockets|$BIN/echo-fastwebsockets"
   "tokio-websockets|$BIN/echo-tokio-websockets"

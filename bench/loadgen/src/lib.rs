@@ -93,15 +93,41 @@ pub fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
+/// The two calls the handshake and the raw echo make on a byte stream, so
+/// that they run on tokio's `TcpStream` and on other runtimes' streams
+/// (the raw echo's smol variant wraps smol's).
+#[allow(async_fn_in_trait)] // used here and in echo-raw, never across threads
+pub trait ByteStream {
+    /// Reads what is available, as `read(2)`.
+    ///
+    /// # Errors
+    /// The transport failed.
+    async fn read_some(&mut self, buf: &mut [u8]) -> std::io::Result<usize>;
+    /// Writes all of `buf`.
+    ///
+    /// # Errors
+    /// The transport failed.
+    async fn write_every(&mut self, buf: &[u8]) -> std::io::Result<()>;
+}
+
+impl ByteStream for TcpStream {
+    async fn read_some(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.read(buf).await
+    }
+    async fn write_every(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.write_all(buf).await
+    }
+}
+
 /// Reads an HTTP head; returns it and the bytes read after it.
 ///
 /// # Errors
 /// EOF or a transport error before the head ended, or a head over 16 KiB.
-pub async fn read_head(stream: &mut TcpStream) -> std::io::Result<(String, Vec<u8>)> {
+pub async fn read_head<S: ByteStream>(stream: &mut S) -> std::io::Result<(String, Vec<u8>)> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
     loop {
-        let n = stream.read(&mut chunk).await?;
+        let n = stream.read_some(&mut chunk).await?;
         if n == 0 {
             return Err(std::io::ErrorKind::UnexpectedEof.into());
         }
