@@ -3,8 +3,9 @@
 //! each):
 //!
 //! - `decode/handle_data`: a server fed pre-built masked client frames with
-//!   `handle_data` (copy into the read buffer, parse, unmask in place,
-//!   slice the message out), events drained every iteration.
+//!   `handle_data` (parse the header, copy the payload into the read
+//!   buffer unmasking it on the way, slice the message out), events
+//!   drained every iteration.
 //! - `decode/handle_data_16KiB_reads`: the same input cut into 16 KiB
 //!   reads, as a socket read loop would deliver it (larger frames then
 //!   arrive over several calls).

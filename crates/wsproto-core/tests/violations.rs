@@ -195,6 +195,50 @@ fn data_accepted_before_a_violation_is_still_delivered() {
 }
 
 #[test]
+fn a_violation_in_a_later_read_waits_behind_events_not_yet_taken() {
+    // `handle_data` begins a frame that starts a read itself (one unmasking
+    // pass), but only when nothing is waiting to be taken: the message of
+    // the first read is handed over, and can be answered, before the second
+    // read's bad frame ends the connection, as if both had come in one read.
+    let now = util::epoch();
+    let mut server = Connection::server(Config::default(), now);
+    server.handle_data(now, &client_frame(0x81, b"first"));
+    server.handle_data(now, &client_frame(0x80, b"orphan"));
+    assert_eq!(
+        server.poll_event(),
+        Some(Event::Message(Message::Text("first".into())))
+    );
+    server.send_text("answer").expect("still open");
+    let events: Vec<Event> = std::iter::from_fn(|| server.poll_event()).collect();
+    let out = server.poll_transmit().to_vec();
+    assert_eq!(&out[..8], &server_frame(0x81, b"answer")[..]);
+    assert_failed(
+        &events,
+        close_code_in(&out),
+        &ProtocolError::UnexpectedContinuation,
+        1002,
+    );
+    // Taken first, then the bad frame at the start of the next read: the
+    // connection fails at once.
+    let mut server = Connection::server(Config::default(), now);
+    server.handle_data(now, &client_frame(0x81, b"first"));
+    assert_eq!(
+        server.poll_event(),
+        Some(Event::Message(Message::Text("first".into())))
+    );
+    assert_eq!(server.poll_event(), None);
+    server.handle_data(now, &client_frame(0x80, b"orphan"));
+    let events: Vec<Event> = std::iter::from_fn(|| server.poll_event()).collect();
+    let out = server.poll_transmit().to_vec();
+    assert_failed(
+        &events,
+        close_code_in(&out),
+        &ProtocolError::UnexpectedContinuation,
+        1002,
+    );
+}
+
+#[test]
 fn raw_mode_still_enforces_frame_rules() {
     let config = Config::default().with_mode(Mode::Raw);
     let (events, code, _) = server_fed(config.clone(), &client_frame(0xC2, b""));

@@ -1,6 +1,6 @@
 //! The receive path: frame headers checked before any payload is buffered,
-//! payloads unmasked in place and sliced out of the read buffer without
-//! copying, UTF-8 validated as bytes arrive, messages reassembled or
+//! payloads unmasked as they are copied into the read buffer (or in place
+//! there) and sliced out of it without another copy, UTF-8 validated as bytes arrive, messages reassembled or
 //! streamed, control frames answered.
 
 use std::collections::VecDeque;
@@ -192,9 +192,33 @@ impl Connection {
         }
         self.reserve_frame(data);
         self.recv.now = Some(now);
+        let data = self.begin_frame_in_place(now, data);
         let data = self.append_unmasking(data);
         self.recv.buf.extend_from_slice(data);
         self.process();
+    }
+
+    /// When `data` starts with the next frame's header (nothing buffered,
+    /// no frame under way, no event waiting to be taken), begins that frame
+    /// here, as `process` would next, so that its payload takes
+    /// `append_unmasking`'s one pass instead of a copy and then an unmasking
+    /// pass over the buffer (the codec bench: a whole 64 KiB frame decoded
+    /// at 40 % of `memcpy` speed that way). Returns what follows the
+    /// header; `data` itself when the header is incomplete or malformed
+    /// (`process` reports it in order). A frame `begin_frame` refuses fails
+    /// the connection here, as it would in `process`.
+    fn begin_frame_in_place<'d>(&mut self, now: Instant, data: &'d [u8]) -> &'d [u8] {
+        if self.recv.frame.is_some() || !self.recv.buf.is_empty() || !self.events.is_empty() {
+            return data;
+        }
+        let Ok(Some((header, len))) = FrameHeader::parse(data) else {
+            return data;
+        };
+        if let Err(err) = self.begin_frame(&header) {
+            self.protocol_error(now, err);
+            return &[];
+        }
+        &data[len..]
     }
 
     /// Copies the payload of the frame being received out of `data` and
@@ -202,9 +226,9 @@ impl Connection {
     /// pass over the buffer), as far as it can: while the frame's payload
     /// is the last thing buffered, i.e. for every read after the first of a
     /// frame that spans reads. Returns the rest of `data`, to be buffered
-    /// as it is. (A frame that arrives whole is copied and then unmasked in
-    /// place while still in cache: parsing its header first, to take this
-    /// path too, cost more than it saved up to 64 KiB.)
+    /// as it is. A frame that starts a read takes this path too
+    /// (`begin_frame_in_place`); frames after it in the same read are
+    /// copied and unmasked in place as their turn comes.
     fn append_unmasking<'d>(&mut self, data: &'d [u8]) -> &'d [u8] {
         let recv = &mut self.recv;
         if recv.stopped {
