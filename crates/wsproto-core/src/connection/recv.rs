@@ -1,7 +1,7 @@
 //! The receive path: frame headers checked before any payload is buffered,
 //! payloads unmasked as they are copied into the read buffer (or in place
-//! there) and sliced out of it without another copy, UTF-8 validated as bytes arrive, messages reassembled or
-//! streamed, control frames answered.
+//! there) and sliced out of it without another copy, UTF-8 validated as
+//! bytes arrive, messages reassembled or streamed, control frames answered.
 
 use std::collections::VecDeque;
 use std::time::Instant;
