@@ -27,58 +27,6 @@ fn main() -> std::io::Result<()> {
     }
 }
 
-/// The HTTP response accepting the handshake whose request head is `head`.
-fn handshake_reply(head: &str) -> String {
-    let key = header(head, "sec-websocket-key").unwrap_or_default();
-    format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
-        accept_key(key)
-    )
-}
-
-/// What one read's worth of buffered bytes came to.
-struct Echoed {
-    /// Bytes of whole frames taken from the front of the buffer.
-    consumed: usize,
-    /// A Close frame was among them (and echoed).
-    closing: bool,
-}
-
-/// Echoes every complete frame in `buf[..filled]` into `out` (unmasked,
-/// one reply per frame) and makes room in `buf` for the rest of a partial
-/// frame and the next read.
-fn echo_frames(buf: &mut RecvBuf, filled: usize, out: &mut Vec<u8>) -> Echoed {
-    let mut consumed = 0;
-    let mut closing = false;
-    while let Some(h) = parse_header(&buf[consumed..filled]) {
-        let end = consumed + h.len + h.payload;
-        if end > filled {
-            if end > buf.len() {
-                buf.grow(end);
-            }
-            break;
-        }
-        let mask = h.mask.unwrap_or_default();
-        push_header(out, h.opcode, h.rsv1, h.payload, None);
-        push_masked(out, &buf[consumed + h.len..end], mask);
-        consumed = end;
-        closing |= h.opcode == OP_CLOSE;
-    }
-    Echoed { consumed, closing }
-}
-
-/// Moves the unconsumed bytes to the front; returns how many there are.
-fn compact(buf: &mut RecvBuf, consumed: usize, filled: usize) -> usize {
-    if consumed > 0 {
-        buf.copy_within(consumed..filled, 0);
-    }
-    let filled = filled - consumed;
-    if buf.len() - filled < 16 * 1024 {
-        buf.grow(filled + 64 * 1024);
-    }
-    filled
-}
-
 /// smol's TCP stream, for the generic echo.
 struct SmolStream(smol::net::TcpStream);
 
@@ -93,22 +41,47 @@ impl ByteStream for SmolStream {
 
 async fn echo<S: ByteStream>(mut stream: S) -> std::io::Result<()> {
     let (head, leftover) = read_head(&mut stream).await?;
-    stream
-        .write_every(handshake_reply(&head).as_bytes())
-        .await?;
+    let key = header(&head, "sec-websocket-key").unwrap_or_default();
+    let reply = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+        accept_key(key)
+    );
+    stream.write_every(reply.as_bytes()).await?;
     let mut filled = leftover.len();
     let mut buf = RecvBuf::new(&leftover, 64 * 1024);
     let mut out = Vec::new();
     loop {
-        let echoed = echo_frames(&mut buf, filled, &mut out);
+        // Echo every complete frame in the buffer into one reply.
+        let mut consumed = 0;
+        let mut closing = false;
+        while let Some(h) = parse_header(&buf[consumed..filled]) {
+            let end = consumed + h.len + h.payload;
+            if end > filled {
+                if end > buf.len() {
+                    buf.grow(end);
+                }
+                break;
+            }
+            let mask = h.mask.unwrap_or_default();
+            push_header(&mut out, h.opcode, h.rsv1, h.payload, None);
+            push_masked(&mut out, &buf[consumed + h.len..end], mask);
+            consumed = end;
+            closing |= h.opcode == OP_CLOSE;
+        }
         if !out.is_empty() {
             stream.write_every(&out).await?;
             out.clear();
         }
-        if echoed.closing {
+        if closing {
             return Ok(());
         }
-        filled = compact(&mut buf, echoed.consumed, filled);
+        if consumed > 0 {
+            buf.copy_within(consumed..filled, 0);
+            filled -= consumed;
+        }
+        if buf.len() - filled < 16 * 1024 {
+            buf.grow(filled + 64 * 1024);
+        }
         let n = stream.read_some(&mut buf[filled..]).await?;
         if n == 0 {
             return Ok(());

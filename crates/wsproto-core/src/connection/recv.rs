@@ -190,9 +190,11 @@ impl Connection {
         if self.recv.stopped || self.recv.eof {
             return;
         }
-        self.reserve_frame(data);
         self.recv.now = Some(now);
+        // Begun first, so that `reserve_frame` sizes from the frame under
+        // way instead of parsing the header a second time.
         let data = self.begin_frame_in_place(now, data);
+        self.reserve_frame(data);
         let data = self.append_unmasking(data);
         self.recv.buf.extend_from_slice(data);
         self.process();
