@@ -104,6 +104,12 @@ pub struct Cli {
     #[arg(short = 'n', long, conflicts_with_all = ["listen", "one_message"])]
     pub no_close: bool,
 
+    /// At the end of input, wait SECS seconds for messages, then close
+    /// (some servers, Python websockets among them, drop the answers to
+    /// messages still queued when the Close arrives).
+    #[arg(short, long, value_name = "SECS", value_parser = parse_seconds, conflicts_with_all = ["listen", "one_message", "no_close"])]
+    pub wait: Option<Duration>,
+
     /// Give up after SECS seconds in all (connecting included): close with
     /// 1000 and exit with status 6.
     #[arg(long, value_name = "SECS", value_parser = parse_seconds, conflicts_with = "listen")]
@@ -321,8 +327,8 @@ Examples:
 Input and output:
   Client: each line of standard input is one message (text; binary with --binary), and each
   message received is written as one line (binary as hex, or as --binary-out says). At the end
-  of input wsp closes with 1000 and writes what arrives until the server answers (-n: keeps
-  going until the server closes). Ctrl-C closes the same way.
+  of input wsp closes with 1000 and writes what arrives until the server answers (-w SECS: after
+  waiting that long; -n: when the server closes). Ctrl-C closes the same way.
   When standard input and output are a terminal, lines are edited with history, messages
   received are shown as '< message', and these commands are understood:
       /ping [TEXT]             send a ping

@@ -162,14 +162,17 @@ pub async fn run(cli: &Cli) -> Exit {
         received: 0,
     };
     let ended = conversation.run(lines, deadline).await;
-    if !cli.quiet || conversation.failure.is_some() || Exit::of(&ended) != Exit::Normal {
-        conversation.output.note(&format!(
-            "closed: code {} reason {:?}: {}",
-            ended.code, ended.reason, ended.description
-        ));
-    }
+    // The editor's thread may be waiting for a line: the terminal is put
+    // back now, and the last line goes straight to standard error (the
+    // editor would print it after the process has ended).
     if let Some(terminal) = terminal {
         terminal.restore();
+    }
+    if !cli.quiet || conversation.failure.is_some() || Exit::of(&ended) != Exit::Normal {
+        eprintln!(
+            "wsp: closed: code {} reason {:?}: {}",
+            ended.code, ended.reason, ended.description
+        );
     }
     conversation.failure.unwrap_or_else(|| Exit::of(&ended))
 }
@@ -212,8 +215,11 @@ impl Conversation<'_> {
         let mut input_open = true;
         let mut sent = false;
         let mut interrupt = pin!(tokio::signal::ctrl_c());
-        let far = Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600);
+        let far = Instant::now() + Duration::from_hours(100 * 365 * 24);
         let mut expiry = pin!(sleep_until(deadline.unwrap_or(far)));
+        // -w: when to close after the end of input.
+        let mut linger = pin!(sleep_until(far));
+        let mut lingering = false;
         let ended = loop {
             let want_input = input_open && !(cli.one_message && sent);
             tokio::select! {
@@ -228,6 +234,11 @@ impl Conversation<'_> {
                 line = lines.recv(), if want_input => {
                     let Some(line) = line else {
                         input_open = false;
+                        if let Some(wait) = cli.wait {
+                            linger.as_mut().reset(Instant::now() + wait);
+                            lingering = true;
+                            continue;
+                        }
                         if cli.no_close || cli.one_message {
                             continue;
                         }
@@ -247,6 +258,7 @@ impl Conversation<'_> {
                             if let Err(ended) = self.link.ping(payload).await {
                                 break ended;
                             }
+                            self.output.note("ping sent (the session checks the pong)");
                         }
                         Ok(Command::Close(code, reason)) => break self.link.close(code, &reason).await,
                         Err(e) if self.interactive => self.output.note(&format!("! {e}")),
@@ -267,6 +279,7 @@ impl Conversation<'_> {
                     self.link.terminate().await;
                     break self.link.close(1000, "").await;
                 }
+                () = &mut linger, if lingering => break self.link.close(1000, "").await,
                 _ = &mut interrupt => break self.link.close(1000, "").await,
             }
         };

@@ -27,8 +27,8 @@ fn assert_status(run: &Run, exit: Exit) {
 }
 
 /// A server that sends `messages` as soon as a client connects, then
-/// reads until the client closes.
-fn sending(messages: Vec<Message>) -> (tokio::runtime::Runtime, String) {
+/// closes with 1000 (`close`) or reads until the client closes.
+fn sending(messages: Vec<Message>, close: bool) -> (tokio::runtime::Runtime, String) {
     tokio_server(move |tcp| {
         let messages = messages.clone();
         async move {
@@ -39,6 +39,9 @@ fn sending(messages: Vec<Message>) -> (tokio::runtime::Runtime, String) {
                 if ws.send_message(message).await.is_err() {
                     return;
                 }
+            }
+            if close {
+                let _ = ws.close(CloseCode::NORMAL, "").await;
             }
             while ws.recv().await.is_ok() {}
         }
@@ -94,6 +97,11 @@ fn pipe_mode_sends_each_line_and_writes_each_message() {
     assert_status(&done, Exit::Normal);
     assert_eq!(done.out(), "ONE\nTWO\n\nTHREE\n");
     assert!(done.stderr.contains("closed: code 1000"), "{}", done.stderr);
+    // -w: the end of input waits before closing; what comes meanwhile is
+    // written.
+    let waited = run(&["-w", "2", &url], b"later\n");
+    assert_status(&waited, Exit::Normal);
+    assert_eq!(waited.out(), "LATER\n");
     let quiet = run(&["-q", &url], b"x\n");
     assert_status(&quiet, Exit::Normal);
     assert_eq!(quiet.stderr, "");
@@ -101,10 +109,13 @@ fn pipe_mode_sends_each_line_and_writes_each_message() {
 
 #[test]
 fn one_message_waits_for_one_message_and_writes_only_it() {
-    let (_runtime, address) = sending(vec![
-        Message::Text("first".into()),
-        Message::Text("second".into()),
-    ]);
+    let (_runtime, address) = sending(
+        vec![
+            Message::Text("first".into()),
+            Message::Text("second".into()),
+        ],
+        false,
+    );
     // No input at all: -1 still waits for the server's message.
     let done = run(&["-1", &format!("ws://{address}/")], b"");
     assert_status(&done, Exit::Normal);
@@ -113,7 +124,7 @@ fn one_message_waits_for_one_message_and_writes_only_it() {
 
 #[test]
 fn timeout_ends_a_silent_session_with_status_6() {
-    let (_runtime, address) = sending(vec![]);
+    let (_runtime, address) = sending(vec![], false);
     let done = run(
         &["-n", "--timeout", "0.3", &format!("ws://{address}/")],
         b"",
@@ -277,7 +288,7 @@ fn headers_origin_and_subprotocols_reach_the_server() {
 
 #[test]
 fn binary_messages_are_written_as_hex_base64_or_raw() {
-    let (_runtime, address) = sending(vec![Message::Binary(vec![0, 1, 0xfe, b'\n'].into())]);
+    let (_runtime, address) = sending(vec![Message::Binary(vec![0, 1, 0xfe, b'\n'].into())], false);
     let url = format!("ws://{address}/");
     let hex = run(&["-1", &url], b"");
     assert_eq!(hex.out(), "0001fe0a\n");
@@ -324,12 +335,16 @@ fn binary_input_is_decoded_and_bad_lines_fail_with_status_1() {
 
 #[test]
 fn json_text_is_reindented_and_other_text_is_not() {
-    let (_runtime, address) = sending(vec![
-        Message::Text(r#"{"b":1,"a":[true,null]}"#.into()),
-        Message::Text("not json {".into()),
-    ]);
+    let (_runtime, address) = sending(
+        vec![
+            Message::Text(r#"{"b":1,"a":[true,null]}"#.into()),
+            Message::Text("not json {".into()),
+        ],
+        true,
+    );
     let url = format!("ws://{address}/");
-    let done = run(&["-n", "--timeout", "5", "--json", &url], b"");
+    let done = run(&["-n", "--json", &url], b"");
+    assert_status(&done, Exit::Normal);
     let out = done.out();
     assert!(
         out.starts_with("{\n  \"b\": 1,\n  \"a\": [\n    true,\n    null\n  ]\n}\nnot json {\n"),

@@ -3,7 +3,8 @@
 // port 0 and prints {"event": "listening", "port": N}; for each connection
 // prints {"event": "open", ...} with the request's path and headers, the
 // chosen subprotocol and the negotiated extensions, then echoes every
-// message, text as text and binary as binary. Runs until killed.
+// message, text as text and binary as binary, until "bye" (text or binary),
+// which it answers with close 1000 "bye". Runs until killed.
 
 const http = require('http');
 const { WebSocketServer } = require('ws');
@@ -29,6 +30,12 @@ wss.on('connection', (ws, request) => {
     subprotocol: ws.protocol || null,
     extensions,
   });
-  ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+  ws.on('message', (data, isBinary) => {
+    if (data.toString() === 'bye') {
+      ws.close(1000, 'bye');
+    } else {
+      ws.send(data, { binary: isBinary });
+    }
+  });
 });
 server.listen(0, '127.0.0.1', () => report({ event: 'listening', port: server.address().port }));

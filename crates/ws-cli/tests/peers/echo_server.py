@@ -2,7 +2,8 @@
 127.0.0.1 port 0 and prints {"event": "listening", "port": N}; for each
 connection prints {"event": "open", ...} with the request's path and
 headers, the chosen subprotocol and the negotiated extensions, then echoes
-every message, text as text and binary as binary. Runs until killed."""
+every message, text as text and binary as binary, until "bye" (text or
+binary), which it answers with close 1000 "bye". Runs until killed."""
 
 import asyncio
 import json
@@ -15,6 +16,11 @@ def report(**event):
     print(json.dumps(event), flush=True)
 
 
+def choose_subprotocol(connection, offered):
+    # The first we speak among the client's offers; none is fine too.
+    return next((p for p in ["chat.v2", "chat.v1"] if p in offered), None)
+
+
 async def handler(ws):
     report(
         event="open",
@@ -24,6 +30,9 @@ async def handler(ws):
         extensions=ws.response.headers.get("Sec-WebSocket-Extensions"),
     )
     async for message in ws:
+        if message in ("bye", b"bye"):
+            await ws.close(1000, "bye")
+            return
         await ws.send(message)
 
 
@@ -32,7 +41,7 @@ async def main():
         handler,
         "127.0.0.1",
         0,
-        subprotocols=["chat.v2", "chat.v1"],
+        select_subprotocol=choose_subprotocol,
         compression="deflate",
         ping_interval=None,
     ) as server:

@@ -173,6 +173,28 @@ impl Process {
         })
     }
 
+    /// Reads standard output until `needle` has appeared `times` times in
+    /// all of it.
+    ///
+    /// # Panics
+    /// After [`LIMIT`], or when the process ends first.
+    pub fn wait_stdout(&self, needle: &str, times: usize) {
+        loop {
+            let seen = String::from_utf8_lossy(&self.stdout.lock().unwrap())
+                .matches(needle)
+                .count();
+            if seen >= times {
+                return;
+            }
+            if let Err(e) = self.stdout_lines.recv_timeout(LIMIT) {
+                panic!(
+                    "{needle:?} not seen {times} times ({e}); standard output:\n{}",
+                    String::from_utf8_lossy(&self.stdout.lock().unwrap())
+                );
+            }
+        }
+    }
+
     /// Asks the process to stop (SIGTERM, by PID).
     pub fn terminate(&self) {
         let _ = Command::new("kill")
