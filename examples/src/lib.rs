@@ -1,12 +1,11 @@
 //! Helpers shared by the example programs: argument parsing, the
 //! configuration used by the conformance runs, and the testable parts of
-//! the larger examples ([`chat`], [`wscat`], [`event_loop`], [`tls_demo`]).
+//! the larger examples ([`chat`], [`event_loop`], [`tls_demo`]).
 
 pub mod chat;
 pub mod counted;
 pub mod event_loop;
 pub mod tls_demo;
-pub mod wscat;
 
 use ws_tokio::ws_session::Session;
 use ws_tokio::{Config, DeflateConfig};

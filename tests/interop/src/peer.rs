@@ -56,22 +56,13 @@ impl Peer {
     /// The command that runs this peer in `role`, installing the peer first
     /// (once per target directory, under a file lock).
     pub(crate) fn command(self, tmp: &Path, args: &PeerArgs<'_>) -> Result<Command, String> {
-        let install = self.installed(tmp)?;
         let script = match (self, args.role) {
             (Peer::Python, Role::Server) => "python/server.py",
             (Peer::Python, Role::Client) => "python/client.py",
             (Peer::Node, Role::Server) => "node/server.js",
             (Peer::Node, Role::Client) => "node/client.js",
         };
-        let mut command = match self {
-            Peer::Python => Command::new(install.join("bin").join("python")),
-            Peer::Node => {
-                let mut node = Command::new("node");
-                node.env("NODE_PATH", install.join("node_modules"));
-                node
-            }
-        };
-        command.arg(peers_dir().join(script));
+        let mut command = self.script_command(tmp, &peers_dir().join(script))?;
         command.args(args.url);
         command.args(["--steps", &args.script, "--timeout", "60"]);
         if args.deflate {
@@ -87,6 +78,26 @@ impl Peer {
                 Role::Client => command.arg("--ca").arg(&cert.cert_path),
             };
         }
+        Ok(command)
+    }
+
+    /// A command that runs `script` (a Python file for [`Peer::Python`], a
+    /// JavaScript file for [`Peer::Node`]) with this peer installed: the
+    /// venv's Python, or Node with the installed `node_modules` on its
+    /// path. Installs the peer first (once per `tmp`, a test crate's
+    /// `CARGO_TARGET_TMPDIR`), so other suites can run scripts of their own
+    /// against the same pinned peers.
+    pub fn script_command(self, tmp: &Path, script: &Path) -> Result<Command, String> {
+        let install = self.installed(tmp)?;
+        let mut command = match self {
+            Peer::Python => Command::new(install.join("bin").join("python")),
+            Peer::Node => {
+                let mut node = Command::new("node");
+                node.env("NODE_PATH", install.join("node_modules"));
+                node
+            }
+        };
+        command.arg(script);
         Ok(command)
     }
 

@@ -1,0 +1,199 @@
+//! The client's way to a session: TCP, TLS for `wss://`, then the
+//! WebSocket upgrade ([`link::upgrade`]) over a [`Tap`] that keeps the
+//! heads for `-v`. Each failure says which step failed, which is what the
+//! exit status tells scripts.
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls_pki_types::ServerName;
+use tokio::net::TcpStream;
+use ws_tokio::http::Uri;
+use ws_tokio::rustls::ClientConfig;
+
+use crate::cli::Exit;
+use crate::link::{self, Link, Negotiated, Request, UpgradeFailure};
+use crate::tap::{Heads, Io, Tap};
+
+/// How long the TCP connection may take (Python `websockets` gives the
+/// whole opening 10 s; a TCP connect that takes longer is lost).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long the TLS and WebSocket handshakes may take, each.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where a URL points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The host name or address (IPv6 without brackets).
+    pub host: String,
+    /// The port (80 or 443 when the URL has none).
+    pub port: u16,
+    /// `wss://`.
+    pub secure: bool,
+}
+
+impl Target {
+    /// Reads a `ws://` or `wss://` URL.
+    pub fn parse(url: &str) -> Result<Self, Failure> {
+        let bad = || Failure::Url(url.to_owned());
+        let uri: Uri = url.parse().map_err(|_| bad())?;
+        let secure = match uri.scheme_str() {
+            Some("ws") => false,
+            Some("wss") => true,
+            _ => return Err(bad()),
+        };
+        let host = uri.host().filter(|h| !h.is_empty()).ok_or_else(bad)?;
+        Ok(Target {
+            host: host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned(),
+            port: uri.port_u16().unwrap_or(if secure { 443 } else { 80 }),
+            secure,
+        })
+    }
+}
+
+/// Why there is no session.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// Not a `ws://` or `wss://` URL with a host.
+    #[error("{0:?} is not a ws:// or wss:// URL with a host")]
+    Url(String),
+    /// The TCP connection failed (name resolution included).
+    #[error("could not connect to {host}:{port}: {source}")]
+    Connect {
+        /// The host.
+        host: String,
+        /// The port.
+        port: u16,
+        /// What the system said.
+        source: io::Error,
+    },
+    /// The TLS handshake failed.
+    #[error("TLS with {host}:{port} failed: {source} (--ca-file FILE trusts your own CA)")]
+    Tls {
+        /// The host.
+        host: String,
+        /// The port.
+        port: u16,
+        /// What rustls said.
+        source: io::Error,
+    },
+    /// A step did not finish in time.
+    #[error("{step} with {host}:{port} did not finish within {after:?}")]
+    Timeout {
+        /// Which step.
+        step: &'static str,
+        /// The host.
+        host: String,
+        /// The port.
+        port: u16,
+        /// The time it had.
+        after: Duration,
+    },
+    /// The WebSocket upgrade failed.
+    #[error("{0}")]
+    Upgrade(#[from] UpgradeFailure),
+}
+
+impl Failure {
+    /// The exit status for this failure.
+    #[must_use]
+    pub fn exit(&self) -> Exit {
+        match self {
+            Failure::Url(_) | Failure::Upgrade(UpgradeFailure::Request(_)) => Exit::Usage,
+            Failure::Connect { .. } | Failure::Tls { .. } => Exit::Connect,
+            Failure::Timeout { .. } | Failure::Upgrade(UpgradeFailure::Timeout(_)) => Exit::Timeout,
+            Failure::Upgrade(UpgradeFailure::Refused(_)) => Exit::Refused,
+        }
+    }
+}
+
+/// Runs `step` within `limit`, or fails naming it.
+async fn within<T>(
+    target: &Target,
+    step: &'static str,
+    limit: Duration,
+    future: impl Future<Output = Result<T, Failure>>,
+) -> Result<T, Failure> {
+    tokio::time::timeout(limit, future)
+        .await
+        .unwrap_or_else(|_| {
+            Err(Failure::Timeout {
+                step,
+                host: target.host.clone(),
+                port: target.port,
+                after: limit,
+            })
+        })
+}
+
+/// Connects to `request.url` and upgrades. With `heads`, the request and
+/// response heads are recorded there (also when the upgrade fails).
+pub async fn connect(
+    request: Request,
+    tls: Arc<ClientConfig>,
+    heads: Option<Heads>,
+) -> Result<(Link, Negotiated), Failure> {
+    let target = Target::parse(&request.url)?;
+    let (host, port) = (target.host.clone(), target.port);
+    let tcp = within(&target, "connecting", CONNECT_TIMEOUT, async {
+        TcpStream::connect((host.as_str(), port))
+            .await
+            .map_err(|source| Failure::Connect {
+                host: host.clone(),
+                port,
+                source,
+            })
+    })
+    .await?;
+    let _ = tcp.set_nodelay(true);
+    let io: Io = if target.secure {
+        let tls_failed = |source| Failure::Tls {
+            host: host.clone(),
+            port,
+            source,
+        };
+        let name = ServerName::try_from(host.clone())
+            .map_err(|e| tls_failed(io::Error::new(io::ErrorKind::InvalidInput, e)))?;
+        let connector = ws_tokio::tokio_rustls::TlsConnector::from(tls);
+        let stream = within(&target, "the TLS handshake", HANDSHAKE_TIMEOUT, async {
+            connector.connect(name, tcp).await.map_err(tls_failed)
+        })
+        .await?;
+        Box::new(stream)
+    } else {
+        Box::new(tcp)
+    };
+    Ok(link::upgrade(Tap::new(io, heads), request).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_come_from_urls() {
+        assert_eq!(
+            Target::parse("wss://example.com/x?y").unwrap(),
+            Target {
+                host: "example.com".into(),
+                port: 443,
+                secure: true
+            }
+        );
+        assert_eq!(
+            Target::parse("ws://[::1]:9002/").unwrap(),
+            Target {
+                host: "::1".into(),
+                port: 9002,
+                secure: false
+            }
+        );
+        assert!(matches!(Target::parse("http://h/"), Err(Failure::Url(_))));
+        assert_eq!(Target::parse("ws:///x").unwrap_err().exit(), Exit::Usage);
+    }
+}
