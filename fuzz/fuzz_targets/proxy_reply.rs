@@ -13,7 +13,9 @@ fuzz_target!(|data: &[u8]| {
     let (Ok(password), Ok(by_name)) = (bool::arbitrary(&mut u), bool::arbitrary(&mut u)) else {
         return;
     };
-    let Ok(pieces) = wsproto_fuzz::split(&mut u) else { return };
+    let Ok(pieces) = wsproto_fuzz::split(&mut u) else {
+        return;
+    };
     let (mut fed, mut head) = (Vec::new(), None);
     for piece in &pieces {
         fed.extend_from_slice(piece);
