@@ -85,6 +85,7 @@ mod driver;
 mod error;
 mod handshake;
 pub mod memory;
+pub mod proxy;
 mod runtime;
 mod session;
 pub mod split;

@@ -1,0 +1,3 @@
+//! The proxy scenarios on async-std.
+
+proxy_tests::proxy_tests!(proxy_tests::AsyncStd);

@@ -1,0 +1,3 @@
+//! The proxy scenarios on smol.
+
+proxy_tests::proxy_tests!(proxy_tests::Smol);

@@ -1,0 +1,3 @@
+//! The proxy scenarios on tokio.
+
+proxy_tests::proxy_tests!(proxy_tests::Tokio);
