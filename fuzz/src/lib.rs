@@ -10,6 +10,7 @@ use arbitrary::{Arbitrary, Result, Unstructured};
 
 pub mod connection;
 pub mod handshake;
+pub mod negotiation;
 pub mod seeds;
 pub mod wire;
 
