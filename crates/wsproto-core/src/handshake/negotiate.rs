@@ -20,7 +20,7 @@ use crate::frame::Rsv;
 use super::accept_key;
 use super::error::RequestError;
 use super::headers::{has_token, is_token, joined, list_elements};
-use super::origin;
+use super::origin::{self, OriginPolicy};
 use super::wire;
 
 /// Extra response headers that [`UpgradeRequest::accept`] refuses: the
@@ -195,6 +195,22 @@ impl UpgradeRequest {
         via: Via<'_>,
         config: &Config,
     ) -> Result<Self, RequestError> {
+        Self::negotiate_with(
+            request,
+            via,
+            config.origin_policy(),
+            config.extensions().to_vec(),
+        )
+    }
+
+    /// [`from_request`](Self::from_request) with the pieces of the config
+    /// it reads (the byte-level path keeps only these).
+    pub(super) fn negotiate_with(
+        request: http::Request<()>,
+        via: Via<'_>,
+        policy: &OriginPolicy,
+        factories: Vec<Arc<dyn ExtensionFactory>>,
+    ) -> Result<Self, RequestError> {
         let key = match via {
             Via::Http11 => Some(check_http11(&request)?),
             Via::ExtendedConnect { protocol } => {
@@ -210,7 +226,7 @@ impl UpgradeRequest {
             factories: Vec::new(),
             leftover: Bytes::new(),
         };
-        upgrade.apply(config)?;
+        upgrade.apply(policy, factories)?;
         upgrade.collect_offers();
         Ok(upgrade)
     }
@@ -237,20 +253,21 @@ impl UpgradeRequest {
     /// [`RequestError::ForbiddenOrigin`] when `config`'s policy refuses
     /// the request.
     pub fn with_config(mut self, config: &Config) -> Result<Self, RequestError> {
-        self.apply(config)?;
+        self.apply(config.origin_policy(), config.extensions().to_vec())?;
         Ok(self)
     }
 
-    /// The Origin policy and the extension factories of `config`.
-    fn apply(&mut self, config: &Config) -> Result<(), RequestError> {
+    /// A config's Origin policy and extension factories.
+    fn apply(
+        &mut self,
+        policy: &OriginPolicy,
+        factories: Vec<Arc<dyn ExtensionFactory>>,
+    ) -> Result<(), RequestError> {
         let headers = self.request.headers();
-        if !config
-            .origin_policy()
-            .check(headers, authority(&self.request))
-        {
+        if !policy.check(headers, authority(&self.request)) {
             return Err(RequestError::ForbiddenOrigin(origin::origin_of(headers)));
         }
-        self.factories = config.extensions().to_vec();
+        self.factories = factories;
         Ok(())
     }
 

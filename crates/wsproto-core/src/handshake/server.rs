@@ -5,15 +5,19 @@
 //! and the answers come back as `http::Response`s that
 //! [`response_bytes`](super::response_bytes) serialises.
 
+use std::sync::Arc;
+
 use http::{HeaderMap, Method, Uri, Version};
 
 use crate::config::Config;
+use crate::extension::ExtensionFactory;
 
 use super::Progress;
 use super::error::{RequestError, ServerError};
 use super::head::{HeadBuffer, HeadFault, HeadOutcome};
 use super::headers::to_header_map;
 use super::negotiate::{UpgradeRequest, Via};
+use super::origin::OriginPolicy;
 
 /// The server side of the opening handshake over a byte stream.
 ///
@@ -30,7 +34,9 @@ use super::negotiate::{UpgradeRequest, Via};
 #[derive(Debug)]
 pub struct ServerHandshake {
     head: HeadBuffer,
-    config: Config,
+    /// What the negotiation reads from the config.
+    origin_policy: OriginPolicy,
+    factories: Vec<Arc<dyn ExtensionFactory>>,
     finished: bool,
 }
 
@@ -41,7 +47,8 @@ impl ServerHandshake {
     pub fn new(config: &Config) -> Self {
         ServerHandshake {
             head: HeadBuffer::new(config.handshake_limits()),
-            config: config.clone(),
+            origin_policy: config.origin_policy().clone(),
+            factories: config.extensions().to_vec(),
             finished: false,
         }
     }
@@ -99,7 +106,12 @@ impl ServerHandshake {
         let HeadOutcome::Complete(parsed, head_len) = outcome else {
             return Ok(Progress::Partial);
         };
-        let mut request = UpgradeRequest::from_request(parsed?, Via::Http11, &self.config)?;
+        let mut request = UpgradeRequest::negotiate_with(
+            parsed?,
+            Via::Http11,
+            &self.origin_policy,
+            self.factories.clone(),
+        )?;
         request.set_leftover(self.head.take_after(head_len));
         Ok(Progress::Complete(request))
     }
