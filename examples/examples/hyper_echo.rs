@@ -74,9 +74,10 @@ fn route(mut request: Request<Incoming>, config: Arc<Config>) -> Response<Body> 
                     // The session starts once hyper has sent the response
                     // and handed over the connection.
                     tokio::spawn(async move {
-                        if let Ok((mut ws, _request)) = pending.await {
-                            echo(&mut ws).await;
-                        }
+                        let Ok((mut ws, _)) = pending.await else {
+                            return;
+                        };
+                        echo(&mut ws).await;
                     });
                     response
                 }
