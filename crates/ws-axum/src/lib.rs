@@ -21,6 +21,15 @@
 //! - axum (feature `axum`, on by default): the [`WebSocketUpgrade`]
 //!   extractor and its `on_upgrade(|socket| async { … })`.
 //!
+//! # Lifecycle
+//!
+//! A cap on concurrent sessions and a graceful-shutdown handle are not in
+//! this crate yet. Until then: refuse over your own cap with
+//! [`Upgrade::reject`] (503 and `Retry-After`); every session the
+//! extractor starts is spawned by [`WebSocketUpgrade::on_upgrade`] (the
+//! one place a shutdown registry will hook in), and a bare-hyper service
+//! spawns its [`PendingWebSocket`] itself.
+//!
 //! # From `axum::extract::ws`
 //!
 //! | `axum::extract::ws` | here |
