@@ -12,7 +12,8 @@
 # SERVERS (space-separated names to keep), MEM_CONNS (idle connections for
 # the memory probe, 0 to skip), SERVER_CPU / GEN_CPU (cores for taskset),
 # OUT (results directory), BENCH_TARGET_DIR (cargo target of bench/),
-# EXTRA_SERVERS (more servers, see below).
+# EXTRA_SERVERS (more servers, see below), PEERS (the servers the ratios
+# are taken against; default the three peer crates).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 FULL="${FULL:-0}"
@@ -45,6 +46,9 @@ candidates=(
   "tokio-websockets|$BIN/echo-tokio-websockets"
   "ours-tokio|$OURS --addr 127.0.0.1:0 --runtime tokio --threads 1"
   "ours-tokio-nodeflate|$OURS --addr 127.0.0.1:0 --runtime tokio --threads 1 --compress off"
+  # Echo through an axum route: ours (ws-axum) and axum's own extract::ws.
+  "ours-axum|$BIN/echo-axum-ours"
+  "axum-ws|$BIN/echo-axum-ws"
 )
 # The async-std / smol adapters count once echo_server runs on them.
 for rt in async-std smol; do
@@ -62,7 +66,7 @@ if [[ -n "${EXTRA_SERVERS:-}" ]]; then
   IFS=';' read -r -a extra_servers <<<"$EXTRA_SERVERS"
   candidates+=("${extra_servers[@]}")
 fi
-PEERS="tokio-tungstenite fastwebsockets tokio-websockets"
+PEERS="${PEERS:-tokio-tungstenite fastwebsockets tokio-websockets}"
 
 keep() { # list name -> is name in the space-separated list (or list empty)
   [[ -z "$1" ]] && return 0

@@ -6,6 +6,10 @@
 #   scripts/conformance.sh --full     # every case for every runtime (~1 h)
 #   RUNTIMES="smol" scripts/conformance.sh    # smol too (tokio, async-std, smol)
 #   RUNTIMES="tokio" CASES="1.*,2.*" scripts/conformance.sh   # a quick loop
+#   AXUM=0 scripts/conformance.sh     # without the extra axum run
+#
+# One extra run serves the fuzzing client from the `axum_echo` example (an
+# axum route through ws-axum, HTTP/1.1): every case, compression included.
 #
 # Passes only if every case is OK or INFORMATIONAL (NON-STRICT and
 # UNIMPLEMENTED count as failures) and every close behaviour is OK, except the
@@ -22,7 +26,7 @@ FULL=0
 [[ -x "$AUTOBAHN/install.sh" ]] || { echo "Autobahn tools not found at $AUTOBAHN (set AUTOBAHN_DIR)" >&2; exit 2; }
 "$AUTOBAHN/install.sh" >/dev/null
 
-cargo build --release -p examples --example echo_server --example autobahn_client
+cargo build --release -p examples --example echo_server --example autobahn_client --example axum_echo
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/examples"
 EXCEPTIONS="$ROOT/scripts/conformance-exceptions.txt"
 
@@ -66,10 +70,17 @@ run_role() { # runtime role port include exclude
   rm -rf "$dir"; mkdir -p "$dir"
   start=$(date +%s)
   if [[ $role == server ]]; then
-    "$BIN/echo_server" --addr "127.0.0.1:$port" --runtime "$rt" >"$dir/echo_server.log" 2>&1 &
+    local path=""
+    if [[ $rt == axum ]]; then
+      # Autobahn's largest messages are 16 MiB (9.*); the route is /ws.
+      "$BIN/axum_echo" --addr "127.0.0.1:$port" --max-message-size $((16 << 20)) >"$dir/echo_server.log" 2>&1 &
+      path=/ws
+    else
+      "$BIN/echo_server" --addr "127.0.0.1:$port" --runtime "$rt" >"$dir/echo_server.log" 2>&1 &
+    fi
     pid=$!
     for _ in $(seq 1 100); do grep -q "$port" "$dir/echo_server.log" 2>/dev/null && break; sleep 0.1; done
-    "$AUTOBAHN/test-server.sh" -o "$dir" -a "wsproto-$rt" ${exclude:+-x "$exclude"} "ws://127.0.0.1:$port" "$include" \
+    "$AUTOBAHN/test-server.sh" -o "$dir" -a "wsproto-$rt" ${exclude:+-x "$exclude"} "ws://127.0.0.1:$port$path" "$include" \
       >"$dir/summary.txt" 2>&1 || true
     kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
   else
@@ -114,10 +125,21 @@ done
 # The async-std CI run samples compression too.
 if [[ -z "${CASES:-}" && $FULL == 0 && " $RUNTIMES " == *" async-std "* ]]; then
   echo "==> async-std compression sample (12.1.*, 13.1.*)"
-  CASES="12.1.*,13.1.*" RUNTIMES=async-std OUT="$OUT/sample" "$0" >"$OUT/sample.log" 2>&1 || tail -20 "$OUT/sample.log"
+  AXUM=0 CASES="12.1.*,13.1.*" RUNTIMES=async-std OUT="$OUT/sample" "$0" >"$OUT/sample.log" 2>&1 || tail -20 "$OUT/sample.log"
   line=$(grep -E '^conformance: [0-9]+ passed, [0-9]+ failed' "$OUT/sample.log" || echo "conformance: 0 passed, 2 failed")
   read -r sp sf <<<"$(sed -E 's/^conformance: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/' <<<"$line")"
   passed=$((passed + sp)); failed=$((failed + sf))
+fi
+# The axum route (ws-axum over hyper's HTTP/1.1 upgrade), server role.
+if [[ "${AXUM:-1}" == 1 ]]; then
+  IFS='|' read -r include exclude <<<"$(if [[ -n "${CASES:-}" ]]; then echo "${CASES}|"; else echo "*|"; fi)"
+  run_role axum server "$(free_port)" "$include" "$exclude"
+  cat "$OUT/axum-server/result.txt"
+  if [[ "$(cat "$OUT/axum-server/verdict" 2>/dev/null)" == pass ]]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+  fi
 fi
 echo "conformance: $passed passed, $failed failed"
 [[ $failed == 0 ]]

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use wsproto_core::handshake::{
-    AcceptOptions, ClientBuilder, Progress, ServerError, ServerHandshake,
+    AcceptOptions, ClientBuilder, Progress, ServerError, ServerHandshake, response_bytes,
 };
 use wsproto_core::{CloseCode, CloseReason, Config, Connection, Event, MaskRng, Message};
 
@@ -313,17 +313,17 @@ fn on_data(conn: &mut Conn, config: &Config, data: &[u8], now: Instant) {
             Ok(Progress::Partial) => {}
             Ok(Progress::Complete(request)) => match request.accept(&AcceptOptions::new()) {
                 Ok(mut upgrade) => {
-                    conn.pending = std::mem::take(&mut upgrade.response);
+                    conn.pending = upgrade.response_bytes();
                     // Bytes that followed the request are fed here.
                     conn.phase =
                         Phase::Open(Box::new(upgrade.into_connection(config.clone(), now)));
                 }
                 Err(e) => {
-                    conn.pending = e.into_request().reject(
+                    conn.pending = response_bytes(&e.into_request().reject(
                         http::StatusCode::INTERNAL_SERVER_ERROR,
                         &http::HeaderMap::new(),
                         b"cannot accept\n",
-                    );
+                    ));
                     conn.phase = Phase::Refused;
                 }
             },

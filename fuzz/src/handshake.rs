@@ -50,10 +50,14 @@ pub fn answer(request: wsproto_core::handshake::UpgradeRequest, accept: bool, st
         let accepted = request
             .accept(&options)
             .expect("offered subprotocol, no extra headers");
-        assert_eq!(crate::http_reply(&accepted.response), (101, 0));
+        assert_eq!(crate::http_reply(&accepted.response_bytes()), (101, 0));
     } else {
         let status = http::StatusCode::from_u16(status).expect("100..=999");
-        let reply = request.reject(status, &http::HeaderMap::new(), b"no");
+        let reply = wsproto_core::handshake::response_bytes(&request.reject(
+            status,
+            &http::HeaderMap::new(),
+            b"no",
+        ));
         let expected = if status.is_informational() {
             500
         } else {

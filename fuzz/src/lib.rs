@@ -11,6 +11,7 @@ use arbitrary::{Arbitrary, Result, Unstructured};
 pub mod connection;
 pub mod handshake;
 pub mod proxy;
+pub mod negotiation;
 pub mod seeds;
 pub mod wire;
 

@@ -429,6 +429,47 @@ pub fn all() -> Vec<(&'static str, &'static str, Vec<u8>)> {
             .bytes(b"\r\n")
             .0,
     );
+    // parsed_negotiation: method, version, target, base fields, extra
+    // fields, via, protocol, policy, accept, status (see `negotiation`).
+    let negotiation =
+        |method: u8, version: u8, base: u8, via: u8, policy: u8, extra: &[(&[u8], &[u8])]| {
+            let mut enc = Enc::default()
+                .u8(method)
+                .u8(version)
+                .chunk(b"chat")
+                .u8(base)
+                .u8(extra.len() as u8);
+            for (name, value) in extra {
+                enc = enc.chunk(name).chunk(value);
+            }
+            enc.u8(via).chunk(b"").u8(policy).u8(1).bytes(&[0, 100]).0
+        };
+    let deflate: (&[u8], &[u8]) = (
+        b"sec-websocket-extensions",
+        b"permessage-deflate; client_max_window_bits",
+    );
+    let protocols: (&[u8], &[u8]) = (b"sec-websocket-protocol", b"chat, superchat");
+    let origin: (&[u8], &[u8]) = (b"origin", b"http://example.com");
+    add(
+        "parsed_negotiation",
+        "rfc6455-1.3-http11",
+        negotiation(0, 0, 1, 0, 0, &[origin, protocols, deflate]),
+    );
+    add(
+        "parsed_negotiation",
+        "rfc8441-extended-connect",
+        negotiation(1, 2, 2, 2, 1, &[protocols, deflate]),
+    );
+    add(
+        "parsed_negotiation",
+        "foreign-origin-403",
+        negotiation(0, 0, 1, 0, 1, &[origin]),
+    );
+    add(
+        "parsed_negotiation",
+        "get-with-body-400",
+        negotiation(0, 0, 1, 0, 0, &[(b"content-length", b"5")]),
+    );
     for (name, bytes) in connection_seeds(Role::Server) {
         add("connection_server", name, bytes);
     }

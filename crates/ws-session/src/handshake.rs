@@ -10,7 +10,7 @@ use futures_util::{AsyncReadExt as _, AsyncWriteExt as _};
 use http::{HeaderMap, StatusCode};
 use wsproto_core::handshake::{
     AcceptOptions, ClientBuilder, ClientError, ClientHandshake, Progress, ServerError,
-    ServerHandshake, UpgradeRequest,
+    ServerHandshake, UpgradeRequest, response_bytes,
 };
 use wsproto_core::{Config, MaskRng};
 
@@ -308,17 +308,14 @@ where
         Decision::Accept(options) => {
             let http_request = request.request().clone();
             match request.accept(&options) {
-                Ok(mut upgrade) => {
-                    let reply = std::mem::take(&mut upgrade.response);
-                    (reply, Ok((upgrade, http_request)))
-                }
+                Ok(upgrade) => (upgrade.response_bytes(), Ok((upgrade, http_request))),
                 Err(e) => {
                     let kind = e.kind().clone();
-                    let reply = e.into_request().reject(
+                    let reply = response_bytes(&e.into_request().reject(
                         StatusCode::INTERNAL_SERVER_ERROR,
                         &HeaderMap::new(),
                         b"the server could not accept this upgrade\n",
-                    );
+                    ));
                     (reply, Err(HandshakeError::Accept(kind)))
                 }
             }
@@ -328,7 +325,7 @@ where
             headers,
             body,
         } => {
-            let reply = request.reject(status, &headers, &body);
+            let reply = response_bytes(&request.reject(status, &headers, &body));
             (reply, Err(HandshakeError::Rejected(status)))
         }
     }

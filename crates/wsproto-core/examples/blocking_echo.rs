@@ -48,7 +48,7 @@ fn serve(mut stream: TcpStream) -> std::io::Result<()> {
     let mut upgrade = request
         .accept(&AcceptOptions::new())
         .map_err(std::io::Error::other)?;
-    stream.write_all(&upgrade.response)?;
+    stream.write_all(&upgrade.response_bytes())?;
     let mut conn = upgrade.into_connection(config, now());
     loop {
         while let Some(event) = conn.poll_event() {

@@ -75,8 +75,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         request.subprotocols()
     );
     let mut accepted = request.accept(&AcceptOptions::new().subprotocol("chat.v1"))?;
-    println!("{}", String::from_utf8_lossy(&accepted.response).trim_end());
-    let Progress::Complete(upgrade) = client_hs.handle_data(&accepted.response)? else {
+    println!(
+        "{}",
+        String::from_utf8_lossy(&accepted.response_bytes()).trim_end()
+    );
+    let Progress::Complete(upgrade) = client_hs.handle_data(&accepted.response_bytes())? else {
         unreachable!("the whole response was given")
     };
     let mut server = accepted.into_connection(config.clone(), now);

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::extension::ExtensionFactory;
+use crate::handshake::OriginPolicy;
 
 /// How much the connection does on the application's behalf.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -59,6 +60,7 @@ impl Default for HandshakeLimits {
 /// | [`auto_fragment_size`](Self::with_auto_fragment_size) | none (one frame per message) |
 /// | [`handshake_limits`](Self::with_handshake_limits) | 16 KiB head, 64 headers |
 /// | [`extensions`](Self::with_extension) | none |
+/// | [`origin_policy`](Self::with_origin_policy) (server) | [`OriginPolicy::any`] (no check) |
 #[derive(Debug, Clone)]
 pub struct Config {
     pub(crate) mode: Mode,
@@ -73,6 +75,7 @@ pub struct Config {
     pub(crate) auto_fragment_size: Option<usize>,
     pub(crate) handshake_limits: HandshakeLimits,
     pub(crate) extensions: Vec<Arc<dyn ExtensionFactory>>,
+    pub(crate) origin_policy: OriginPolicy,
 }
 
 impl Default for Config {
@@ -90,6 +93,7 @@ impl Default for Config {
             auto_fragment_size: None,
             handshake_limits: HandshakeLimits::default(),
             extensions: Vec::new(),
+            origin_policy: OriginPolicy::any(),
         }
     }
 }
@@ -263,5 +267,25 @@ impl Config {
     #[must_use]
     pub fn extensions(&self) -> &[Arc<dyn ExtensionFactory>] {
         &self.extensions
+    }
+}
+
+/// The server's accept settings (read by every accept path: the byte-level
+/// `ServerHandshake` and the parsed-request negotiation that the hyper and
+/// axum glue call).
+impl Config {
+    /// Which `Origin`s may open a WebSocket on a server with this config
+    /// (cross-site WebSocket hijacking: see [`OriginPolicy`]); refused
+    /// requests get 403. Clients ignore it.
+    #[must_use]
+    pub fn with_origin_policy(mut self, policy: OriginPolicy) -> Self {
+        self.origin_policy = policy;
+        self
+    }
+
+    /// The Origin policy.
+    #[must_use]
+    pub fn origin_policy(&self) -> &OriginPolicy {
+        &self.origin_policy
     }
 }

@@ -39,7 +39,7 @@
 //! let mut server_hs = ServerHandshake::new(&config);
 //! let Progress::Complete(request) = server_hs.handle_data(client_hs.request_bytes())? else { unreachable!() };
 //! let mut accepted = request.accept(&AcceptOptions::new()).map_err(|e| e.to_string())?;
-//! let Progress::Complete(upgrade) = client_hs.handle_data(&accepted.response)? else { unreachable!() };
+//! let Progress::Complete(upgrade) = client_hs.handle_data(&accepted.response_bytes())? else { unreachable!() };
 //! let mut server = accepted.into_connection(config.clone(), now);
 //! let mut client = upgrade.into_connection(config, MaskRng::from_seed([2; 32]), now);
 //!

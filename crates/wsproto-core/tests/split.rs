@@ -143,7 +143,7 @@ fn handshaken_pair(config: &Config) -> Pair {
         panic!()
     };
     let mut accepted = request.accept(&AcceptOptions::new()).unwrap();
-    let Ok(Progress::Complete(upgrade)) = client_hs.handle_data(&accepted.response) else {
+    let Ok(Progress::Complete(upgrade)) = client_hs.handle_data(&accepted.response_bytes()) else {
         panic!()
     };
     pair.server = accepted.into_connection(config.clone(), pair.now);

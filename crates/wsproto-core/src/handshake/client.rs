@@ -2,19 +2,16 @@
 //! request built by [`ClientBuilder`](super::ClientBuilder), then read and
 //! check the server's response.
 
-use std::sync::Arc;
-
 use bytes::Bytes;
-use http::header::{self, HeaderMap, HeaderValue};
 use http::{StatusCode, Uri, Version};
 
-use crate::config::{Config, HandshakeLimits};
-use crate::extension::{Extension, ExtensionFactory, ExtensionHeader, NegotiationError};
-use crate::frame::Rsv;
+use crate::config::Config;
+use crate::extension::Extension;
 
 use super::error::{BuildError, ClientError, ResponseError};
-use super::headers::{HeadBuffer, HeadFault, HeadOutcome, has_token, joined, to_header_map};
-use super::request::{BuiltRequest, ClientBuilder, Scheme};
+use super::head::{HeadBuffer, HeadFault, HeadOutcome};
+use super::request::{ClientBuilder, Scheme};
+use super::response::{Offer, body_length, parse_response};
 use super::{MAX_ERROR_BODY, Progress};
 
 #[derive(Debug)]
@@ -48,10 +45,8 @@ pub struct ClientHandshake {
     scheme: Scheme,
     host: String,
     port: u16,
-    expected_accept: String,
-    subprotocols: Vec<String>,
-    /// The factories that offered something, in config order.
-    factories: Vec<Arc<dyn ExtensionFactory>>,
+    /// What the response must answer.
+    offer: Offer,
     head: HeadBuffer,
     state: State,
 }
@@ -72,22 +67,31 @@ pub struct ClientUpgrade {
     pub leftover: Bytes,
 }
 
-impl ClientHandshake {
-    pub(super) fn from_built(built: BuiltRequest, limits: HandshakeLimits) -> Self {
-        ClientHandshake {
+impl ClientBuilder {
+    /// Builds the request with the given `Sec-WebSocket-Key` bytes (16
+    /// random bytes, fresh for every connection: RFC 6455 §4.1; see
+    /// `ClientHandshake::random_key` with the `getrandom` feature) and the
+    /// extension offers of every factory in `config`.
+    ///
+    /// # Errors
+    /// A [`BuildError`] when the URI, method, headers or subprotocols cannot
+    /// make a valid upgrade request.
+    pub fn build(self, key: [u8; 16], config: &Config) -> Result<ClientHandshake, BuildError> {
+        let built = self.build_request(key, config)?;
+        Ok(ClientHandshake {
             request: built.request,
             bytes: built.bytes,
             scheme: built.scheme,
             host: built.host,
             port: built.port,
-            expected_accept: built.expected_accept,
-            subprotocols: built.subprotocols,
-            factories: built.factories,
-            head: HeadBuffer::new(limits),
+            offer: built.offer,
+            head: HeadBuffer::new(config.handshake_limits()),
             state: State::Head,
-        }
+        })
     }
+}
 
+impl ClientHandshake {
     /// A handshake for a `ws://` or `wss://` URL with no extra headers or
     /// subprotocols; see [`ClientBuilder`] for those.
     ///
@@ -163,7 +167,7 @@ impl ClientHandshake {
     /// The subprotocols offered, in order of preference.
     #[must_use]
     pub fn subprotocols(&self) -> &[String] {
-        &self.subprotocols
+        &self.offer.subprotocols
     }
 
     /// Whether a result (success or error) was returned already.
@@ -256,7 +260,7 @@ impl ClientHandshake {
         if version != 1 {
             return Err(ResponseError::NotHttp11.into());
         }
-        let (subprotocol, extensions) = self.validate(response.headers())?;
+        let (subprotocol, extensions) = self.offer.check(response.headers())?;
         Ok(Progress::Complete(ClientUpgrade {
             response,
             subprotocol,
@@ -286,137 +290,33 @@ impl ClientHandshake {
         body.truncate(MAX_ERROR_BODY);
         ResponseError::UnexpectedStatus(Box::new(response.map(|()| body)))
     }
-
-    /// RFC 6455 §4.1, the client's checks of a 101 response (points 2-6).
-    fn validate(&self, headers: &HeaderMap) -> Result<Negotiated, ResponseError> {
-        let mut upgrade = headers.get_all(header::UPGRADE).iter();
-        let first = upgrade.next();
-        let is_websocket =
-            |v: &HeaderValue| v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"websocket");
-        if !(first.is_some_and(is_websocket) && upgrade.next().is_none()) {
-            return Err(ResponseError::InvalidUpgrade(first.cloned()));
-        }
-        if !has_token(headers, &header::CONNECTION, "upgrade") {
-            return Err(ResponseError::MissingConnectionUpgrade);
-        }
-        let mut accept = headers.get_all(header::SEC_WEBSOCKET_ACCEPT).iter();
-        let found = accept.next();
-        let matches =
-            found.is_some_and(|v| v.as_bytes().trim_ascii() == self.expected_accept.as_bytes());
-        if !(matches && accept.next().is_none()) {
-            return Err(ResponseError::InvalidAccept {
-                expected: self.expected_accept.clone(),
-                found: found.cloned(),
-            });
-        }
-        let extensions = match joined(headers, &header::SEC_WEBSOCKET_EXTENSIONS) {
-            None => Vec::new(),
-            Some(Err(())) => return Err(NegotiationError::Malformed.into()),
-            Some(Ok(list)) => negotiate(&self.factories, &ExtensionHeader::parse_list(&list)?)?,
-        };
-        let subprotocol = self.chosen_subprotocol(headers)?;
-        Ok((subprotocol, extensions))
-    }
-
-    fn chosen_subprotocol(&self, headers: &HeaderMap) -> Result<Option<String>, ResponseError> {
-        let mut values = headers.get_all(header::SEC_WEBSOCKET_PROTOCOL).iter();
-        let Some(value) = values.next() else {
-            return Ok(None);
-        };
-        if values.next().is_some() || value.as_bytes().contains(&b',') {
-            return Err(ResponseError::SeveralSubprotocols);
-        }
-        let chosen = String::from_utf8_lossy(value.as_bytes().trim_ascii()).into_owned();
-        if self.subprotocols.is_empty() {
-            Err(ResponseError::SubprotocolNotRequested(chosen))
-        } else if self.subprotocols.contains(&chosen) {
-            Ok(Some(chosen))
-        } else {
-            Err(ResponseError::UnofferedSubprotocol(chosen))
-        }
-    }
 }
 
-/// The chosen subprotocol and the negotiated extensions.
-type Negotiated = (Option<String>, Vec<Box<dyn Extension>>);
-
-type ParsedHead = Option<(u8, u16, HeaderMap)>;
-
-fn parse_response<'b>(
-    buf: &'b [u8],
-    storage: &mut [httparse::Header<'b>],
-) -> Result<Option<(ParsedHead, usize)>, httparse::Error> {
-    let mut response = httparse::Response::new(storage);
-    Ok(match response.parse(buf)? {
-        httparse::Status::Partial => None,
-        httparse::Status::Complete(len) => {
-            let parsed = match (response.version, response.code) {
-                (Some(version), Some(code)) => {
-                    to_header_map(response.headers).map(|h| (version, code, h))
-                }
-                _ => None,
-            };
-            Some((parsed, len))
+impl ClientUpgrade {
+    /// Starts the client connection: installs the negotiated extensions and
+    /// feeds it the bytes that followed the response head (events they
+    /// produce are ready at once from `poll_event`).
+    #[must_use]
+    pub fn into_connection(
+        self,
+        config: impl Into<std::sync::Arc<Config>>,
+        rng: crate::MaskRng,
+        now: std::time::Instant,
+    ) -> crate::Connection {
+        let mut conn = crate::Connection::client(config, rng, now).with_extensions(self.extensions);
+        if !self.leftover.is_empty() {
+            conn.handle_data(now, &self.leftover);
         }
-    })
-}
-
-/// How many body bytes of a non-101 answer to wait for (`None`: until EOF).
-fn body_length(response: &http::Response<()>) -> Option<usize> {
-    let status = response.status();
-    if status.is_informational()
-        || status == StatusCode::NO_CONTENT
-        || status == StatusCode::NOT_MODIFIED
-    {
-        return Some(0);
+        conn
     }
-    let headers = response.headers();
-    if headers.contains_key(header::TRANSFER_ENCODING) {
-        // Chunked: take what has arrived rather than decode chunks.
-        return Some(0);
-    }
-    headers.get(header::CONTENT_LENGTH).map(|v| {
-        v.to_str()
-            .ok()
-            .and_then(|s| s.trim().parse::<usize>().ok())
-            .map_or(0, |n| n.min(MAX_ERROR_BODY))
-    })
-}
-
-/// RFC 6455 §4.1 point 5 and §9.1: every accepted extension must have been
-/// offered, at most once, and no two may claim the same RSV bit; the
-/// factory checks the parameters.
-fn negotiate(
-    factories: &[Arc<dyn ExtensionFactory>],
-    accepted: &[ExtensionHeader],
-) -> Result<Vec<Box<dyn Extension>>, NegotiationError> {
-    let mut used = vec![false; factories.len()];
-    let mut rsv = Rsv::NONE;
-    let mut out = Vec::with_capacity(accepted.len());
-    for entry in accepted {
-        let Some(i) = factories
-            .iter()
-            .position(|f| f.name().eq_ignore_ascii_case(&entry.name))
-        else {
-            return Err(NegotiationError::UnofferedExtension(entry.name.clone()));
-        };
-        if used[i] {
-            return Err(NegotiationError::Conflict(entry.name.clone()));
-        }
-        used[i] = true;
-        let extension = factories[i].client_accept(entry)?;
-        if rsv.bits() & extension.rsv().bits() != 0 {
-            return Err(NegotiationError::Conflict(entry.name.clone()));
-        }
-        rsv = rsv.union(extension.rsv());
-        out.push(extension);
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::HandshakeLimits;
+    use crate::extension::NegotiationError;
+    use crate::frame::Rsv;
     use crate::handshake::test_util::{TestFactory, config_with, feed_split};
 
     const NONCE: [u8; 16] = *b"the sample nonce";

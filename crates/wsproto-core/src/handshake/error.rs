@@ -1,16 +1,15 @@
 //! Handshake errors. Faults of the peer ([`ResponseError`] on the client,
 //! [`RequestError`] on the server, the latter with the HTTP status it is
 //! answered with) are kept apart from misuse by the caller ([`BuildError`],
-//! [`AcceptError`], and the `Finished` variants).
+//! [`AcceptError`](super::AcceptError), and the `Finished` variants).
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode};
 
 use crate::extension::NegotiationError;
 
-use super::headers::write_header;
-use super::server::UpgradeRequest;
+use super::wire;
 
 /// The caller asked for a client request that cannot be sent. Nothing was
 /// built.
@@ -157,14 +156,18 @@ impl ClientError {
     }
 }
 
-/// The client's request breaks RFC 6455 §4.2.1 (or a configured limit). The
-/// server writes [`response_bytes`](Self::response_bytes) and closes the
-/// transport.
+/// The client's request breaks RFC 6455 §4.2.1 (RFC 8441 §4 for an HTTP/2
+/// extended CONNECT), a configured limit, or the server's Origin policy. The
+/// answer is [`to_response`](Self::to_response) (for an HTTP server that
+/// writes responses itself, such as hyper) or
+/// [`response_bytes`](Self::response_bytes) (the same response as HTTP/1.1
+/// bytes with `Connection: close`: write them and close the transport).
 ///
 /// | fault | status |
 /// | --- | --- |
 /// | head over `max_head_bytes`, more than `max_headers` fields | 431 Request Header Fields Too Large |
 /// | missing or wrong `Sec-WebSocket-Version` | 426 Upgrade Required, with `Sec-WebSocket-Version: 13` |
+/// | `Origin` refused by the [`OriginPolicy`](super::OriginPolicy) | 403 Forbidden |
 /// | anything else | 400 Bad Request |
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -213,6 +216,29 @@ pub enum RequestError {
         "Sec-WebSocket-Key must be present once and be base64 of exactly 16 bytes (RFC 6455 §4.2.1)"
     )]
     InvalidKey,
+    /// The GET carries a body (`Content-Length` other than 0, or
+    /// `Transfer-Encoding`): its bytes would otherwise be read as frames.
+    #[error(
+        "an upgrade request must not have a body (it has Content-Length or Transfer-Encoding); the bytes after the head belong to the WebSocket"
+    )]
+    RequestBody,
+    /// An HTTP/2 request that is not a CONNECT (RFC 8441 §4: WebSockets
+    /// over HTTP/2 use the extended CONNECT method).
+    #[error("over HTTP/2 a WebSocket is opened with an extended CONNECT (RFC 8441 §4), not {0}")]
+    NotConnect(Method),
+    /// An HTTP/2 CONNECT whose `:protocol` pseudo-header is missing or not
+    /// `websocket` (RFC 8441 §4).
+    #[error(
+        "the extended CONNECT's :protocol is {0:?}; a WebSocket needs :protocol websocket (RFC 8441 §4)"
+    )]
+    NotWebSocketProtocol(Option<HeaderValue>),
+    /// The `Origin` is not allowed by the server's
+    /// [`OriginPolicy`](super::OriginPolicy) (or the request has none and
+    /// the policy requires one).
+    #[error(
+        "Origin {0:?} may not open a WebSocket on this server (its Origin policy guards against cross-site WebSocket hijacking)"
+    )]
+    ForbiddenOrigin(Option<HeaderValue>),
 }
 
 impl RequestError {
@@ -224,23 +250,42 @@ impl RequestError {
                 StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
             }
             Self::UnsupportedVersion(_) => StatusCode::UPGRADE_REQUIRED,
+            Self::ForbiddenOrigin(_) => StatusCode::FORBIDDEN,
             _ => StatusCode::BAD_REQUEST,
         }
     }
 
-    /// The complete HTTP reply to write before closing the transport: the
-    /// [`status`](Self::status), `Connection: close`, for 426 the
-    /// `Sec-WebSocket-Version: 13` the RFC asks for (§4.4), and a short
-    /// plain-text body saying what was wrong.
+    /// The response that answers this fault: the [`status`](Self::status),
+    /// for 426 the `Sec-WebSocket-Version: 13` the RFC asks for (§4.4), and
+    /// a short plain-text body saying what was wrong, with its
+    /// `Content-Length`.
+    #[must_use]
+    pub fn to_response(&self) -> http::Response<Bytes> {
+        let body = Bytes::from(format!("{self}\n"));
+        let mut headers = HeaderMap::with_capacity(4);
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+        if matches!(self, Self::UnsupportedVersion(_)) {
+            headers.insert(
+                header::SEC_WEBSOCKET_VERSION,
+                HeaderValue::from_static("13"),
+            );
+            headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        }
+        let mut response = http::Response::new(body);
+        *response.status_mut() = self.status();
+        *response.headers_mut() = headers;
+        response
+    }
+
+    /// [`to_response`](Self::to_response) as HTTP/1.1 bytes with
+    /// `Connection: close`: write them, then close the transport.
     #[must_use]
     pub fn response_bytes(&self) -> Vec<u8> {
-        let mut extra = Vec::new();
-        if matches!(self, Self::UnsupportedVersion(_)) {
-            write_header(&mut extra, "Sec-WebSocket-Version", b"13");
-            write_header(&mut extra, "Upgrade", b"websocket");
-        }
-        let body = format!("{self}\n");
-        error_reply(self.status(), &extra, body.as_bytes())
+        wire::response_bytes(&self.to_response())
     }
 }
 
@@ -273,23 +318,6 @@ fn body_start(body: &Bytes) -> String {
     format!("; the body starts: {:?}{more}", text.trim_end())
 }
 
-/// Builds `status` + `Connection: close` + plain-text body.
-pub(crate) fn error_reply(status: StatusCode, extra_headers: &[u8], body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(128 + extra_headers.len() + body.len());
-    super::write_status_line(&mut out, status);
-    write_header(&mut out, "Connection", b"close");
-    write_header(&mut out, "Content-Type", b"text/plain; charset=utf-8");
-    write_header(
-        &mut out,
-        "Content-Length",
-        body.len().to_string().as_bytes(),
-    );
-    out.extend_from_slice(extra_headers);
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(body);
-    out
-}
-
 /// What [`ServerHandshake::handle_data`](super::ServerHandshake::handle_data)
 /// fails with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -313,46 +341,6 @@ impl ServerError {
             Self::Request(e) => Some(e),
             Self::Finished => None,
         }
-    }
-}
-
-/// Why [`UpgradeRequest::accept`] refused the caller's options.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum AcceptErrorKind {
-    /// The chosen subprotocol is not one the client offered (RFC 6455
-    /// §4.2.2 allows only an offered one).
-    #[error(
-        "subprotocol {0:?} was not offered by the client; choose one of UpgradeRequest::subprotocols() or none"
-    )]
-    UnofferedSubprotocol(String),
-    /// An extra header the handshake writes itself (or one a 101 response
-    /// must not carry).
-    #[error("header {0} is set by the handshake and cannot be given as an extra header")]
-    ReservedHeader(HeaderName),
-}
-
-/// Caller misuse in [`UpgradeRequest::accept`]: nothing was produced. The
-/// request is handed back so the caller can still answer it (for example
-/// with [`UpgradeRequest::reject`] and a 500).
-#[derive(Debug, thiserror::Error)]
-#[error("{kind}")]
-pub struct AcceptError {
-    pub(crate) kind: AcceptErrorKind,
-    pub(crate) request: Box<UpgradeRequest>,
-}
-
-impl AcceptError {
-    /// What was wrong with the options.
-    #[must_use]
-    pub fn kind(&self) -> &AcceptErrorKind {
-        &self.kind
-    }
-
-    /// The request, to answer it another way.
-    #[must_use]
-    pub fn into_request(self) -> UpgradeRequest {
-        *self.request
     }
 }
 

@@ -1,30 +1,43 @@
-//! The opening handshake (RFC 6455 §4): the HTTP/1.1 upgrade, client and
-//! server, without IO.
+//! The opening handshake without IO: the HTTP/1.1 upgrade (RFC 6455 §4),
+//! client and server, and the server's negotiation for requests an HTTP
+//! server has already parsed (HTTP/1.1, or an HTTP/2 extended CONNECT per
+//! RFC 8441).
 //!
-//! Both sides are fed bytes with `handle_data` and answer
+//! Over bytes, both sides are fed with `handle_data` and answer
 //! [`Progress::Partial`] until an HTTP head is complete; then they check it
 //! and hand over the bytes that followed the head (`leftover`), which belong
 //! to the WebSocket stream. No clock, socket or RNG is touched: the client's
 //! key is passed in (`ClientHandshake::random_key` draws one with the
 //! `getrandom` feature).
 //!
+//! The server has one negotiation, [`UpgradeRequest`], on structured HTTP
+//! (as Python `websockets`' `accept()`/`reject()` then `send_response`):
+//! [`ServerHandshake`] is a small HTTP/1 layer that parses bytes into an
+//! `http::Request`, hands it to the negotiation and serialises the
+//! `http::Response` that comes back; hyper and axum glue hands it the
+//! request it parsed ([`UpgradeRequest::from_request`]) and sends the
+//! response itself. Checks, Origin policy ([`OriginPolicy`]), subprotocol
+//! choice and extension negotiation are therefore the same on every path.
+//!
 //! ```text
-//!  client                                                   server
-//!  ClientHandshake::new(url, key, &config)                  ServerHandshake::new(&config)
-//!  request_bytes() ───────── GET /chat HTTP/1.1 ──────────► handle_data(bytes)
-//!                                                             → UpgradeRequest (inspect request,
-//!                                                               subprotocols, extension offers)
-//!                                                             → accept(&AcceptOptions) → ServerUpgrade
-//!                                                             | reject(status, headers, body) → bytes
-//!  handle_data(bytes) ◄───── HTTP/1.1 101 Switching ──────── ServerUpgrade::response
-//!    → ClientUpgrade { response, subprotocol,               ServerUpgrade { subprotocol,
-//!                      extensions, leftover }                               extensions, leftover }
+//!  client                                  server, bytes                server, parsed (hyper, axum)
+//!  ClientHandshake::new(url, key, &config) ServerHandshake::new(&config)
+//!  request_bytes() ── GET /chat HTTP/1.1 ─► handle_data(bytes)          http::Request<()> + Via
+//!                                             parse → http::Request ──► UpgradeRequest::from_request
+//!                                                 (checks, Origin policy, offers) ◄──┘
+//!                                             → UpgradeRequest (inspect request, subprotocols, offers)
+//!                                             → accept(&AcceptOptions) → ServerUpgrade { response:
+//!                                                 http::Response<()> (101, or 200 for RFC 8441),
+//!                                                 subprotocol, extensions, leftover }
+//!                                             | reject(status, headers, body) → http::Response<Bytes>
+//!  handle_data(bytes) ◄─ HTTP/1.1 101 ──── response_bytes(&response)   (the HTTP server writes it)
+//!    → ClientUpgrade { response, subprotocol, extensions, leftover }
 //! ```
 //!
 //! Faults of the peer are [`ResponseError`] (client) and [`RequestError`]
-//! (server, with the status and reply bytes: 400, 426 for a wrong version,
-//! 431 for a head over the limits); misuse by the caller is
-//! [`BuildError`], [`AcceptError`] and the `Finished` variants.
+//! (server, with the status and reply: 400, 426 for a wrong version, 403
+//! for a refused Origin, 431 for a head over the limits); misuse by the
+//! caller is [`BuildError`], [`AcceptError`] and the `Finished` variants.
 //!
 //! # Example
 //!
@@ -53,7 +66,8 @@
 //! assert_eq!(&accepted.leftover[..], b"\x81\x80....");
 //!
 //! // Client: the 101 arrives.
-//! let Progress::Complete(upgrade) = client.handle_data(&accepted.response)? else {
+//! assert_eq!(accepted.response.status(), 101);
+//! let Progress::Complete(upgrade) = client.handle_data(&accepted.response_bytes())? else {
 //!     unreachable!()
 //! };
 //! assert_eq!(upgrade.subprotocol.as_deref(), Some("chat"));
@@ -62,23 +76,30 @@
 //! ```
 
 use base64::Engine as _;
-use http::StatusCode;
 use sha1::{Digest as _, Sha1};
 
 mod client;
 mod error;
+mod head;
 mod headers;
+mod negotiate;
+mod origin;
 mod request;
+mod response;
 mod server;
 #[cfg(test)]
 mod test_util;
+mod wire;
 
 pub use client::{ClientHandshake, ClientUpgrade};
-pub use error::{
-    AcceptError, AcceptErrorKind, BuildError, ClientError, RequestError, ResponseError, ServerError,
+pub use error::{BuildError, ClientError, RequestError, ResponseError, ServerError};
+pub use negotiate::{
+    AcceptError, AcceptErrorKind, AcceptOptions, ServerUpgrade, UpgradeRequest, Via,
 };
+pub use origin::OriginPolicy;
 pub use request::{ClientBuilder, Scheme};
-pub use server::{AcceptOptions, ServerHandshake, ServerUpgrade, UpgradeRequest};
+pub use server::ServerHandshake;
+pub use wire::response_bytes;
 
 /// The most body bytes of a non-101 answer kept in
 /// [`ResponseError::UnexpectedStatus`].
@@ -113,52 +134,4 @@ pub fn accept_key(key: &str) -> String {
     sha.update(key.as_bytes());
     sha.update(GUID.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(sha.finalize())
-}
-
-/// Writes `HTTP/1.1 <code> <reason>\r\n`.
-fn write_status_line(out: &mut Vec<u8>, status: StatusCode) {
-    out.extend_from_slice(b"HTTP/1.1 ");
-    out.extend_from_slice(status.as_str().as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
-    out.extend_from_slice(b"\r\n");
-}
-
-impl ClientUpgrade {
-    /// Starts the client connection: installs the negotiated extensions and
-    /// feeds it the bytes that followed the response head (events they
-    /// produce are ready at once from `poll_event`).
-    #[must_use]
-    pub fn into_connection(
-        self,
-        config: impl Into<std::sync::Arc<crate::Config>>,
-        rng: crate::MaskRng,
-        now: std::time::Instant,
-    ) -> crate::Connection {
-        let mut conn = crate::Connection::client(config, rng, now).with_extensions(self.extensions);
-        if !self.leftover.is_empty() {
-            conn.handle_data(now, &self.leftover);
-        }
-        conn
-    }
-}
-
-impl ServerUpgrade {
-    /// Starts the server connection (write [`response`](Self::response)
-    /// first): installs the negotiated extensions and feeds it the bytes that
-    /// followed the request head.
-    #[must_use]
-    pub fn into_connection(
-        &mut self,
-        config: impl Into<std::sync::Arc<crate::Config>>,
-        now: std::time::Instant,
-    ) -> crate::Connection {
-        let mut conn = crate::Connection::server(config, now)
-            .with_extensions(std::mem::take(&mut self.extensions));
-        let leftover = std::mem::take(&mut self.leftover);
-        if !leftover.is_empty() {
-            conn.handle_data(now, &leftover);
-        }
-        conn
-    }
 }

@@ -12,9 +12,9 @@ use crate::config::Config;
 use crate::extension::{ExtensionFactory, ExtensionHeader};
 
 use super::accept_key;
-use super::client::ClientHandshake;
 use super::error::BuildError;
-use super::headers::{is_token, list_elements, write_header, write_headers};
+use super::headers::{is_token, list_elements, write_headers};
+use super::response::Offer;
 
 /// Headers the handshake writes itself; a request that sets them is refused.
 const RESERVED: [HeaderName; 6] = [
@@ -54,7 +54,7 @@ impl Scheme {
 
 /// Collects what goes into a client upgrade request: the target, extra
 /// headers and the subprotocols to offer. [`build`](Self::build) turns it
-/// into a [`ClientHandshake`].
+/// into a [`ClientHandshake`](super::ClientHandshake).
 #[derive(Debug)]
 pub struct ClientBuilder {
     request: http::Request<()>,
@@ -106,15 +106,13 @@ impl ClientBuilder {
         self
     }
 
-    /// Builds the request with the given `Sec-WebSocket-Key` bytes (16
-    /// random bytes, fresh for every connection: RFC 6455 §4.1; see
-    /// `ClientHandshake::random_key` with the `getrandom` feature) and the
-    /// extension offers of every factory in `config`.
-    ///
-    /// # Errors
-    /// A [`BuildError`] when the URI, method, headers or subprotocols cannot
-    /// make a valid upgrade request.
-    pub fn build(self, key: [u8; 16], config: &Config) -> Result<ClientHandshake, BuildError> {
+    /// The request with `key` and `config`'s extension offers, serialised
+    /// ([`build`](Self::build) wraps it in a handshake).
+    pub(super) fn build_request(
+        self,
+        key: [u8; 16],
+        config: &Config,
+    ) -> Result<BuiltRequest, BuildError> {
         let (parts, ()) = self.request.into_parts();
         if parts.method != Method::GET {
             return Err(BuildError::NotGet(parts.method));
@@ -139,62 +137,53 @@ impl ClientBuilder {
         let (factories, offers) = extension_offers(config);
 
         // The handshake's own fields first, in a fixed order, then the user's.
-        let mut own: Vec<(HeaderName, HeaderValue)> = vec![
-            (header::HOST, host_header),
-            (header::UPGRADE, HeaderValue::from_static("websocket")),
-            (header::CONNECTION, HeaderValue::from_static("Upgrade")),
-            (header::SEC_WEBSOCKET_KEY, value(&key)?),
-            (
-                header::SEC_WEBSOCKET_VERSION,
-                HeaderValue::from_static("13"),
-            ),
-        ];
+        let mut headers = HeaderMap::with_capacity(7 + user_headers.len());
+        headers.insert(header::HOST, host_header);
+        headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+        headers.insert(header::SEC_WEBSOCKET_KEY, value(&key)?);
+        headers.insert(
+            header::SEC_WEBSOCKET_VERSION,
+            HeaderValue::from_static("13"),
+        );
         if !subprotocols.is_empty() {
-            own.push((
+            headers.insert(
                 header::SEC_WEBSOCKET_PROTOCOL,
                 value(&subprotocols.join(", "))?,
-            ));
+            );
         }
         if !offers.is_empty() {
-            own.push((header::SEC_WEBSOCKET_EXTENSIONS, value(&offers)?));
+            headers.insert(header::SEC_WEBSOCKET_EXTENSIONS, value(&offers)?);
+        }
+        for (name, value) in &user_headers {
+            headers.append(name, value.clone());
         }
 
         let mut bytes = Vec::with_capacity(256);
         bytes.extend_from_slice(b"GET ");
         bytes.extend_from_slice(target.path_and_query.as_bytes());
         bytes.extend_from_slice(b" HTTP/1.1\r\n");
-        for (name, value) in &own {
-            write_header(&mut bytes, canonical(name), value.as_bytes());
-        }
-        write_headers(&mut bytes, &user_headers);
+        write_headers(&mut bytes, &headers);
         bytes.extend_from_slice(b"\r\n");
 
-        let mut headers = HeaderMap::with_capacity(own.len() + user_headers.len());
-        for (name, value) in own {
-            headers.append(name, value);
-        }
-        for (name, value) in &user_headers {
-            headers.append(name, value.clone());
-        }
         let mut request = http::Request::new(());
         *request.uri_mut() = parts.uri;
         *request.version_mut() = Version::HTTP_11;
         *request.headers_mut() = headers;
         request.extensions_mut().extend(parts.extensions);
 
-        Ok(ClientHandshake::from_built(
-            BuiltRequest {
-                request,
-                bytes,
-                scheme: target.scheme,
-                host: target.host,
-                port: target.port,
+        Ok(BuiltRequest {
+            request,
+            bytes,
+            scheme: target.scheme,
+            host: target.host,
+            port: target.port,
+            offer: Offer {
                 expected_accept,
                 subprotocols,
                 factories,
             },
-            config.handshake_limits(),
-        ))
+        })
     }
 }
 
@@ -247,19 +236,6 @@ fn extension_offers(config: &Config) -> (Vec<Arc<dyn ExtensionFactory>>, String)
 fn value(s: &str) -> Result<HeaderValue, BuildError> {
     // Only reached with tokens, base64 and `Display`ed extension entries.
     HeaderValue::try_from(s).map_err(|_| BuildError::InvalidSubprotocol(s.to_owned()))
-}
-
-/// Conventional capitalization for the fields the handshake writes.
-fn canonical(name: &HeaderName) -> &'static str {
-    match name.as_str() {
-        "host" => "Host",
-        "upgrade" => "Upgrade",
-        "connection" => "Connection",
-        "sec-websocket-key" => "Sec-WebSocket-Key",
-        "sec-websocket-version" => "Sec-WebSocket-Version",
-        "sec-websocket-protocol" => "Sec-WebSocket-Protocol",
-        _ => "Sec-WebSocket-Extensions",
-    }
 }
 
 /// Where to connect and what to ask for, taken from the URI.
@@ -332,16 +308,14 @@ pub(super) struct BuiltRequest {
     pub(super) scheme: Scheme,
     pub(super) host: String,
     pub(super) port: u16,
-    pub(super) expected_accept: String,
-    pub(super) subprotocols: Vec<String>,
-    /// The factories that offered something, in config order.
-    pub(super) factories: Vec<Arc<dyn ExtensionFactory>>,
+    pub(super) offer: Offer,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::frame::Rsv;
+    use crate::handshake::ClientHandshake;
     use crate::handshake::test_util::{TestFactory, config_with};
 
     const NONCE: [u8; 16] = *b"the sample nonce";

@@ -1,60 +1,53 @@
-//! The server side of the opening handshake (RFC 6455 §4.2): read and check
-//! the client's request, let the application look at it, then accept or
-//! reject it.
+//! The server side of the opening handshake over bytes (RFC 6455 §4.2): a
+//! small HTTP/1 layer around the negotiation. Bytes are parsed into an
+//! `http::Request` (bounded by the handshake limits), the request goes to
+//! [`UpgradeRequest::from_request`] like any request an HTTP server parsed,
+//! and the answers come back as `http::Response`s that
+//! [`response_bytes`](super::response_bytes) serialises.
 
 use std::sync::Arc;
 
-use base64::Engine as _;
-use bytes::Bytes;
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use http::{Method, StatusCode, Uri, Version};
+use http::{HeaderMap, Method, Uri, Version};
 
 use crate::config::Config;
-use crate::extension::{Extension, ExtensionFactory, ExtensionHeader};
-use crate::frame::Rsv;
+use crate::extension::ExtensionFactory;
 
-use super::error::{AcceptError, AcceptErrorKind, RequestError, ServerError};
-use super::headers::{
-    HeadBuffer, HeadFault, HeadOutcome, has_token, is_token, joined, list_elements, to_header_map,
-    write_header, write_headers,
-};
-use super::{Progress, accept_key, write_status_line};
+use super::Progress;
+use super::error::{RequestError, ServerError};
+use super::head::{HeadBuffer, HeadFault, HeadOutcome};
+use super::headers::to_header_map;
+use super::negotiate::{UpgradeRequest, Via};
+use super::origin::OriginPolicy;
 
-/// Extra response headers that [`UpgradeRequest::accept`] refuses: the
-/// handshake writes the first five itself, and a 101 has no body.
-const RESERVED: [HeaderName; 7] = [
-    header::UPGRADE,
-    header::CONNECTION,
-    header::SEC_WEBSOCKET_ACCEPT,
-    header::SEC_WEBSOCKET_PROTOCOL,
-    header::SEC_WEBSOCKET_EXTENSIONS,
-    header::CONTENT_LENGTH,
-    header::TRANSFER_ENCODING,
-];
-
-/// The server side of the opening handshake.
+/// The server side of the opening handshake over a byte stream.
 ///
 /// Feed everything read from the transport to
 /// [`handle_data`](Self::handle_data) until it returns an
-/// [`UpgradeRequest`] (then call [`UpgradeRequest::accept`] or
-/// [`UpgradeRequest::reject`]) or a [`RequestError`] (then write
-/// [`RequestError::response_bytes`] and close). The head is bounded by the
-/// config's [`HandshakeLimits`](crate::HandshakeLimits): a larger head or
-/// more header fields is answered with 431.
+/// [`UpgradeRequest`] (then call [`UpgradeRequest::accept`] and write
+/// [`ServerUpgrade::response_bytes`](super::ServerUpgrade::response_bytes),
+/// or [`UpgradeRequest::reject`] and write its
+/// [`response_bytes`](super::response_bytes)) or a [`RequestError`] (then
+/// write [`RequestError::response_bytes`] and close). The head is bounded
+/// by the config's [`HandshakeLimits`](crate::HandshakeLimits): a larger
+/// head or more header fields is answered with 431. The config's Origin
+/// policy and extensions apply as on every accept path.
 #[derive(Debug)]
 pub struct ServerHandshake {
     head: HeadBuffer,
+    /// What the negotiation reads from the config.
+    origin_policy: OriginPolicy,
     factories: Vec<Arc<dyn ExtensionFactory>>,
     finished: bool,
 }
 
 impl ServerHandshake {
-    /// A handshake that negotiates `config`'s extensions and applies its
-    /// handshake limits.
+    /// A handshake that applies `config`'s handshake limits, Origin policy
+    /// and extensions.
     #[must_use]
     pub fn new(config: &Config) -> Self {
         ServerHandshake {
             head: HeadBuffer::new(config.handshake_limits()),
+            origin_policy: config.origin_policy().clone(),
             factories: config.extensions().to_vec(),
             finished: false,
         }
@@ -113,61 +106,21 @@ impl ServerHandshake {
         let HeadOutcome::Complete(parsed, head_len) = outcome else {
             return Ok(Progress::Partial);
         };
-        let parsed = parsed?;
-        let request = validate(parsed)?;
-        Ok(Progress::Complete(self.offers(request, head_len)?))
-    }
-
-    fn offers(
-        &mut self,
-        request: http::Request<()>,
-        head_len: usize,
-    ) -> Result<UpgradeRequest, RequestError> {
-        let headers = request.headers();
-        // RFC 6455 §4.2.1 point 5: exactly one key, base64 of 16 bytes.
-        let mut keys = headers.get_all(header::SEC_WEBSOCKET_KEY).iter();
-        let key = match (keys.next(), keys.next()) {
-            (Some(k), None) => k.to_str().map(str::trim).unwrap_or_default().to_owned(),
-            _ => return Err(RequestError::InvalidKey),
-        };
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(&key)
-            .map_err(|_| RequestError::InvalidKey)?;
-        if decoded.len() != 16 {
-            return Err(RequestError::InvalidKey);
-        }
-
-        let mut subprotocols: Vec<String> = Vec::new();
-        for element in headers
-            .get_all(header::SEC_WEBSOCKET_PROTOCOL)
-            .iter()
-            .flat_map(|v| list_elements(v.as_bytes()))
-        {
-            // Elements that are not tokens cannot be chosen; skip them.
-            if let Ok(name) = std::str::from_utf8(element) {
-                if is_token(name) && !subprotocols.iter().any(|p| p == name) {
-                    subprotocols.push(name.to_owned());
-                }
-            }
-        }
-        // A malformed offer list declines all extensions, not the handshake.
-        let extensions = match joined(headers, &header::SEC_WEBSOCKET_EXTENSIONS) {
-            Some(Ok(list)) => ExtensionHeader::parse_list(&list).unwrap_or_default(),
-            _ => Vec::new(),
-        };
-        Ok(UpgradeRequest {
-            request,
-            key,
-            subprotocols,
-            extensions,
-            factories: self.factories.clone(),
-            leftover: self.head.take_after(head_len),
-        })
+        let mut request = UpgradeRequest::negotiate_with(
+            parsed?,
+            Via::Http11,
+            &self.origin_policy,
+            self.factories.clone(),
+        )?;
+        request.set_leftover(self.head.take_after(head_len));
+        Ok(Progress::Complete(request))
     }
 }
 
-type ParsedRequest = Result<(Method, u8, Uri, HeaderMap), RequestError>;
+type ParsedRequest = Result<http::Request<()>, RequestError>;
 
+/// A complete head as an `http::Request` (HTTP/1.0 and 1.1; the
+/// negotiation refuses anything but 1.1).
 fn parse_request<'b>(
     buf: &'b [u8],
     storage: &mut [httparse::Header<'b>],
@@ -187,265 +140,33 @@ fn parse_request<'b>(
                 let uri = path
                     .parse::<Uri>()
                     .map_err(|_| RequestError::InvalidTarget)?;
-                let headers =
+                let headers: HeaderMap =
                     to_header_map(request.headers).ok_or(RequestError::InvalidHeaderField)?;
-                Ok((method, version, uri, headers))
+                let mut parsed = http::Request::new(());
+                *parsed.method_mut() = method;
+                *parsed.uri_mut() = uri;
+                *parsed.version_mut() = if version == 1 {
+                    Version::HTTP_11
+                } else {
+                    Version::HTTP_10
+                };
+                *parsed.headers_mut() = headers;
+                Ok(parsed)
             })();
             Some((parsed, len))
         }
     })
 }
 
-/// RFC 6455 §4.2.1 points 1-4 and 6 (the key, point 5, is checked after).
-fn validate(
-    (method, version, uri, headers): (Method, u8, Uri, HeaderMap),
-) -> Result<http::Request<()>, RequestError> {
-    if method != Method::GET {
-        return Err(RequestError::NotGet(method));
-    }
-    if version != 1 {
-        return Err(RequestError::NotHttp11);
-    }
-    if headers.get_all(header::HOST).iter().count() != 1 {
-        return Err(RequestError::InvalidHost);
-    }
-    if !has_token(&headers, &header::UPGRADE, "websocket") {
-        return Err(RequestError::MissingUpgrade);
-    }
-    if !has_token(&headers, &header::CONNECTION, "upgrade") {
-        return Err(RequestError::MissingConnectionUpgrade);
-    }
-    let mut versions = headers.get_all(header::SEC_WEBSOCKET_VERSION).iter();
-    let first = versions.next();
-    if !(first.is_some_and(|v| v.as_bytes().trim_ascii() == b"13") && versions.next().is_none()) {
-        return Err(RequestError::UnsupportedVersion(first.cloned()));
-    }
-    let mut request = http::Request::new(());
-    *request.method_mut() = method;
-    *request.uri_mut() = uri;
-    *request.version_mut() = Version::HTTP_11;
-    *request.headers_mut() = headers;
-    Ok(request)
-}
-
-/// A complete, valid upgrade request, waiting for the application's
-/// decision (in the spirit of rustls' `Acceptor` → `Accepted`): look at
-/// [`request`](Self::request), [`subprotocols`](Self::subprotocols) and
-/// [`extensions`](Self::extensions), then [`accept`](Self::accept) or
-/// [`reject`](Self::reject).
-#[derive(Debug)]
-pub struct UpgradeRequest {
-    request: http::Request<()>,
-    key: String,
-    subprotocols: Vec<String>,
-    extensions: Vec<ExtensionHeader>,
-    factories: Vec<Arc<dyn ExtensionFactory>>,
-    leftover: Bytes,
-}
-
-/// What [`UpgradeRequest::accept`] sends besides the required fields.
-#[derive(Debug, Clone, Default)]
-pub struct AcceptOptions {
-    subprotocol: Option<String>,
-    headers: HeaderMap,
-}
-
-impl AcceptOptions {
-    /// No subprotocol, no extra headers.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Chooses a subprotocol; it must be one of
-    /// [`UpgradeRequest::subprotocols`].
-    #[must_use]
-    pub fn subprotocol(mut self, name: impl Into<String>) -> Self {
-        self.subprotocol = Some(name.into());
-        self
-    }
-
-    /// Adds a response header (e.g. `Set-Cookie`).
-    #[must_use]
-    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.append(name, value);
-        self
-    }
-}
-
-/// A successful server handshake.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct ServerUpgrade {
-    /// The 101 response to write to the transport.
-    pub response: Vec<u8>,
-    /// The chosen subprotocol, if any.
-    pub subprotocol: Option<String>,
-    /// The negotiated extensions, in the order of the response's
-    /// `Sec-WebSocket-Extensions` header.
-    pub extensions: Vec<Box<dyn Extension>>,
-    /// Bytes that arrived after the request head: the start of the
-    /// WebSocket stream. Feed them to the connection first.
-    pub leftover: Bytes,
-}
-
-impl UpgradeRequest {
-    /// The request: method GET, URI (path and query), HTTP/1.1, every header.
-    #[must_use]
-    pub fn request(&self) -> &http::Request<()> {
-        &self.request
-    }
-
-    /// The subprotocols the client offered, in its order of preference
-    /// (elements that are not HTTP tokens are left out).
-    #[must_use]
-    pub fn subprotocols(&self) -> &[String] {
-        &self.subprotocols
-    }
-
-    /// The extension offers, in the client's order; empty when the header is
-    /// absent or malformed (a malformed header declines every extension).
-    #[must_use]
-    pub fn extensions(&self) -> &[ExtensionHeader] {
-        &self.extensions
-    }
-
-    /// Bytes that arrived after the request head.
-    #[must_use]
-    pub fn leftover(&self) -> &Bytes {
-        &self.leftover
-    }
-
-    /// Accepts the upgrade: negotiates extensions (each factory of the
-    /// config, in order, sees the client's offers of its name; one whose
-    /// RSV bits clash with an earlier one is declined), and builds the 101
-    /// response with the chosen subprotocol and `options`' extra headers.
-    ///
-    /// # Errors
-    /// [`AcceptError`] (caller misuse) when the subprotocol was not offered
-    /// or an extra header is one the handshake sets; the request comes back
-    /// inside it.
-    pub fn accept(self, options: &AcceptOptions) -> Result<ServerUpgrade, AcceptError> {
-        if let Some(p) = &options.subprotocol {
-            if !self.subprotocols.contains(p) {
-                return Err(self.misuse(AcceptErrorKind::UnofferedSubprotocol(p.clone())));
-            }
-        }
-        if let Some(name) = RESERVED.iter().find(|n| options.headers.contains_key(*n)) {
-            return Err(self.misuse(AcceptErrorKind::ReservedHeader(name.clone())));
-        }
-        let (entries, extensions) = self.negotiate();
-
-        let mut out = Vec::with_capacity(256);
-        write_status_line(&mut out, StatusCode::SWITCHING_PROTOCOLS);
-        write_header(&mut out, "Upgrade", b"websocket");
-        write_header(&mut out, "Connection", b"Upgrade");
-        write_header(
-            &mut out,
-            "Sec-WebSocket-Accept",
-            accept_key(&self.key).as_bytes(),
-        );
-        if let Some(p) = &options.subprotocol {
-            write_header(&mut out, "Sec-WebSocket-Protocol", p.as_bytes());
-        }
-        if !entries.is_empty() {
-            let list = entries
-                .iter()
-                .map(ExtensionHeader::to_string)
-                .collect::<Vec<_>>()
-                .join(", ");
-            write_header(&mut out, "Sec-WebSocket-Extensions", list.as_bytes());
-        }
-        write_headers(&mut out, &options.headers);
-        out.extend_from_slice(b"\r\n");
-        Ok(ServerUpgrade {
-            response: out,
-            subprotocol: options.subprotocol.clone(),
-            extensions,
-            leftover: self.leftover,
-        })
-    }
-
-    /// Refuses the upgrade with `status` (e.g. 401, 403, 404), `headers` and
-    /// `body`. Returns the response to write before closing the transport.
-    /// `Content-Length` is set from `body` (a given `Content-Length` or
-    /// `Transfer-Encoding` is dropped) and `Connection: close` is added
-    /// unless `headers` has a `Connection` field. An informational (1xx)
-    /// status cannot end a refusal and is sent as 500.
-    #[must_use]
-    pub fn reject(self, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Vec<u8> {
-        let status = if status.is_informational() {
-            StatusCode::INTERNAL_SERVER_ERROR
-        } else {
-            status
-        };
-        let mut out = Vec::with_capacity(128 + body.len());
-        write_status_line(&mut out, status);
-        if !headers.contains_key(header::CONNECTION) {
-            write_header(&mut out, "Connection", b"close");
-        }
-        for (name, value) in headers {
-            if name != header::CONTENT_LENGTH && name != header::TRANSFER_ENCODING {
-                write_header(&mut out, name.as_str(), value.as_bytes());
-            }
-        }
-        write_header(
-            &mut out,
-            "Content-Length",
-            body.len().to_string().as_bytes(),
-        );
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(body);
-        out
-    }
-
-    fn misuse(self, kind: AcceptErrorKind) -> AcceptError {
-        AcceptError {
-            kind,
-            request: Box::new(self),
-        }
-    }
-
-    /// RFC 6455 §9.1: the factories in config order, each with the client's
-    /// offers of its name.
-    fn negotiate(&self) -> (Vec<ExtensionHeader>, Vec<Box<dyn Extension>>) {
-        let mut entries = Vec::new();
-        let mut extensions: Vec<Box<dyn Extension>> = Vec::new();
-        let mut rsv = Rsv::NONE;
-        for factory in &self.factories {
-            if entries
-                .iter()
-                .any(|e: &ExtensionHeader| e.name.eq_ignore_ascii_case(factory.name()))
-            {
-                continue;
-            }
-            let offers: Vec<&ExtensionHeader> = self
-                .extensions
-                .iter()
-                .filter(|o| o.name.eq_ignore_ascii_case(factory.name()))
-                .collect();
-            if offers.is_empty() {
-                continue;
-            }
-            let Some((entry, extension)) = factory.server_accept(&offers) else {
-                continue;
-            };
-            if rsv.bits() & extension.rsv().bits() != 0 {
-                continue;
-            }
-            rsv = rsv.union(extension.rsv());
-            entries.push(entry);
-            extensions.push(extension);
-        }
-        (entries, extensions)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::HandshakeLimits;
+    use crate::frame::Rsv;
     use crate::handshake::test_util::{TestFactory, config_with, feed_split};
+    use crate::handshake::{AcceptErrorKind, AcceptOptions, OriginPolicy, response_bytes};
+    use http::StatusCode;
+    use http::header::{self, HeaderValue};
 
     /// The request of RFC 6455 §1.3.
     const EXAMPLE: &str = "GET /chat HTTP/1.1\r\n\
@@ -483,7 +204,7 @@ mod tests {
             .accept(&AcceptOptions::new().subprotocol("chat"))
             .unwrap();
         assert_eq!(
-            std::str::from_utf8(&up.response).unwrap(),
+            std::str::from_utf8(&up.response_bytes()).unwrap(),
             "HTTP/1.1 101 Switching Protocols\r\n\
              Upgrade: websocket\r\n\
              Connection: Upgrade\r\n\
@@ -498,7 +219,7 @@ mod tests {
     #[allow(clippy::too_many_lines)] // one table row per rule
     fn request_validation_table() {
         let ok = |from: &str, to: &str| EXAMPLE.replace(from, to);
-        let cases: [(&str, String, StatusCode); 17] = [
+        let cases: [(&str, String, StatusCode); 21] = [
             ("POST", ok("GET", "POST"), StatusCode::BAD_REQUEST),
             (
                 "HTTP/1.0",
@@ -586,6 +307,26 @@ mod tests {
                 ok("Origin:", "Orig in:"),
                 StatusCode::BAD_REQUEST,
             ),
+            (
+                "a body by length",
+                ok("Origin", "Content-Length: 5\r\nOrigin"),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "a chunked body",
+                ok("Origin", "Transfer-Encoding: chunked\r\nOrigin"),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "a bad length",
+                ok("Origin", "Content-Length: x\r\nOrigin"),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "a zero and a non-zero length",
+                ok("Origin", "Content-Length: 0\r\nContent-Length: 1\r\nOrigin"),
+                StatusCode::BAD_REQUEST,
+            ),
         ];
         for (name, input, status) in cases {
             let err = fault(&input);
@@ -615,6 +356,43 @@ mod tests {
         );
         let err = fault(&EXAMPLE.replace("Version: 13", "Version: 8"));
         assert!(matches!(&err, RequestError::UnsupportedVersion(Some(v)) if v == "8"));
+        let err = fault(&EXAMPLE.replace("Origin", "Content-Length: 3\r\nOrigin"));
+        assert_eq!(err, RequestError::RequestBody);
+        // An empty body is no body.
+        request(
+            &Config::default(),
+            EXAMPLE
+                .replace("Origin", "Content-Length: 0\r\nOrigin")
+                .as_bytes(),
+        );
+    }
+
+    #[test]
+    fn a_refused_origin_is_answered_403_and_gives_no_request() {
+        let config = Config::default().with_origin_policy(OriginPolicy::same_host());
+        let mut hs = ServerHandshake::new(&config);
+        let Err(ServerError::Request(err)) = hs.handle_data(EXAMPLE.as_bytes()) else {
+            panic!("http://example.com is not server.example.com")
+        };
+        assert!(
+            matches!(&err, RequestError::ForbiddenOrigin(Some(o)) if o == "http://example.com")
+        );
+        let reply = String::from_utf8(err.response_bytes()).unwrap();
+        assert!(
+            reply.starts_with("HTTP/1.1 403 Forbidden\r\nConnection: close\r\n"),
+            "{reply}"
+        );
+        assert!(
+            reply.ends_with("cross-site WebSocket hijacking)\n"),
+            "{reply}"
+        );
+        // The same page origin as the Host is welcome.
+        let same = EXAMPLE.replace("http://example.com", "https://server.example.com");
+        request(&config, same.as_bytes());
+        // An allow-list naming the page's origin too.
+        let listed =
+            Config::default().with_origin_policy(OriginPolicy::allow_list(["http://example.com"]));
+        request(&listed, EXAMPLE.as_bytes());
     }
 
     #[test]
@@ -760,7 +538,7 @@ mod tests {
                 &AcceptOptions::new().header(header::SET_COOKIE, HeaderValue::from_static("a=1")),
             )
             .unwrap();
-        let text = String::from_utf8(up.response).unwrap();
+        let text = String::from_utf8(up.response_bytes()).unwrap();
         assert!(text.ends_with("\r\nset-cookie: a=1\r\n\r\n"), "{text}");
         assert!(!text.contains("Sec-WebSocket-Protocol"), "{text}");
     }
@@ -772,12 +550,12 @@ mod tests {
         headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("999"));
         assert_eq!(
-            req.reject(StatusCode::UNAUTHORIZED, &headers, b"who are you?"),
+            response_bytes(&req.reject(StatusCode::UNAUTHORIZED, &headers, b"who are you?")),
             b"HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nwww-authenticate: Bearer\r\n\
               Content-Length: 12\r\n\r\nwho are you?"
         );
         let req = request(&Config::default(), EXAMPLE.as_bytes());
-        let reply = req.reject(StatusCode::CONTINUE, &HeaderMap::new(), b"");
+        let reply = response_bytes(&req.reject(StatusCode::CONTINUE, &HeaderMap::new(), b""));
         assert!(reply.starts_with(b"HTTP/1.1 500 "));
     }
 
@@ -799,7 +577,7 @@ mod tests {
         // Config order; x-c loses RSV1 to x-a; x-d declines; x-z is unknown.
         let names: Vec<_> = up.extensions.iter().map(|e| e.name()).collect();
         assert_eq!(names, ["x-b", "x-a"]);
-        let text = String::from_utf8(up.response).unwrap();
+        let text = String::from_utf8(up.response_bytes()).unwrap();
         assert!(
             text.contains("\r\nSec-WebSocket-Extensions: x-b, x-a\r\n"),
             "{text}"
@@ -812,7 +590,7 @@ mod tests {
         let up = req.accept(&AcceptOptions::new()).unwrap();
         assert!(up.extensions.is_empty());
         assert!(
-            !String::from_utf8(up.response)
+            !String::from_utf8(up.response_bytes())
                 .unwrap()
                 .contains("Extensions")
         );
@@ -838,7 +616,7 @@ mod tests {
         let up = req
             .accept(&AcceptOptions::new().subprotocol(chosen))
             .unwrap();
-        let mut wire = up.response.clone();
+        let mut wire = up.response_bytes();
         wire.extend_from_slice(b"\x81\x00");
         let Progress::Complete(done) = client.handle_data(&wire).unwrap() else {
             panic!()

@@ -1,0 +1,63 @@
+//! Serve WebSockets from hyper 1.x and axum routes: HTTP/1.1 (`Upgrade:
+//! websocket`) and HTTP/2 (RFC 8441 extended CONNECT) on the same route,
+//! with the negotiation, Origin policy, subprotocols, extensions and
+//! [`Config`] of `ws_tokio`'s own accept path.
+//!
+//! The glue is thin: the request hyper parsed goes to the core's
+//! negotiation ([`UpgradeRequest::from_request`]), whose `http::Response`
+//! goes back to hyper; when hyper hands over the connection
+//! (`hyper::upgrade::on`), the session starts over it. Bytes hyper read
+//! past the request are replayed first by hyper's `Upgraded`, so a first
+//! frame sent with the request is not lost.
+//!
+//! ```text
+//!  hyper / axum ── Request (parsed) ──► upgrade(&mut request, config) ─► UpgradeRequest::from_request
+//!                                          (400 / 426 / 403: Refusal)      (checks, Origin policy, offers)
+//!               ◄── Response (101|200) ── Upgrade::accept(&options) ──► PendingWebSocket
+//!  hyper::upgrade::on ── Upgraded ─────────────────────────────────────► WebSocket (ws_tokio session)
+//! ```
+//!
+//! - Bare hyper: [`upgrade`], then [`Upgrade::accept`] or [`Upgrade::reject`].
+//! - axum (feature `axum`, on by default): the [`WebSocketUpgrade`]
+//!   extractor and its `on_upgrade(|socket| async { … })`.
+//!
+//! # Lifecycle
+//!
+//! A cap on concurrent sessions and a graceful-shutdown handle are not in
+//! this crate yet. Until then: refuse over your own cap with
+//! [`Upgrade::reject`] (503 and `Retry-After`); every session the
+//! extractor starts is spawned by [`WebSocketUpgrade::on_upgrade`] (the
+//! one place a shutdown registry will hook in), and a bare-hyper service
+//! spawns its [`PendingWebSocket`] itself.
+//!
+//! # From `axum::extract::ws`
+//!
+//! | `axum::extract::ws` | here |
+//! | --- | --- |
+//! | `WebSocketUpgrade` | [`WebSocketUpgrade`] |
+//! | `get(handler)` | `get(handler).connect(handler)` (HTTP/2 too) |
+//! | `ws.protocols([..])`, `ws.selected_protocol()` | the same |
+//! | `ws.max_message_size(n)`, `ws.max_frame_size(n)`, `ws.write_buffer_size(n)` | `ws.config(Config::default().with_max_message_size(n)…)` |
+//! | (none) | `ws.origin_policy(OriginPolicy::same_host())` |
+//! | `ws.on_failed_upgrade(f)` | the same (`f` gets an [`UpgradeError`]) |
+//! | `ws.on_upgrade(\|socket\| async { … })` | the same; `socket` is a [`WebSocket`] |
+//! | `socket.recv().await` → `Option<Result<Message>>` | `socket.recv().await` → `Result<Message, Error>` (the end is an `Err`, `is_clean_close()` for a normal close) |
+//! | `socket.send(Message::Text(t))` | `socket.send_text(t)`, `send_binary`, `send_message` |
+//! | `Message::Ping/Pong` handling | automatic pongs and an optional heartbeat (`Config::with_ping_interval`) |
+//! | `socket.close()` | `socket.close(CloseCode::NORMAL, reason)` |
+//! | `WebSocketUpgradeRejection` | [`Refusal`] (its `error()` says why) |
+#![forbid(unsafe_code)]
+
+#[cfg(feature = "axum")]
+mod extract;
+mod upgrade;
+
+#[cfg(feature = "axum")]
+pub use extract::{DefaultOnFailedUpgrade, OnFailedUpgrade, WebSocketUpgrade};
+pub use upgrade::{Body, PendingWebSocket, Refusal, Upgrade, UpgradeError, WebSocket, upgrade};
+
+pub use ws_tokio::wsproto_core::handshake::{AcceptOptions, OriginPolicy, UpgradeRequest};
+pub use ws_tokio::{
+    AcceptedRequest, Bytes, CloseCode, CloseReason, Config, DeflateConfig, Error, Message,
+};
+pub use {hyper, ws_tokio};
