@@ -137,7 +137,7 @@ impl<S: AsyncWrite + Unpin> Driver<S> {
                     self.fail(e);
                     return Poll::Ready(());
                 }
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => return self.write_blocked(),
             }
         }
         if self.needs_flush {
@@ -147,10 +147,20 @@ impl<S: AsyncWrite + Unpin> Driver<S> {
                     self.fail(e);
                     return Poll::Ready(());
                 }
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => return self.write_blocked(),
             }
         }
         Poll::Ready(())
+    }
+}
+
+impl<S: AsyncWrite + Unpin> Driver<S> {
+    /// The transport took nothing: the core's send timeout runs (a peer
+    /// that stopped reading ends the session instead of holding it).
+    fn write_blocked(&mut self) -> Poll<()> {
+        let now = self.now();
+        self.conn.handle_write_blocked(now);
+        Poll::Pending
     }
 }
 

@@ -91,6 +91,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod budget;
 pub mod close;
 pub mod config;
 mod connection;
@@ -108,6 +109,7 @@ pub mod utf8;
 pub use bytes::Bytes;
 pub use bytestring::ByteString;
 
+pub use budget::MemoryBudget;
 pub use close::{CloseCode, CloseFrame};
 pub use config::{Config, HandshakeLimits, Mode};
 pub use connection::{Connection, MAX_TRANSMIT_SLICES, State};

@@ -11,17 +11,30 @@ use bytestring::ByteString;
 
 use super::Connection;
 use crate::Role;
+use crate::budget::Charge;
 use crate::close::CloseFrame;
-use crate::config::Mode;
-use crate::error::ProtocolError;
+use crate::config::{Config, Mode};
+use crate::error::{ExtensionError, ProtocolError};
 use crate::event::{CloseReason, Event, Message, MessageChunk, MessageKind};
-use crate::frame::{Frame, FrameHeader, OpCode, Rsv, apply_mask, extend_masked};
+use crate::frame::{Frame, FrameHeader, MAX_HEADER_LEN, OpCode, Rsv, apply_mask, extend_masked};
 use crate::utf8::Utf8Validator;
 
 /// Smallest spare capacity offered to a read.
 const MIN_READ: usize = 8 * 1024;
-/// Most capacity reserved ahead for one large frame.
-const MAX_RESERVE: usize = 16 << 20;
+/// Most capacity reserved ahead of the bytes that have arrived, for a
+/// frame whose header announces more: a frame up to 64 KiB (and its
+/// header) is reserved whole at its first byte, so it neither regrows
+/// nor moves as it arrives (the zero-allocations test); a larger one gets
+/// this much, then as much again as has arrived (doubling), so a header
+/// announcing a megabyte that never comes pins 64 KiB, not a megabyte.
+const RESERVE_AHEAD: usize = (64 << 10) + MAX_HEADER_LEN;
+
+/// Room to reserve for the `rest` bytes still to come of a frame of which
+/// `have` are buffered: all of them up to [`RESERVE_AHEAD`], else as many
+/// as have arrived.
+fn reserve_ahead(rest: usize, have: usize) -> usize {
+    rest.min(RESERVE_AHEAD.max(have))
+}
 /// An empty read buffer is released when it holds more capacity than this,
 /// or when a frame larger than this was sliced out of it (the buffer still
 /// shares that allocation and would grow back into it).
@@ -81,7 +94,7 @@ struct InMessage {
     chunk_started: bool,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Receiver {
     buf: BytesMut,
     frame: Option<InFrame>,
@@ -94,11 +107,50 @@ pub(super) struct Receiver {
     now: Option<Instant>,
     /// A frame larger than `KEEP_CAPACITY` was sliced out of `buf`.
     large_split: bool,
+    /// Since when the input has held an unfinished message or frame
+    /// (the message timeout runs from here).
+    partial_since: Option<Instant>,
+    /// What the buffered input is charged against the memory budget.
+    charge: Charge,
 }
 
 impl Receiver {
-    pub(super) fn new() -> Self {
-        Self::default()
+    pub(super) fn new(config: &Config) -> Self {
+        Receiver {
+            buf: BytesMut::new(),
+            frame: None,
+            msg: None,
+            stopped: false,
+            eof: false,
+            now: None,
+            large_split: false,
+            partial_since: None,
+            charge: Charge::new(config.memory_budget.clone()),
+        }
+    }
+
+    /// Payload bytes of the peer's held here: the read buffer and the
+    /// message being reassembled or inflated.
+    fn held(&self) -> usize {
+        self.buf.len() + self.msg.as_ref().map_or(0, |msg| msg.data.len())
+    }
+
+    /// When the message timeout expires, if a message or frame is
+    /// unfinished.
+    pub(super) fn message_deadline(&self, config: &Config) -> Option<Instant> {
+        self.partial_since?.checked_add(config.message_timeout?)
+    }
+
+    /// Input ran out: starts the message timeout if what is buffered is
+    /// unfinished (in raw mode a message's fragments are handed on one by
+    /// one, so only a frame counts), stops it if nothing is.
+    fn input_ran_out(&mut self, raw: bool) {
+        let partial = !self.buf.is_empty() || self.frame.is_some() || (!raw && self.msg.is_some());
+        if !partial {
+            self.partial_since = None;
+        } else if self.partial_since.is_none() {
+            self.partial_since = self.now;
+        }
     }
 
     /// No more input is read: after the peer's Close, or after the
@@ -108,6 +160,8 @@ impl Receiver {
         self.buf = BytesMut::new();
         self.frame = None;
         self.msg = None;
+        self.partial_since = None;
+        self.charge.set(0);
     }
 
     pub(super) fn is_stopped(&self) -> bool {
@@ -149,10 +203,12 @@ impl Receiver {
             // A streamed payload leaves the buffer as it arrives: one read
             // at a time keeps the memory bound streaming promises.
             Some(frame) if frame.stream => MIN_READ,
-            Some(frame) => (frame.len - frame.taken)
-                .saturating_sub(self.buf.len())
-                .saturating_add(MIN_READ)
-                .min(MAX_RESERVE),
+            Some(frame) => reserve_ahead(
+                (frame.len - frame.taken)
+                    .saturating_sub(self.buf.len())
+                    .saturating_add(MIN_READ),
+                self.buf.len(),
+            ),
             None => MIN_READ,
         };
         if self.buf.capacity() - self.buf.len() < want.min(MIN_READ) || self.frame.is_some() {
@@ -191,6 +247,12 @@ impl Connection {
             return;
         }
         self.recv.now = Some(now);
+        // Charged before it is buffered: a read that would take the shared
+        // budget over its limit is refused, not held.
+        if !self.recv.charge.set(self.recv.held() + data.len()) {
+            self.over_budget(now);
+            return;
+        }
         // Begun first, so that `reserve_frame` sizes from the frame under
         // way instead of parsing the header a second time.
         let data = self.begin_frame_in_place(now, data);
@@ -255,14 +317,16 @@ impl Connection {
         &data[take..]
     }
 
-    /// When `data` carries only part of a frame, reserves room for the rest
-    /// of it at once (as [`recv_buffer`](Self::recv_buffer) does), so the
+    /// When `data` carries only part of a frame, reserves room for more of
+    /// it at once (as [`recv_buffer`](Self::recv_buffer) does), so the
     /// buffer neither grows step by step nor shifts the partial payload to
-    /// its front once per frame. Bounded by the frame size limit and
-    /// `MAX_RESERVE`, and never more than the stream threshold: streamed
-    /// payloads leave the buffer as they arrive.
+    /// its front once per frame: the whole frame up to `RESERVE_AHEAD`,
+    /// beyond that as much as has arrived (what the peer announced is not
+    /// trusted). Bounded by the frame size limit, and never more than the
+    /// stream threshold: streamed payloads leave the buffer as they arrive.
     fn reserve_frame(&mut self, data: &[u8]) {
         let recv = &mut self.recv;
+        let have = recv.buf.len() + data.len();
         let rest = match &recv.frame {
             Some(frame) if frame.stream => return,
             Some(frame) => (frame.len - frame.taken).saturating_sub(recv.buf.len()),
@@ -276,9 +340,9 @@ impl Connection {
             },
             None => return,
         };
-        let limit = self.config.stream_threshold.unwrap_or(MAX_RESERVE);
+        let limit = self.config.stream_threshold.unwrap_or(usize::MAX);
         if rest > data.len() {
-            recv.buf.reserve(rest.min(MAX_RESERVE).min(limit));
+            recv.buf.reserve(reserve_ahead(rest, have).min(limit));
         }
     }
 
@@ -290,7 +354,19 @@ impl Connection {
             return;
         }
         self.recv.now = Some(now);
+        // The caller has appended the bytes already: charge them now.
+        if !self.recv.charge.set(self.recv.held()) {
+            self.over_budget(now);
+            return;
+        }
         self.process();
+    }
+
+    /// Fails the connection: its input would take the shared memory
+    /// budget over its limit.
+    fn over_budget(&mut self, now: Instant) {
+        let budget = self.recv.charge.limit();
+        self.protocol_error(now, ProtocolError::MemoryBudgetExceeded { budget });
     }
 
     /// Releases buffer memory that holds no data: call it on a connection
@@ -309,10 +385,12 @@ impl Connection {
         let Some(now) = self.recv.now else {
             return;
         };
+        let raw = self.config.mode == Mode::Raw;
         while !self.recv.stopped && self.events.is_empty() {
             if self.recv.frame.is_none() {
                 match FrameHeader::parse(&self.recv.buf) {
                     Ok(None) => {
+                        self.recv.input_ran_out(raw);
                         self.input_exhausted();
                         break;
                     }
@@ -332,6 +410,7 @@ impl Connection {
             let result = match self.advance_payload() {
                 Ok(Some((frame, payload))) => self.finish_frame(now, frame, payload),
                 Ok(None) => {
+                    self.recv.input_ran_out(raw);
                     self.input_exhausted();
                     break;
                 }
@@ -341,11 +420,19 @@ impl Connection {
                 self.protocol_error(now, err);
                 break;
             }
+            if raw || self.recv.msg.is_none() {
+                // A message ended: the next one's time starts when it does.
+                self.recv.partial_since = None;
+            }
         }
         if self.recv.stopped && self.recv.eof {
             self.input_exhausted();
         }
         self.recv.release_if_idle();
+        // What was handed over is no longer charged.
+        if !self.recv.stopped && !self.recv.charge.set(self.recv.held()) {
+            self.over_budget(now);
+        }
     }
 
     fn input_exhausted(&mut self) {
@@ -491,6 +578,9 @@ impl Connection {
                 if let Some(msg) = &mut recv.msg {
                     emit_chunk(&mut self.events, msg, chunk, false);
                 }
+                // Streamed bytes are not held: the message timeout bounds
+                // the wait for the next chunk, not the whole message.
+                recv.partial_since = recv.now;
             }
             return Ok(None);
         }
@@ -598,8 +688,30 @@ impl Connection {
         let mut whole = None;
         if !msg.rsv.is_empty() {
             let before = msg.data.len();
-            let limit = self.config.max_message_size - msg.emitted;
-            decode_frame(&mut self.extensions, msg, &payload, frame.fin, limit)?;
+            let limit = self.config.inflate_limit().saturating_sub(msg.emitted);
+            // Inflated bytes are charged as they are made: the budget's
+            // room bounds the inflation like the limit does.
+            let room = before.saturating_add(self.recv.charge.room());
+            let over_budget = ProtocolError::MemoryBudgetExceeded {
+                budget: self.recv.charge.limit(),
+            };
+            match decode_frame(
+                &mut self.extensions,
+                msg,
+                &payload,
+                frame.fin,
+                limit.min(room),
+            ) {
+                Err(ProtocolError::Extension {
+                    error: ExtensionError::TooLarge { .. },
+                    ..
+                }) if room < limit => return Err(over_budget),
+                result => result?,
+            }
+            let held = self.recv.buf.len() + msg.data.len();
+            if !self.recv.charge.set(self.recv.charge.held().max(held)) {
+                return Err(over_budget);
+            }
             if let Some(utf8) = &mut msg.utf8 {
                 utf8.feed(&msg.data[before..])
                     .map_err(|_| ProtocolError::InvalidUtf8)?;
@@ -616,6 +728,7 @@ impl Connection {
                 finish_utf8(msg)?;
             }
             emit_chunk(&mut self.events, msg, payload, frame.fin);
+            self.recv.partial_since = self.recv.now;
         } else if frame.fin && msg.fragments == 1 {
             // The common case: a whole message in one frame, sliced out of
             // the read buffer without a copy.
@@ -629,6 +742,7 @@ impl Connection {
             }
             let data = msg.data.split().freeze();
             emit_chunk(&mut self.events, msg, data, frame.fin);
+            self.recv.partial_since = self.recv.now;
         }
         if frame.fin {
             // Finished in place, not moved out of its `Option` first (the
