@@ -237,7 +237,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             result
         });
         match result {
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                // Input ran dry: buffers a burst grew are released (the
+                // core keeps those that small messages reuse).
+                if !self.conn.wants_write() {
+                    self.conn.trim_buffers();
+                }
+                Poll::Pending
+            }
             Poll::Ready(Ok(0)) => {
                 self.read_closed = true;
                 let now = self.now();

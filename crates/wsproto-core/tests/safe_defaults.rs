@@ -309,16 +309,19 @@ fn inflation_stops_at_the_memory_budget() {
 }
 
 /// A 15-byte header announcing a megabyte reserves a bounded amount; the
-/// buffer grows as the payload arrives, to about twice what has.
+/// buffer grows as the payload arrives, to at most four times what has.
 #[test]
 fn an_announced_payload_is_not_reserved_before_it_arrives() {
     let start = epoch();
     let mut server = Connection::server(Config::default(), start);
     let frame = client_frame(0x82, &vec![4u8; 1 << 20]);
     server.handle_data(start, &frame[..20]);
+    // 64 KiB and a header ahead, and a read's worth for `recv_buffer`
+    // (growing to which may double the allocation once): whatever the
+    // header announced.
     let reserved = server.recv_buffer().capacity();
     assert!(
-        reserved <= 80 << 10,
+        reserved <= 160 << 10,
         "{reserved} bytes reserved for 6 that came"
     );
     let mut at = 20;
@@ -327,7 +330,7 @@ fn an_announced_payload_is_not_reserved_before_it_arrives() {
         at += piece.len();
         if at < frame.len() {
             let capacity = server.recv_buffer().capacity();
-            assert!(capacity <= 2 * at + (80 << 10), "{capacity} for {at}");
+            assert!(capacity <= 4 * at + (160 << 10), "{capacity} for {at}");
         }
     }
     assert!(matches!(&events(&mut server)[..], [Event::Message(m)] if m.len() == 1 << 20));

@@ -31,6 +31,14 @@ pub use send::MAX_TRANSMIT_SLICES;
 use send::Sender;
 use timers::Timers;
 
+/// Replaces an empty queue that has room for more than `entries` with a
+/// new one (no allocation until used).
+fn release_queue<T>(queue: &mut VecDeque<T>, entries: usize) {
+    if queue.is_empty() && queue.capacity() > entries {
+        *queue = VecDeque::new();
+    }
+}
+
 /// Where the connection is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {

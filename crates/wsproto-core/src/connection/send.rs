@@ -201,18 +201,14 @@ impl Sender {
         };
     }
 
-    /// Releases the transmit buffer if it holds nothing to send.
-    pub(super) fn shrink(&mut self) {
-        self.out.shrink();
-        if self.pongs.is_empty() {
-            self.pongs = VecDeque::new();
-        }
-        if self.control.is_empty() {
-            self.control = VecDeque::new();
-        }
-        if self.data.is_empty() {
-            self.data = VecDeque::new();
-        }
+    /// Releases the transmit buffer if it holds nothing to send and more
+    /// than `keep` bytes, and the queues that are empty and have room for
+    /// more than `entries`.
+    pub(super) fn shrink(&mut self, keep: usize, entries: usize) {
+        self.out.shrink(keep);
+        super::release_queue(&mut self.pongs, entries);
+        super::release_queue(&mut self.control, entries);
+        super::release_queue(&mut self.data, entries);
     }
 
     pub(super) fn advance(&mut self, n: usize) {

@@ -3,238 +3,25 @@
 //! there) and sliced out of it without another copy, UTF-8 validated as
 //! bytes arrive, messages reassembled or streamed, control frames answered.
 
-use std::collections::VecDeque;
+mod buffer;
+mod message;
+
 use std::time::Instant;
 
 use bytes::{Buf, Bytes, BytesMut};
-use bytestring::ByteString;
 
 use super::Connection;
 use crate::Role;
-use crate::budget::Charge;
 use crate::close::CloseFrame;
-use crate::config::{Config, Mode};
-use crate::error::{ExtensionError, ProtocolError};
-use crate::event::{CloseReason, Event, Message, MessageChunk, MessageKind};
-use crate::frame::{Frame, FrameHeader, MAX_HEADER_LEN, OpCode, Rsv, apply_mask, extend_masked};
+use crate::config::Mode;
+use crate::error::ProtocolError;
+use crate::event::{CloseReason, Event, MessageKind};
+use crate::frame::{Frame, FrameHeader, OpCode, apply_mask, extend_masked};
 use crate::utf8::Utf8Validator;
 
-/// Smallest spare capacity offered to a read.
-const MIN_READ: usize = 8 * 1024;
-/// Most capacity reserved ahead of the bytes that have arrived, for a
-/// frame whose header announces more: a frame up to 64 KiB (and its
-/// header) is reserved whole at its first byte, so it neither regrows
-/// nor moves as it arrives (the zero-allocations test); a larger one gets
-/// this much, then as much again as has arrived (doubling), so a header
-/// announcing a megabyte that never comes pins 64 KiB, not a megabyte.
-const RESERVE_AHEAD: usize = (64 << 10) + MAX_HEADER_LEN;
-
-/// Room to reserve for the `rest` bytes still to come of a frame of which
-/// `have` are buffered: all of them up to [`RESERVE_AHEAD`], else as many
-/// as have arrived.
-fn reserve_ahead(rest: usize, have: usize) -> usize {
-    rest.min(RESERVE_AHEAD.max(have))
-}
-/// An empty read buffer is released when it holds more capacity than this,
-/// or when a frame larger than this was sliced out of it (the buffer still
-/// shares that allocation and would grow back into it).
-const KEEP_CAPACITY: usize = 256 * 1024;
-
-/// The frame being received.
-#[derive(Debug, Clone, Copy)]
-struct InFrame {
-    fin: bool,
-    rsv: Rsv,
-    opcode: OpCode,
-    mask: Option<[u8; 4]>,
-    len: usize,
-    /// Payload bytes already handed on (streaming) and no longer in the
-    /// buffer.
-    taken: usize,
-    /// Payload bytes at the front of the buffer already unmasked and
-    /// validated.
-    done: usize,
-    /// Payload bytes at the front of the buffer already unmasked (at least
-    /// `done`): `handle_data` unmasks while it copies when it can.
-    unmasked: usize,
-    /// Hand the payload on as it arrives.
-    stream: bool,
-}
-
-/// What the end of a frame needs to know of it, once all its payload is
-/// here. Read field by field out of [`InFrame`] rather than moving that out
-/// whole: a profile of pipelined small messages showed the move (wide loads
-/// over fields just written narrowly) stalling as long as the rest of the
-/// frame's bookkeeping.
-#[derive(Debug, Clone, Copy)]
-struct FrameEnd {
-    fin: bool,
-    rsv: Rsv,
-    opcode: OpCode,
-    stream: bool,
-}
-
-/// The data message being received.
-#[derive(Debug)]
-struct InMessage {
-    kind: MessageKind,
-    /// The RSV bits of its first frame: which extensions decode it.
-    rsv: Rsv,
-    fragments: usize,
-    /// Wire payload bytes so far (checked against the limit for messages no
-    /// extension transforms).
-    size: usize,
-    /// Reassembled bytes, or in streaming mode the few bytes of a character
-    /// split across chunks.
-    data: BytesMut,
-    utf8: Option<Utf8Validator>,
-    streaming: bool,
-    /// Bytes already delivered as chunks.
-    emitted: usize,
-    chunk_started: bool,
-}
-
-#[derive(Debug)]
-pub(super) struct Receiver {
-    buf: BytesMut,
-    frame: Option<InFrame>,
-    msg: Option<InMessage>,
-    stopped: bool,
-    /// The transport reached EOF: once the buffer is exhausted, the
-    /// connection ends.
-    eof: bool,
-    /// The time of the latest input, used while parsing it lazily.
-    now: Option<Instant>,
-    /// A frame larger than `KEEP_CAPACITY` was sliced out of `buf`.
-    large_split: bool,
-    /// Since when the input has held an unfinished message or frame
-    /// (the message timeout runs from here).
-    partial_since: Option<Instant>,
-    /// What the buffered input is charged against the memory budget.
-    charge: Charge,
-}
-
-impl Receiver {
-    pub(super) fn new(config: &Config) -> Self {
-        Receiver {
-            buf: BytesMut::new(),
-            frame: None,
-            msg: None,
-            stopped: false,
-            eof: false,
-            now: None,
-            large_split: false,
-            partial_since: None,
-            charge: Charge::new(config.memory_budget.clone()),
-        }
-    }
-
-    /// Payload bytes of the peer's held here: the read buffer and the
-    /// message being reassembled or inflated.
-    fn held(&self) -> usize {
-        self.buf.len() + self.msg.as_ref().map_or(0, |msg| msg.data.len())
-    }
-
-    /// When the message timeout expires, if a message or frame is
-    /// unfinished.
-    pub(super) fn message_deadline(&self, config: &Config) -> Option<Instant> {
-        self.partial_since?.checked_add(config.message_timeout?)
-    }
-
-    /// Input ran out: starts the message timeout if what is buffered is
-    /// unfinished (in raw mode a message's fragments are handed on one by
-    /// one, so only a frame counts), stops it if nothing is.
-    fn input_ran_out(&mut self, raw: bool) {
-        let partial = !self.buf.is_empty() || self.frame.is_some() || (!raw && self.msg.is_some());
-        if !partial {
-            self.partial_since = None;
-        } else if self.partial_since.is_none() {
-            self.partial_since = self.now;
-        }
-    }
-
-    /// No more input is read: after the peer's Close, or after the
-    /// connection failed or ended.
-    pub(super) fn stop(&mut self) {
-        self.stopped = true;
-        self.buf = BytesMut::new();
-        self.frame = None;
-        self.msg = None;
-        self.partial_since = None;
-        self.charge.set(0);
-    }
-
-    pub(super) fn is_stopped(&self) -> bool {
-        self.stopped
-    }
-
-    pub(super) fn set_eof(&mut self, now: Instant) {
-        self.eof = true;
-        self.now = Some(now);
-    }
-
-    #[cfg(fuzzing)]
-    pub(super) fn check_invariants(&self) {
-        match &self.frame {
-            _ if self.stopped => assert!(self.frame.is_none() && self.msg.is_none()),
-            // Input is parsed as events are taken, so whole frames may wait
-            // here until the application polls; the driver bounds that.
-            None => {}
-            // More than the rest of the frame may be here when input arrived
-            // while events were waiting to be taken.
-            Some(f) => assert!(
-                f.done <= f.unmasked.max(f.done)
-                    && f.unmasked.max(f.done) <= self.buf.len()
-                    && f.done <= f.len - f.taken
-            ),
-        }
-    }
-
-    pub(super) fn buffered(&self) -> usize {
-        self.buf.len()
-    }
-
-    pub(super) fn buffer_for_read(&mut self) -> &mut BytesMut {
-        // The rest of the frame plus a read's worth after it: asking for
-        // at least MIN_READ alone near the end of a frame that fills the
-        // buffer made the buffer double (and copy the frame) once per
-        // large frame.
-        let want = match &self.frame {
-            // A streamed payload leaves the buffer as it arrives: one read
-            // at a time keeps the memory bound streaming promises.
-            Some(frame) if frame.stream => MIN_READ,
-            Some(frame) => reserve_ahead(
-                (frame.len - frame.taken)
-                    .saturating_sub(self.buf.len())
-                    .saturating_add(MIN_READ),
-                self.buf.len(),
-            ),
-            None => MIN_READ,
-        };
-        if self.buf.capacity() - self.buf.len() < want.min(MIN_READ) || self.frame.is_some() {
-            self.buf.reserve(want);
-        }
-        &mut self.buf
-    }
-
-    fn release_if_idle(&mut self) {
-        if self.buf.is_empty() && (self.large_split || self.buf.capacity() > KEEP_CAPACITY) {
-            self.buf = BytesMut::new();
-            self.large_split = false;
-        }
-    }
-
-    pub(super) fn shrink(&mut self) {
-        if self.buf.is_empty() {
-            self.buf = BytesMut::new();
-        }
-        if let Some(msg) = &mut self.msg
-            && msg.data.is_empty()
-        {
-            msg.data = BytesMut::new();
-        }
-    }
-}
+pub(super) use buffer::Receiver;
+use buffer::{FrameEnd, InFrame, KEEP_CAPACITY, reserve_ahead};
+use message::{InMessage, emit_chunk};
 
 impl Connection {
     /// Feeds bytes read from the transport. They are parsed as events are
@@ -259,6 +46,7 @@ impl Connection {
         self.reserve_frame(data);
         let data = self.append_unmasking(data);
         self.recv.buf.extend_from_slice(data);
+        self.recv.note_alloc();
         self.process();
     }
 
@@ -312,6 +100,7 @@ impl Connection {
             .saturating_sub(have)
             .min(data.len());
         recv.buf.reserve(take);
+        recv.alloc = recv.alloc.max(recv.buf.capacity());
         extend_masked(&mut recv.buf, &data[..take], mask, frame.taken + have);
         frame.unmasked = have + take;
         &data[take..]
@@ -342,7 +131,7 @@ impl Connection {
         };
         let limit = self.config.stream_threshold.unwrap_or(usize::MAX);
         if rest > data.len() {
-            recv.buf.reserve(reserve_ahead(rest, have).min(limit));
+            recv.reserve(data.len(), reserve_ahead(rest, have).min(limit));
         }
     }
 
@@ -354,6 +143,7 @@ impl Connection {
             return;
         }
         self.recv.now = Some(now);
+        self.recv.note_alloc();
         // The caller has appended the bytes already: charge them now.
         if !self.recv.charge.set(self.recv.held()) {
             self.over_budget(now);
@@ -373,11 +163,23 @@ impl Connection {
     /// that has gone idle, so it costs little more than its own struct. The
     /// buffers grow back on demand.
     pub fn shrink_buffers(&mut self) {
-        self.recv.shrink();
-        self.send.shrink();
-        if self.events.is_empty() {
-            self.events = std::collections::VecDeque::new();
-        }
+        self.shrink_to(0, 0);
+    }
+
+    /// Releases the buffers that hold nothing but grew large in a burst:
+    /// over 72 KiB (what frames up to 64 KiB need, which are then received
+    /// and sent without an allocation), and queues with room for more than
+    /// 64 entries. After a burst the connection is small again. Cheap:
+    /// call it whenever input runs dry and nothing is left to write (the
+    /// session driver does).
+    pub fn trim_buffers(&mut self) {
+        self.shrink_to(KEEP_CAPACITY, 64);
+    }
+
+    fn shrink_to(&mut self, keep: usize, entries: usize) {
+        self.recv.shrink(keep);
+        self.send.shrink(keep, entries);
+        super::release_queue(&mut self.events, entries);
     }
 
     /// Parses input until an event is ready or more input is needed.
@@ -571,10 +373,10 @@ impl Connection {
         }
         if avail < remaining {
             if frame.stream && avail > 0 {
-                let chunk = recv.buf.split_to(avail).freeze();
                 frame.taken += avail;
                 frame.done = 0;
                 frame.unmasked = 0;
+                let chunk = recv.take(avail);
                 if let Some(msg) = &mut recv.msg {
                     emit_chunk(&mut self.events, msg, chunk, false);
                 }
@@ -591,8 +393,7 @@ impl Connection {
             stream: frame.stream,
         };
         recv.frame = None;
-        let payload = recv.buf.split_to(remaining).freeze();
-        recv.large_split |= remaining > KEEP_CAPACITY;
+        let payload = recv.take(remaining);
         Ok(Some((end, payload)))
     }
 
@@ -678,168 +479,4 @@ impl Connection {
         self.timers.start_close(&self.config, now);
         Ok(())
     }
-
-    fn finish_data_frame(&mut self, frame: FrameEnd, payload: Bytes) -> Result<(), ProtocolError> {
-        let msg = self
-            .recv
-            .msg
-            .as_mut()
-            .expect("a data frame always belongs to a message");
-        let mut whole = None;
-        if !msg.rsv.is_empty() {
-            let before = msg.data.len();
-            let limit = self.config.inflate_limit().saturating_sub(msg.emitted);
-            // Inflated bytes are charged as they are made: the budget's
-            // room bounds the inflation like the limit does.
-            let room = before.saturating_add(self.recv.charge.room());
-            let over_budget = ProtocolError::MemoryBudgetExceeded {
-                budget: self.recv.charge.limit(),
-            };
-            match decode_frame(
-                &mut self.extensions,
-                msg,
-                &payload,
-                frame.fin,
-                limit.min(room),
-            ) {
-                Err(ProtocolError::Extension {
-                    error: ExtensionError::TooLarge { .. },
-                    ..
-                }) if room < limit => return Err(over_budget),
-                result => result?,
-            }
-            let held = self.recv.buf.len() + msg.data.len();
-            if !self.recv.charge.set(self.recv.charge.held().max(held)) {
-                return Err(over_budget);
-            }
-            if let Some(utf8) = &mut msg.utf8 {
-                utf8.feed(&msg.data[before..])
-                    .map_err(|_| ProtocolError::InvalidUtf8)?;
-            }
-            if self
-                .config
-                .stream_threshold
-                .is_some_and(|t| msg.emitted + msg.data.len() > t)
-            {
-                msg.streaming = true;
-            }
-        } else if frame.stream {
-            if frame.fin {
-                finish_utf8(msg)?;
-            }
-            emit_chunk(&mut self.events, msg, payload, frame.fin);
-            self.recv.partial_since = self.recv.now;
-        } else if frame.fin && msg.fragments == 1 {
-            // The common case: a whole message in one frame, sliced out of
-            // the read buffer without a copy.
-            whole = Some(payload);
-        } else {
-            msg.data.extend_from_slice(&payload);
-        }
-        if !msg.rsv.is_empty() && msg.streaming {
-            if frame.fin {
-                finish_utf8(msg)?;
-            }
-            let data = msg.data.split().freeze();
-            emit_chunk(&mut self.events, msg, data, frame.fin);
-            self.recv.partial_since = self.recv.now;
-        }
-        if frame.fin {
-            // Finished in place, not moved out of its `Option` first (the
-            // same stall as the frame's, see `FrameEnd`).
-            let done = if msg.streaming {
-                Ok(None)
-            } else {
-                finish_utf8(msg)
-                    .map(|()| {
-                        let data = whole.unwrap_or_else(|| std::mem::take(&mut msg.data).freeze());
-                        (msg.kind, data)
-                    })
-                    .map(Some)
-            };
-            self.recv.msg = None;
-            if let Some((kind, data)) = done? {
-                let message = match kind {
-                    MessageKind::Binary => Message::Binary(data),
-                    MessageKind::Text => Message::Text(
-                        ByteString::try_from(data).map_err(|_| ProtocolError::InvalidUtf8)?,
-                    ),
-                };
-                self.events.push_back(Event::Message(message));
-            }
-        }
-        Ok(())
-    }
-}
-
-fn finish_utf8(msg: &mut InMessage) -> Result<(), ProtocolError> {
-    match &mut msg.utf8 {
-        Some(utf8) => utf8.finish().map_err(|_| ProtocolError::InvalidUtf8),
-        None => Ok(()),
-    }
-}
-
-/// Runs a frame of a transformed message through the extensions that claim
-/// its RSV bits, last negotiated first, appending the result to `msg.data`.
-fn decode_frame(
-    extensions: &mut [Box<dyn crate::Extension>],
-    msg: &mut InMessage,
-    payload: &[u8],
-    fin: bool,
-    limit: usize,
-) -> Result<(), ProtocolError> {
-    let mut stages = extensions
-        .iter_mut()
-        .rev()
-        .filter(|ext| !ext.rsv().is_empty() && msg.rsv.contains(ext.rsv()))
-        .peekable();
-    let mut input: Option<BytesMut> = None;
-    while let Some(ext) = stages.next() {
-        let data = input.as_deref().unwrap_or(payload);
-        let name = ext.name();
-        let fail = |error| ProtocolError::Extension {
-            extension: name,
-            error,
-        };
-        if stages.peek().is_none() {
-            ext.decode_frame(data, fin, &mut msg.data, limit)
-                .map_err(fail)?;
-            return Ok(());
-        }
-        let mut out = BytesMut::new();
-        ext.decode_frame(data, fin, &mut out, limit).map_err(fail)?;
-        input = Some(out);
-    }
-    // No extension claims these bits (cannot happen: begin_frame checked).
-    Err(ProtocolError::UnexpectedRsv(msg.rsv.bits()))
-}
-
-/// Delivers streamed bytes: any bytes held back from the previous chunk,
-/// then `new`, keeping back the start of a character that is not complete
-/// yet so every text chunk is valid UTF-8 on its own.
-fn emit_chunk(events: &mut VecDeque<Event>, msg: &mut InMessage, new: Bytes, fin: bool) {
-    let mut data = if msg.data.is_empty() {
-        new
-    } else {
-        msg.data.extend_from_slice(&new);
-        msg.data.split().freeze()
-    };
-    if !fin && let Some(utf8) = &msg.utf8 {
-        let keep = utf8.pending();
-        if keep > 0 {
-            let tail = data.split_off(data.len() - keep);
-            msg.data.extend_from_slice(&tail);
-        }
-    }
-    if data.is_empty() && !fin {
-        return;
-    }
-    msg.emitted += data.len();
-    events.push_back(Event::Chunk(MessageChunk {
-        kind: msg.kind,
-        data,
-        first: !msg.chunk_started,
-        fin,
-    }));
-    msg.chunk_started = true;
 }
