@@ -15,9 +15,12 @@
 //! the server sheds the connection that asks for more, and keeps serving
 //! the others.
 //!
-//! What is counted is payload bytes held, not allocator capacity: a
-//! buffer may have up to about twice its contents allocated. A message
-//! once handed to the application is the application's to account for.
+//! What is counted is payload bytes held, not allocator capacity: the
+//! buffers that hold them grow ahead of their contents (inflated data by
+//! half, reassembled data by doubling), so up to about twice the budget
+//! can be allocated, plus per connection the 64 KiB a partial frame's
+//! buffer is reserved ahead. A message once handed to the application is the application's
+//! to account for.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
