@@ -16,6 +16,7 @@
 //!   handle_timeout(now)      ──► │ (no IO, no   │ ──► poll_timeout()  → next deadline (Instant)
 //!   send_text/binary/ping/   ──► │  clock, no   │ ──► should_close_transport()
 //!   close(now, …)                │  RNG calls)  │
+//!   handle_write_blocked(now)──► │              │     (the transport took nothing: send timeout)
 //!                                └──────────────┘
 //! ```
 //!

@@ -62,7 +62,12 @@ pub enum State {
 /// - After every input or command, drain [`poll_event`](Self::poll_event)
 ///   and write out [`poll_transmit`](Self::poll_transmit), calling
 ///   [`advance_transmit`](Self::advance_transmit) with the number of bytes
-///   written.
+///   written; when the transport takes none, say so with
+///   [`handle_write_blocked`](Self::handle_write_blocked) (the send
+///   timeout runs from there).
+/// - When input runs dry and nothing is left to write, call
+///   [`trim_buffers`](Self::trim_buffers): buffers a burst grew are
+///   released.
 /// - Arrange to call [`handle_timeout`](Self::handle_timeout) at
 ///   [`poll_timeout`](Self::poll_timeout); ask again after every call, the
 ///   deadline moves.
