@@ -115,6 +115,13 @@ impl Charge {
         Charge { budget, held: 0 }
     }
 
+    /// Whether there is a budget to charge (callers skip computing what
+    /// to charge when there is not: the receive path's hot loop).
+    #[inline]
+    pub(crate) fn is_active(&self) -> bool {
+        self.budget.is_some()
+    }
+
     /// Sets the charge to `bytes`: `false` (and the charge unchanged) when
     /// growing to it would take the budget over its limit.
     pub(crate) fn set(&mut self, bytes: usize) -> bool {

@@ -154,9 +154,22 @@ impl Receiver {
     /// without a copy, unless the buffer's allocation is large and `n` is
     /// small beside it (see [`PIN_RATIO`]): then copied, so that what the
     /// application keeps pins only itself.
+    // Measured (callgrind, 16 B messages): left out of line by `#[inline]`,
+    // the call cost 28 instructions a message.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
     pub(super) fn take(&mut self, n: usize) -> Bytes {
+        if self.alloc.max(self.buf.capacity()) > KEEP_CAPACITY {
+            return self.take_from_large(n);
+        }
+        self.buf.split_to(n).freeze()
+    }
+
+    /// [`take`](Self::take) from a buffer whose allocation grew large.
+    #[cold]
+    fn take_from_large(&mut self, n: usize) -> Bytes {
         let alloc = self.alloc.max(self.buf.capacity());
-        if alloc > KEEP_CAPACITY && n.saturating_mul(PIN_RATIO) < alloc {
+        if n.saturating_mul(PIN_RATIO) < alloc {
             let copy = Bytes::copy_from_slice(&self.buf[..n]);
             self.buf.advance(n);
             return copy;
@@ -254,8 +267,11 @@ impl Receiver {
     /// `KEEP_CAPACITY` (for a large frame: the buffer may still share that
     /// allocation with the message sliced out of it, and would grow back
     /// into it).
+    #[inline]
     pub(super) fn release_if_idle(&mut self) {
-        self.shrink(KEEP_CAPACITY);
+        if self.buf.is_empty() && self.alloc.max(self.buf.capacity()) > KEEP_CAPACITY {
+            self.release();
+        }
     }
 
     /// Releases the buffers that hold nothing and more than `keep` bytes

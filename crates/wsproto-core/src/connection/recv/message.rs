@@ -35,6 +35,7 @@ pub(super) struct InMessage {
 }
 
 impl Connection {
+    #[inline]
     pub(super) fn finish_data_frame(
         &mut self,
         frame: FrameEnd,
@@ -69,7 +70,9 @@ impl Connection {
                 result => result?,
             }
             let held = self.recv.buf.len() + msg.data.len();
-            if !self.recv.charge.set(self.recv.charge.held().max(held)) {
+            if self.recv.charge.is_active()
+                && !self.recv.charge.set(self.recv.charge.held().max(held))
+            {
                 return Err(over_budget);
             }
             if let Some(utf8) = &mut msg.utf8 {
@@ -118,6 +121,8 @@ impl Connection {
                     .map(Some)
             };
             self.recv.msg = None;
+            // The message ended: the next one's time starts when it does.
+            self.recv.partial_since = None;
             if let Some((kind, data)) = done? {
                 let message = match kind {
                     MessageKind::Binary => Message::Binary(data),

@@ -36,7 +36,7 @@ impl Connection {
         self.recv.now = Some(now);
         // Charged before it is buffered: a read that would take the shared
         // budget over its limit is refused, not held.
-        if !self.recv.charge.set(self.recv.held() + data.len()) {
+        if self.recv.charge.is_active() && !self.recv.charge.set(self.recv.held() + data.len()) {
             self.over_budget(now);
             return;
         }
@@ -145,7 +145,7 @@ impl Connection {
         self.recv.now = Some(now);
         self.recv.note_alloc();
         // The caller has appended the bytes already: charge them now.
-        if !self.recv.charge.set(self.recv.held()) {
+        if self.recv.charge.is_active() && !self.recv.charge.set(self.recv.held()) {
             self.over_budget(now);
             return;
         }
@@ -222,17 +222,16 @@ impl Connection {
                 self.protocol_error(now, err);
                 break;
             }
-            if raw || self.recv.msg.is_none() {
-                // A message ended: the next one's time starts when it does.
-                self.recv.partial_since = None;
-            }
         }
         if self.recv.stopped && self.recv.eof {
             self.input_exhausted();
         }
         self.recv.release_if_idle();
         // What was handed over is no longer charged.
-        if !self.recv.stopped && !self.recv.charge.set(self.recv.held()) {
+        if self.recv.charge.is_active()
+            && !self.recv.stopped
+            && !self.recv.charge.set(self.recv.held())
+        {
             self.over_budget(now);
         }
     }
@@ -404,7 +403,15 @@ impl Connection {
         payload: Bytes,
     ) -> Result<(), ProtocolError> {
         if self.config.mode == Mode::Raw {
+            // Every frame is handed on whole: the next one's time starts
+            // when it does.
+            self.recv.partial_since = None;
             return self.finish_raw_frame(now, frame, payload);
+        }
+        if frame.opcode.is_control() && self.recv.msg.is_none() {
+            // Nothing unfinished is left (a finished data message clears
+            // this where it ends).
+            self.recv.partial_since = None;
         }
         match frame.opcode {
             OpCode::Ping => {
