@@ -5,8 +5,10 @@
 #
 # Installs cargo-fuzz (and the nightly toolchain) if missing, builds every
 # target on nightly (release, debug assertions, AddressSanitizer), then runs
-# each one for SECONDS starting from fuzz/seeds/<target>/; new inputs go to
-# fuzz/corpus/<target>/ (gitignored), crashes to fuzz/artifacts/<target>/.
+# each one for SECONDS starting from its committed minimised corpus
+# (fuzz/corpus/<target>/) and its seeds (fuzz/seeds/<target>/); new inputs
+# go to fuzz/scratch/<target>/ (gitignored; scripts/fuzz-long.sh merges
+# them into the corpus), crashes to fuzz/artifacts/<target>/.
 # A target passes when libFuzzer exits 0. Ends with "N passed, N failed" and
 # exits non-zero if any target failed. Needs no terminal (CI=true is fine).
 set -uo pipefail
@@ -31,9 +33,9 @@ passed=0
 failed=0
 mkdir -p logs
 for target in $(cargo "+$toolchain" fuzz list); do
-    mkdir -p "corpus/$target"
+    mkdir -p "corpus/$target" "scratch/$target"
     log="logs/$target.log"
-    if cargo "+$toolchain" fuzz run "$target" "corpus/$target" "seeds/$target" -- \
+    if cargo "+$toolchain" fuzz run "$target" "scratch/$target" "corpus/$target" "seeds/$target" -- \
         -max_total_time="$seconds" -max_len=8192 -print_final_stats=1 </dev/null >"$log" 2>&1; then
         passed=$((passed + 1))
         echo "PASS $target: $(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}') execs"

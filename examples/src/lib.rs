@@ -117,7 +117,10 @@ pub fn conformance_config() -> Config {
 pub fn echo_config(compress: bool) -> Config {
     let config = Config::default()
         .with_max_message_size(64 << 20)
-        .with_max_frame_size(64 << 20);
+        .with_max_frame_size(64 << 20)
+        // Compressed ones too (the inflation cap is separate, 1 MiB by
+        // default).
+        .with_max_inflated_size(64 << 20);
     if compress {
         config.with_compression(DeflateConfig::default())
     } else {

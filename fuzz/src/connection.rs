@@ -7,7 +7,7 @@ use arbitrary::{Arbitrary, Unstructured};
 use wsproto_core::frame::MAX_HEADER_LEN;
 use wsproto_core::{
     CloseCode, Config, Connection, DeflateConfig, DeflateExtension, DeflateParams, Event, Frame,
-    MaskRng, Mode, OpCode, Role, Rsv, SendError,
+    MaskRng, MemoryBudget, Mode, OpCode, Role, Rsv, SendError, State,
 };
 
 use crate::Chunk;
@@ -45,15 +45,37 @@ pub enum Command {
     SetPingInterval(Option<u16>),
     /// Raw mode: (fin, rsv bits, opcode, payload).
     SendFrame(bool, u8, u8, Chunk),
-    /// Take the transmit buffer and advance by at most this many bytes.
+    /// Take the transmit buffer and advance by at most this many bytes;
+    /// 0 reports the transport blocked (`handle_write_blocked`).
     PollTransmit(u16),
+    /// Take every event, then `trim_buffers` (as the session driver does
+    /// when input runs dry).
     DrainEvents,
 }
 
 impl Setup {
+    /// The memory budget: derived from the fields above (not read from the
+    /// input) so that committed seeds and crash inputs keep their meaning.
+    fn budget(&self) -> Option<MemoryBudget> {
+        (self.max_fragments % 2 == 1).then(|| {
+            MemoryBudget::new(usize::from(self.max_frame_size) + usize::from(self.max_message_size))
+        })
+    }
+
     fn config(&self) -> Config {
         let ms = |ms: u16| Duration::from_millis(ms.into());
-        Config::default()
+        // The message and send timeouts, derived likewise (0: off).
+        let derived = |ms: u16, times: u16| {
+            (ms > 0).then(|| Duration::from_millis(u64::from(ms) * u64::from(times)))
+        };
+        let config = Config::default()
+            .with_message_timeout(derived(self.close_timeout_ms, 3))
+            .with_send_timeout(derived(self.ping_timeout_ms, 2));
+        let config = match self.budget() {
+            Some(budget) => config.with_memory_budget(budget),
+            None => config,
+        };
+        config
             .with_mode(if self.raw { Mode::Raw } else { Mode::Default })
             .with_max_frame_size(self.max_frame_size.into())
             .with_max_message_size(self.max_message_size.into())
@@ -101,6 +123,9 @@ struct Driver {
     accepted_sends: usize,
     /// Bytes fed since every event was last taken.
     undrained: usize,
+    /// The memory budget the connection charges, if any (it is the only
+    /// one charging it).
+    budget: Option<MemoryBudget>,
 }
 
 /// Runs `input` against a `role` connection. Panics when the oracle fails.
@@ -113,8 +138,10 @@ pub fn run(role: Role, input: &[u8]) {
     // starting point of the virtual time the commands advance.
     #[allow(clippy::disallowed_methods)]
     let now = Instant::now();
+    let conn = setup.connection(role, now);
     let mut d = Driver {
-        conn: setup.connection(role, now),
+        budget: conn.config().memory_budget().cloned(),
+        conn,
         now,
         max_frame_size: setup.max_frame_size.into(),
         max_message_size: setup.max_message_size.into(),
@@ -175,6 +202,8 @@ impl Driver {
                 self.control_steps += 1;
                 match self.conn.send_ping(data) {
                     Ok(()) | Err(SendError::Closed | SendError::ControlTooLong(_)) => {}
+                    // The application's pings count against the queue.
+                    Err(SendError::QueueFull) => assert!(!self.conn.can_send()),
                     Err(e) => panic!("undocumented send_ping error {e:?}"),
                 }
             }
@@ -214,13 +243,17 @@ impl Driver {
                     Err(e) => panic!("undocumented send_frame error {e:?}"),
                 }
             }
+            Command::PollTransmit(0) => self.conn.handle_write_blocked(now),
             Command::PollTransmit(n) => {
                 let out = self.conn.poll_transmit();
                 let take = usize::from(n).min(out.len());
                 self.written.extend_from_slice(&out[..take]);
                 self.conn.advance_transmit(n.into());
             }
-            Command::DrainEvents => self.drain_events(),
+            Command::DrainEvents => {
+                self.drain_events();
+                self.conn.trim_buffers();
+            }
         }
     }
 
@@ -291,6 +324,17 @@ impl Driver {
         assert!(queued <= bound, "queued_bytes {queued} > {bound}");
         if !self.conn.wants_write() {
             assert_eq!(queued, 0, "nothing to write but queued_bytes > 0");
+        }
+        if let Some(budget) = &self.budget {
+            assert!(
+                budget.used() <= budget.limit(),
+                "over the budget: {budget:?}"
+            );
+            // What is charged is input held, at most what the connection
+            // buffers; an ended connection holds none.
+            if self.conn.state() == State::Closed {
+                assert_eq!(budget.used(), 0, "an ended connection keeps a charge");
+            }
         }
     }
 }

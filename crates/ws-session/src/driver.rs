@@ -137,7 +137,7 @@ impl<S: AsyncWrite + Unpin> Driver<S> {
                     self.fail(e);
                     return Poll::Ready(());
                 }
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => return self.write_blocked(),
             }
         }
         if self.needs_flush {
@@ -147,10 +147,20 @@ impl<S: AsyncWrite + Unpin> Driver<S> {
                     self.fail(e);
                     return Poll::Ready(());
                 }
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => return self.write_blocked(),
             }
         }
         Poll::Ready(())
+    }
+}
+
+impl<S: AsyncWrite + Unpin> Driver<S> {
+    /// The transport took nothing: the core's send timeout runs (a peer
+    /// that stopped reading ends the session instead of holding it).
+    fn write_blocked(&mut self) -> Poll<()> {
+        let now = self.now();
+        self.conn.handle_write_blocked(now);
+        Poll::Pending
     }
 }
 
@@ -227,7 +237,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             result
         });
         match result {
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                // Input ran dry: buffers a burst grew are released (the
+                // core keeps those that small messages reuse).
+                if !self.conn.wants_write() {
+                    self.conn.trim_buffers();
+                }
+                Poll::Pending
+            }
             Poll::Ready(Ok(0)) => {
                 self.read_closed = true;
                 let now = self.now();

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::budget::MemoryBudget;
 use crate::extension::ExtensionFactory;
 use crate::handshake::OriginPolicy;
 
@@ -19,6 +20,18 @@ pub enum Mode {
     /// automatically, and the application may send any frame. Frame-level
     /// rules (masking, opcodes, control-frame size, RSV bits, fragment order,
     /// close codes) are still enforced.
+    ///
+    /// What raw mode leaves to the caller: there is no heartbeat
+    /// (`ping_interval` is ignored: send pings and watch for pongs
+    /// yourself), no automatic pong, no reply to the peer's Close, no
+    /// reassembly and therefore no `max_message_size` or
+    /// `max_inflated_size` (each frame is still held whole until it has
+    /// all arrived, bounded by `max_frame_size`; add up the fragments of a
+    /// message yourself), no UTF-8 check of text, and no decompression
+    /// (RSV bits are passed on as they are). What it keeps: the frame
+    /// limit, `message_timeout` for a frame whose payload has not all
+    /// arrived, `send_timeout`, `close_timeout`, the memory budget and the
+    /// send queue limit.
     Raw,
 }
 
@@ -44,34 +57,49 @@ impl Default for HandshakeLimits {
 /// Configuration of a WebSocket connection, client or server.
 ///
 /// Build it from [`Config::default`] with the `with_*` methods; read it back
-/// with the getters. Defaults are safe for a server facing the internet.
+/// with the getters. The defaults are chosen for a server facing hostile
+/// peers on the internet (as Python `websockets` chooses its own): every
+/// buffer a peer can make us fill is bounded, every wait has a deadline,
+/// and a trusted deployment raises what it needs. Each default is set once,
+/// in [`Config::default`], next to the reason for it.
 ///
 /// | option | default |
 /// | --- | --- |
 /// | [`mode`](Self::with_mode) | [`Mode::Default`] |
-/// | [`ping_interval`](Self::with_ping_interval) | none (no heartbeat) |
-/// | [`ping_timeout`](Self::with_ping_timeout) | 15 s |
+/// | [`ping_interval`](Self::with_ping_interval) | 20 s |
+/// | [`ping_timeout`](Self::with_ping_timeout) | 20 s |
 /// | [`close_timeout`](Self::with_close_timeout) | 10 s |
-/// | [`max_frame_size`](Self::with_max_frame_size) | 16 MiB |
-/// | [`max_message_size`](Self::with_max_message_size) | 64 MiB |
+/// | [`message_timeout`](Self::with_message_timeout) | 30 s |
+/// | [`send_timeout`](Self::with_send_timeout) | 30 s |
+/// | [`max_frame_size`](Self::with_max_frame_size) | 1 MiB |
+/// | [`max_message_size`](Self::with_max_message_size) | 1 MiB |
+/// | [`max_inflated_size`](Self::with_max_inflated_size) | 1 MiB |
 /// | [`max_fragments`](Self::with_max_fragments) | 131 072 |
 /// | [`stream_threshold`](Self::with_stream_threshold) | none (always reassemble) |
 /// | [`send_queue_limit`](Self::with_send_queue_limit) | 1 MiB |
+/// | [`memory_budget`](Self::with_memory_budget) | none (no shared limit) |
 /// | [`auto_fragment_size`](Self::with_auto_fragment_size) | none (one frame per message) |
 /// | [`handshake_limits`](Self::with_handshake_limits) | 16 KiB head, 64 headers |
 /// | [`extensions`](Self::with_extension) | none |
 /// | [`origin_policy`](Self::with_origin_policy) (server) | [`OriginPolicy::any`] (no check) |
+///
+/// Raw mode ([`Mode::Raw`]) applies the frame-level limits and timeouts
+/// only: see [`Mode::Raw`] for what it leaves to the caller.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub(crate) mode: Mode,
     pub(crate) ping_interval: Option<Duration>,
     pub(crate) ping_timeout: Duration,
     pub(crate) close_timeout: Duration,
+    pub(crate) message_timeout: Option<Duration>,
+    pub(crate) send_timeout: Option<Duration>,
     pub(crate) max_frame_size: usize,
     pub(crate) max_message_size: usize,
+    pub(crate) max_inflated_size: usize,
     pub(crate) max_fragments: usize,
     pub(crate) stream_threshold: Option<usize>,
     pub(crate) send_queue_limit: usize,
+    pub(crate) memory_budget: Option<MemoryBudget>,
     pub(crate) auto_fragment_size: Option<usize>,
     pub(crate) handshake_limits: HandshakeLimits,
     pub(crate) extensions: Vec<Arc<dyn ExtensionFactory>>,
@@ -82,14 +110,51 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             mode: Mode::Default,
-            ping_interval: None,
-            ping_timeout: Duration::from_secs(15),
+            // Python `websockets`' keepalive: a ping every 20 s and 20 s
+            // for its pong. Without a heartbeat a half-open connection (a
+            // peer that vanished without a FIN) lives until TCP gives up,
+            // hours later, holding its buffers; with it, at most 40 s.
+            ping_interval: Some(Duration::from_secs(20)),
+            ping_timeout: Duration::from_secs(20),
+            // Python `websockets`' close_timeout: long enough for a peer
+            // across the world to answer, short enough that closing
+            // sessions do not pile up.
             close_timeout: Duration::from_secs(10),
-            max_frame_size: 16 << 20,
-            max_message_size: 64 << 20,
+            // A message (or frame) begun must be finished within 30 s: a
+            // peer cannot pin the memory of a partial message for ever by
+            // sending it a byte at a time while answering pings. 1 MiB (the
+            // message limit) in 30 s is 35 KB/s, slower than any link a
+            // WebSocket client is used on; raise it with the message limit.
+            message_timeout: Some(Duration::from_secs(30)),
+            // A peer that stops reading holds our send queue (and its
+            // socket) for as long as we wait. 30 s without the transport
+            // taking a byte outlasts TCP's retransmission of a lost
+            // segment on a bad mobile link, and ends such a session before
+            // the heartbeat would (40 s).
+            send_timeout: Some(Duration::from_secs(30)),
+            // Python `websockets`' max_size: 1 MiB per message, as
+            // delivered (after decompression). A frame can be no larger
+            // than the message it belongs to, so the frame limit is the
+            // same.
+            max_frame_size: 1 << 20,
+            max_message_size: 1 << 20,
+            // What a compressed message may inflate to, kept apart from
+            // the message limit so that raising that one (for large
+            // uncompressed uploads) does not raise the amplification a
+            // compression bomb gets: ~1 KB of deflate inflates to 1 MiB.
+            max_inflated_size: 1 << 20,
+            // Bounds the per-frame work of a flood of empty or tiny
+            // fragments (a header parse each): 131 072 of them is about
+            // 1 MB on the wire, far more than any real sender splits one
+            // message into.
             max_fragments: 1 << 17,
             stream_threshold: None,
+            // Backpressure: `send` waits (the core refuses) beyond 1 MiB
+            // queued, so a slow reader costs at most this much of ours.
             send_queue_limit: 1 << 20,
+            // Off: a budget only means something when it is shared by all
+            // the connections of a server, which the server sets up.
+            memory_budget: None,
             auto_fragment_size: None,
             handshake_limits: HandshakeLimits::default(),
             extensions: Vec::new(),
@@ -130,6 +195,32 @@ impl Config {
         self
     }
 
+    /// How long a peer has to finish a message it has begun (a fragmented
+    /// message, or a frame whose payload has not all arrived), counted from
+    /// the read that began it; control frames in between do not restart
+    /// it. Past it the connection fails with close 1008 (policy violation)
+    /// and [`CloseReason::MessageTimeout`](crate::CloseReason::MessageTimeout).
+    /// A streamed message (see [`with_stream_threshold`](Self::with_stream_threshold))
+    /// restarts it at each chunk delivered. `None` waits for ever.
+    #[must_use]
+    pub fn with_message_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.message_timeout = timeout;
+        self
+    }
+
+    /// How long the transport may take none of our pending bytes (the
+    /// peer stopped reading) before the session ends with
+    /// [`CloseReason::SendTimeout`](crate::CloseReason::SendTimeout); the
+    /// pending output is dropped (a Close could not be written either).
+    /// The driver reports a transport that takes nothing with
+    /// [`Connection::handle_write_blocked`](crate::Connection::handle_write_blocked).
+    /// `None` waits for ever.
+    #[must_use]
+    pub fn with_send_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.send_timeout = timeout;
+        self
+    }
+
     /// Largest accepted frame payload (Ktor's `maxFrameSize`); a larger frame
     /// ends the connection with 1009 before any of it is buffered.
     #[must_use]
@@ -143,6 +234,30 @@ impl Config {
     #[must_use]
     pub fn with_max_message_size(mut self, bytes: usize) -> Self {
         self.max_message_size = bytes;
+        self
+    }
+
+    /// Largest size a compressed message may inflate to; past it the
+    /// connection ends with 1009 and inflation stops (the inflated bytes
+    /// never exceed it). A compressed message is bounded by the smaller
+    /// of this and [`max_message_size`](Self::with_max_message_size):
+    /// `max_message_size` bounds every message the application receives,
+    /// this one additionally bounds how much a small compressed upload
+    /// can make us hold (deflate reaches ~1000:1), so raising the message
+    /// limit for large plain uploads leaves that amplification where it
+    /// was.
+    #[must_use]
+    pub fn with_max_inflated_size(mut self, bytes: usize) -> Self {
+        self.max_inflated_size = bytes;
+        self
+    }
+
+    /// A memory budget shared with other connections (see
+    /// [`MemoryBudget`]): input that would take it over its limit ends the
+    /// connection with 1013 (try again later) instead of being buffered.
+    #[must_use]
+    pub fn with_memory_budget(mut self, budget: MemoryBudget) -> Self {
+        self.memory_budget = Some(budget);
         self
     }
 
@@ -219,6 +334,37 @@ impl Config {
     #[must_use]
     pub fn close_timeout(&self) -> Duration {
         self.close_timeout
+    }
+
+    /// The incomplete-message timeout.
+    #[must_use]
+    pub fn message_timeout(&self) -> Option<Duration> {
+        self.message_timeout
+    }
+
+    /// The send-stall timeout.
+    #[must_use]
+    pub fn send_timeout(&self) -> Option<Duration> {
+        self.send_timeout
+    }
+
+    /// The limit on a compressed message's inflated size.
+    #[must_use]
+    pub fn max_inflated_size(&self) -> usize {
+        self.max_inflated_size
+    }
+
+    /// The limit in force on a compressed message's inflated size: the
+    /// smaller of `max_inflated_size` and `max_message_size`.
+    #[must_use]
+    pub fn inflate_limit(&self) -> usize {
+        self.max_inflated_size.min(self.max_message_size)
+    }
+
+    /// The shared memory budget, if any.
+    #[must_use]
+    pub fn memory_budget(&self) -> Option<&MemoryBudget> {
+        self.memory_budget.as_ref()
     }
 
     /// The frame size limit.

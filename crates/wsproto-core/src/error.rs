@@ -63,7 +63,7 @@ pub enum ProtocolError {
     },
     /// A message longer than `max_message_size` (after decompression).
     #[error(
-        "message exceeds max_message_size ({limit} bytes, counted after decompression); raise Config::with_max_message_size if such messages are expected"
+        "message exceeds max_message_size ({limit} bytes, counted after decompression); raise Config::with_max_message_size (and with_max_inflated_size for compressed ones) if such messages are expected"
     )]
     MessageTooLarge {
         /// The configured limit.
@@ -77,6 +77,17 @@ pub enum ProtocolError {
         /// The configured limit.
         limit: usize,
     },
+    /// Buffering the peer's input would take the memory budget shared by
+    /// the server's connections over its limit (see
+    /// [`MemoryBudget`](crate::MemoryBudget)). Close 1013: the peer may
+    /// try again later.
+    #[error(
+        "buffering this input would exceed the shared memory budget ({budget} bytes for all connections); raise Config::with_memory_budget or shed load"
+    )]
+    MemoryBudgetExceeded {
+        /// The budget's limit.
+        budget: usize,
+    },
     /// A negotiated extension could not transform a frame.
     #[error("extension {extension}: {error}")]
     Extension {
@@ -89,8 +100,8 @@ pub enum ProtocolError {
 
 impl ProtocolError {
     /// The close code sent to the peer for this fault: 1007 for invalid
-    /// UTF-8, 1009 for size limits, the extension's choice for extension
-    /// failures, 1002 otherwise.
+    /// UTF-8, 1009 for size limits, 1013 for the memory budget, the
+    /// extension's choice for extension failures, 1002 otherwise.
     #[must_use]
     pub fn close_code(&self) -> CloseCode {
         match self {
@@ -98,6 +109,7 @@ impl ProtocolError {
             Self::FrameTooLarge { .. }
             | Self::MessageTooLarge { .. }
             | Self::TooManyFragments { .. } => CloseCode::MESSAGE_TOO_BIG,
+            Self::MemoryBudgetExceeded { .. } => CloseCode::TRY_AGAIN_LATER,
             Self::Extension { error, .. } => error.close_code(),
             _ => CloseCode::PROTOCOL_ERROR,
         }
@@ -108,8 +120,11 @@ impl ProtocolError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ExtensionError {
-    /// The transformed (e.g. inflated) message would exceed `max_message_size`.
-    #[error("the decompressed message would exceed {limit} bytes (max_message_size)")]
+    /// The transformed (e.g. inflated) message would exceed its limit
+    /// (the smaller of `max_message_size` and `max_inflated_size`).
+    #[error(
+        "the decompressed message would exceed {limit} bytes (Config::with_max_inflated_size / with_max_message_size)"
+    )]
     TooLarge {
         /// The limit that was hit.
         limit: usize,

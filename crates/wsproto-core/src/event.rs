@@ -123,6 +123,19 @@ pub enum CloseReason {
         /// The timeout that expired.
         timeout: Duration,
     },
+    /// The peer began a message (or a frame) and did not finish it within
+    /// the message timeout; we sent Close 1008 "message timeout".
+    MessageTimeout {
+        /// The message timeout that expired.
+        timeout: Duration,
+    },
+    /// The transport took none of our pending bytes for the send timeout
+    /// (the peer stopped reading): the pending output, a Close included,
+    /// was dropped and the transport is to be closed (1006).
+    SendTimeout {
+        /// The send timeout that expired.
+        timeout: Duration,
+    },
     /// We sent Close and the peer did not answer within the close timeout.
     CloseTimeout {
         /// The close timeout that expired.
@@ -147,9 +160,11 @@ impl CloseReason {
             }
             CloseReason::Error(err) => err.close_code(),
             CloseReason::PingTimeout { .. } => CloseCode::INTERNAL_ERROR,
-            CloseReason::CloseTimeout { .. } | CloseReason::Abnormal | CloseReason::Terminated => {
-                CloseCode::ABNORMAL
-            }
+            CloseReason::MessageTimeout { .. } => CloseCode::POLICY_VIOLATION,
+            CloseReason::SendTimeout { .. }
+            | CloseReason::CloseTimeout { .. }
+            | CloseReason::Abnormal
+            | CloseReason::Terminated => CloseCode::ABNORMAL,
         }
     }
 
@@ -193,6 +208,14 @@ impl std::fmt::Display for CloseReason {
                     "ping timeout: no pong within {timeout:?} of a heartbeat ping (sent close 1011); the peer is unresponsive or the network dropped (Config::with_ping_timeout)"
                 )
             }
+            CloseReason::MessageTimeout { timeout } => write!(
+                f,
+                "message timeout: the peer did not finish a message it began within {timeout:?} (sent close 1008; Config::with_message_timeout)"
+            ),
+            CloseReason::SendTimeout { timeout } => write!(
+                f,
+                "send timeout: the peer took none of our data for {timeout:?}, it stopped reading (Config::with_send_timeout)"
+            ),
             CloseReason::CloseTimeout { timeout } => write!(
                 f,
                 "close timeout: the peer did not answer our Close within {timeout:?} (Config::with_close_timeout)"

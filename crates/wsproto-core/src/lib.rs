@@ -16,6 +16,7 @@
 //!   handle_timeout(now)      ──► │ (no IO, no   │ ──► poll_timeout()  → next deadline (Instant)
 //!   send_text/binary/ping/   ──► │  clock, no   │ ──► should_close_transport()
 //!   close(now, …)                │  RNG calls)  │
+//!   handle_write_blocked(now)──► │              │     (the transport took nothing: send timeout)
 //!                                └──────────────┘
 //! ```
 //!
@@ -91,6 +92,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod budget;
 pub mod close;
 pub mod config;
 mod connection;
@@ -108,6 +110,7 @@ pub mod utf8;
 pub use bytes::Bytes;
 pub use bytestring::ByteString;
 
+pub use budget::MemoryBudget;
 pub use close::{CloseCode, CloseFrame};
 pub use config::{Config, HandshakeLimits, Mode};
 pub use connection::{Connection, MAX_TRANSMIT_SLICES, State};

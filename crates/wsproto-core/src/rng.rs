@@ -7,7 +7,10 @@
 //! ChaCha20 keystream (RFC 8439) over that seed.
 
 /// A ChaCha20 keystream used as a source of 4-byte masking keys.
-#[derive(Clone)]
+///
+/// Deliberately not `Clone`: a clone would hand out the same keys as the
+/// original, and repeated mask keys are predictable ones (RFC 6455 §10.3).
+/// Seed each connection's generator separately.
 pub struct MaskRng {
     key: [u32; 8],
     counter: u64,

@@ -60,9 +60,13 @@ fn connections_share_one_config_until_one_changes_its_heartbeat() {
 /// A guard against growing the struct by accident (say, by embedding a
 /// copy of the config again: 160 bytes). Raise the bound deliberately, with
 /// the idle-memory figures from `scripts/bench.sh`, if a field is worth it.
+/// Raised from 640 to 696 for the safe defaults: the message timeout's and
+/// the send timeout's marks (16 bytes each), the memory budget's charge
+/// (16 bytes) and the read buffer's allocation size (8 bytes: what a
+/// message sliced out of it would pin).
 #[cfg(target_pointer_width = "64")]
 #[test]
 fn an_idle_connection_stays_small() {
     let size = std::mem::size_of::<Connection>();
-    assert!(size <= 640, "Connection is {size} bytes");
+    assert!(size <= 696, "Connection is {size} bytes");
 }

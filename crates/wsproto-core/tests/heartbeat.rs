@@ -14,6 +14,12 @@ fn heartbeat(interval: u64, timeout: u64) -> Config {
         .with_ping_timeout(Duration::from_secs(timeout))
 }
 
+/// A peer with the heartbeat off (it is on by default), so that only the
+/// side under test pings.
+fn quiet() -> Config {
+    Config::default().with_ping_interval(None)
+}
+
 fn pings(events: &[Event]) -> usize {
     events
         .iter()
@@ -23,7 +29,7 @@ fn pings(events: &[Event]) -> usize {
 
 #[test]
 fn heartbeat_pings_every_interval_and_pongs_keep_it_alive() {
-    let mut pair = Pair::with_configs(heartbeat(10, 5), Config::default());
+    let mut pair = Pair::with_configs(heartbeat(10, 5), quiet());
     assert_eq!(
         pair.client.poll_timeout(),
         Some(pair.now + Duration::from_secs(10))
@@ -42,7 +48,7 @@ fn heartbeat_pings_every_interval_and_pongs_keep_it_alive() {
 fn ping_timeout_closes_with_reason() {
     // SPEC §3: peer silent past ping interval + timeout → close, close_reason
     // says ping timeout.
-    let mut pair = Pair::with_configs(Config::default(), heartbeat(10, 5));
+    let mut pair = Pair::with_configs(quiet(), heartbeat(10, 5));
     pair.deliver_to_client = false; // the client never hears the pings
     pair.advance(Duration::from_millis(14_999));
     assert_eq!(pair.server.state(), State::Open);
@@ -62,7 +68,7 @@ fn ping_timeout_closes_with_reason() {
 
 #[test]
 fn a_pong_with_the_wrong_payload_does_not_count() {
-    let mut pair = Pair::with_configs(Config::default(), heartbeat(10, 5));
+    let mut pair = Pair::with_configs(quiet(), heartbeat(10, 5));
     pair.deliver_to_client = false;
     pair.advance(Duration::from_secs(11));
     // An unsolicited pong (RFC 6455 §5.5.3) is no answer to our ping.
@@ -78,7 +84,7 @@ fn a_pong_with_the_wrong_payload_does_not_count() {
 
 #[test]
 fn interval_can_change_at_run_time() {
-    let mut pair = Pair::with_configs(heartbeat(10, 5), Config::default());
+    let mut pair = Pair::with_configs(heartbeat(10, 5), quiet());
     pair.advance(Duration::from_secs(25));
     assert_eq!(pings(&pair.server_events), 2);
     let now = pair.now;
@@ -95,7 +101,7 @@ fn interval_can_change_at_run_time() {
 
 #[test]
 fn heartbeat_can_be_switched_on_later_and_timeout_changed_in_flight() {
-    let mut pair = Pair::new(Config::default());
+    let mut pair = Pair::new(quiet());
     assert_eq!(pair.server.poll_timeout(), None);
     let now = pair.now;
     pair.server
@@ -124,7 +130,7 @@ fn no_heartbeat_in_raw_mode() {
 
 #[test]
 fn heartbeat_stops_once_closing() {
-    let mut pair = Pair::with_configs(heartbeat(10, 5), Config::default());
+    let mut pair = Pair::with_configs(heartbeat(10, 5), quiet());
     pair.deliver_to_client = false;
     let now = pair.now;
     pair.client.close(now, CloseCode::NORMAL, "").unwrap();

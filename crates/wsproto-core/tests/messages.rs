@@ -44,7 +44,13 @@ fn text_and_binary_both_ways() {
 #[test]
 fn large_messages_both_ways() {
     let big: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7) as u8).collect();
-    let mut pair = Pair::new(Config::default());
+    // Over the 1 MiB defaults on purpose: the limits are raised as a
+    // trusted deployment would.
+    let mut pair = Pair::new(
+        Config::default()
+            .with_max_frame_size(4 << 20)
+            .with_max_message_size(4 << 20),
+    );
     pair.client.send_binary(big.clone()).unwrap();
     pair.server.send_binary(big.clone()).unwrap();
     pair.drive();

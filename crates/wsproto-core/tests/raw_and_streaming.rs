@@ -180,7 +180,12 @@ fn streaming_still_enforces_the_message_limit() {
 
 #[test]
 fn streaming_through_recv_buffer_keeps_the_buffer_small() {
-    let config = Config::default().with_stream_threshold(Some(4096));
+    // A 4 MiB frame: over the 1 MiB defaults, raised as a deployment that
+    // streams large messages would.
+    let config = Config::default()
+        .with_stream_threshold(Some(4096))
+        .with_max_frame_size(8 << 20)
+        .with_max_message_size(8 << 20);
     let now = util::epoch();
     let mut server = Connection::server(config, now);
     let big = vec![7u8; 4 << 20];

@@ -40,15 +40,20 @@ fn row(option: &str, default: &str) {
 #[test]
 fn the_readme_states_the_defaults_of_the_code() {
     let c = Config::default();
-    assert_eq!(c.ping_interval(), None);
-    row("with_ping_interval", "`None` (no heartbeat)");
+    let some = |d: Option<Duration>| seconds(d.expect("on by default"));
+    row("with_ping_interval", &some(c.ping_interval()));
     row("with_ping_timeout", &seconds(c.ping_timeout()));
     row("with_close_timeout", &seconds(c.close_timeout()));
+    row("with_message_timeout", &some(c.message_timeout()));
+    row("with_send_timeout", &some(c.send_timeout()));
     row("with_max_frame_size", &bytes(c.max_frame_size()));
     row("with_max_message_size", &bytes(c.max_message_size()));
+    row("with_max_inflated_size", &bytes(c.max_inflated_size()));
     row("with_max_fragments", &grouped(c.max_fragments()));
     assert_eq!(c.stream_threshold(), None);
     row("with_send_queue_limit", &bytes(c.send_queue_limit()));
+    assert!(c.memory_budget().is_none());
+    row("with_memory_budget", "`None`");
     assert_eq!(c.auto_fragment_size(), None);
     let limits = c.handshake_limits();
     row(

@@ -16,6 +16,7 @@ use crate::harness::{CLOSE_TIMEOUT, EARLY, HANDSHAKE_TIMEOUT, PING_INTERVAL, PIN
 use crate::heap::{allowance, exclusive};
 use crate::peer::{End, RawServer};
 use crate::scene::Scene;
+use crate::server_attacks::BOMB_FACTOR;
 use crate::wire::{self, FIN, RSV1, opcode};
 
 /// Waits for the client script's result.
@@ -26,14 +27,14 @@ fn result_of<T>(rx: &std::sync::mpsc::Receiver<T>, within: Duration) -> T {
 
 /// A compression bomb towards our client: the malicious server agrees to
 /// permessage-deflate and sends one frame (under `max_frame_size`) that
-/// inflates to 8 MiB. The client stops at `max_message_size`: it sends
+/// inflates to 64 MiB. The client stops at `max_message_size`: it sends
 /// Close 1009 (masked, as a client must) and its `recv` ends with that
 /// reason.
 pub fn compression_bomb_to_client<A: Adapter>() {
     let _one_at_a_time = exclusive();
     let mut scene = Scene::<A>::new("compression bomb towards the client");
     let config = config();
-    let bomb = wire::deflate_bomb(512 * config.max_frame_size());
+    let bomb = wire::deflate_bomb(BOMB_FACTOR * config.max_frame_size());
     assert!(bomb.len() <= config.max_frame_size());
     let raw = RawServer::new();
     scene.attack_starts();
@@ -53,7 +54,7 @@ pub fn compression_bomb_to_client<A: Adapter>() {
     let expected = CloseReason::Error(ProtocolError::Extension {
         extension: "permessage-deflate",
         error: ExtensionError::TooLarge {
-            limit: config.max_message_size(),
+            limit: config.inflate_limit(),
         },
     });
     assert_eq!(transcript.close_code(), 1009, "{transcript:?}");
@@ -119,17 +120,18 @@ async fn send_until_blocked<A: Adapter>(mut ws: Session<A::Stream>, max: usize) 
 
 /// A server that never reads while our client sends: the client sends
 /// 16 KiB messages until one `send` waits (backpressure: the socket
-/// buffers and the 32 KiB send queue are full), then closes. The Close
+/// buffers and the 1 MiB send queue are full), then closes. The Close
 /// cannot be written either, so the close timeout ends the session
 /// (`CloseReason::CloseTimeout`, with the configured timeout). The heap stays within the allowance,
 /// which holds the send queue limit once, though the client offered far
-/// more (64 MiB). The heartbeat is off here so that the close timeout,
-/// not a ping timeout, is what ends it.
+/// more (64 MiB). The heartbeat and the send timeout are off here so
+/// that the close timeout, not a ping or send timeout, is what ends it
+/// (the server side's `never_reading_client` ends by the send timeout).
 pub fn never_reading_server<A: Adapter>() {
     const OFFERED: usize = 64 << 20;
     let _one_at_a_time = exclusive();
     let mut scene = Scene::<A>::new("server that never reads");
-    let config = config().with_ping_interval(None);
+    let config = config().with_ping_interval(None).with_send_timeout(None);
     let raw = RawServer::new();
     scene.attack_starts();
     let outcome = scene.client_against(&raw, &config, |ws| {

@@ -14,18 +14,30 @@ use futures_io::{AsyncRead, AsyncWrite};
 use ws_session::{
     CloseCode, CloseReason, Config, DeflateConfig, Error, HandshakeError, Message, Session,
 };
-use wsproto_core::HandshakeLimits;
 
 use crate::adapter::Adapter;
 
-/// The handshake timeout of the server and client under test.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(1);
-/// The heartbeat interval.
-pub const PING_INTERVAL: Duration = Duration::from_millis(200);
-/// The pong timeout.
-pub const PING_TIMEOUT: Duration = Duration::from_millis(300);
-/// The close timeout.
-pub const CLOSE_TIMEOUT: Duration = Duration::from_millis(500);
+/// Every timeout of the endpoints under test is its default divided by
+/// this, so that an attack that ends by a timeout takes a second or two
+/// instead of half a minute. The limits (sizes, counts, queues) are the
+/// defaults themselves, and so are the timeouts' ratios, which decide
+/// which fires first; the core's scenario tests
+/// (`crates/wsproto-core/tests/safe_defaults.rs`) check the unscaled
+/// values with a virtual clock.
+pub const TIME_SCALE: u32 = 20;
+
+/// The handshake timeout: the adapters' default (30 s), scaled.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_millis(30_000 / TIME_SCALE as u64);
+/// The heartbeat interval: the default (20 s), scaled.
+pub const PING_INTERVAL: Duration = Duration::from_millis(20_000 / TIME_SCALE as u64);
+/// The pong timeout: the default (20 s), scaled.
+pub const PING_TIMEOUT: Duration = Duration::from_millis(20_000 / TIME_SCALE as u64);
+/// The close timeout: the default (10 s), scaled.
+pub const CLOSE_TIMEOUT: Duration = Duration::from_millis(10_000 / TIME_SCALE as u64);
+/// The message timeout: the default (30 s), scaled.
+pub const MESSAGE_TIMEOUT: Duration = Duration::from_millis(30_000 / TIME_SCALE as u64);
+/// The send timeout: the default (30 s), scaled.
+pub const SEND_TIMEOUT: Duration = Duration::from_millis(30_000 / TIME_SCALE as u64);
 /// Slack on every expected deadline: scheduling on a loaded 2-core machine.
 pub const SLACK: Duration = Duration::from_millis(1500);
 /// How much earlier than the test's clock an endpoint's timer may have
@@ -33,26 +45,22 @@ pub const SLACK: Duration = Duration::from_millis(1500);
 /// done, a little before the test takes its own starting instant.
 pub const EARLY: Duration = Duration::from_millis(50);
 
-/// The configuration of the endpoints under test: small limits, so that an
-/// attack many times larger is quick to send and a bound derived from
-/// them is sharp; short timeouts, so that the package runs in seconds.
+/// The configuration of the endpoints under test: [`Config::default`]
+/// with permessage-deflate turned on (it is opt-in; the compression
+/// attacks need it) and its timeouts scaled by [`TIME_SCALE`]. Every
+/// limit is the default: what a server that only turned compression on
+/// meets.
 #[must_use]
 pub fn config() -> Config {
+    let defaults = Config::default();
+    let scale = |d: Duration| d / TIME_SCALE;
     Config::default()
-        .with_max_frame_size(16 * 1024)
-        .with_max_message_size(64 * 1024)
-        // The default: twice the message limit, so that one-byte fragments
-        // hit the size limit first and empty ones the count limit.
-        .with_max_fragments(1 << 17)
-        .with_send_queue_limit(32 * 1024)
-        .with_handshake_limits(HandshakeLimits {
-            max_head_bytes: 4096,
-            max_headers: 16,
-        })
-        .with_ping_interval(Some(PING_INTERVAL))
-        .with_ping_timeout(PING_TIMEOUT)
-        .with_close_timeout(CLOSE_TIMEOUT)
         .with_compression(DeflateConfig::default())
+        .with_ping_interval(defaults.ping_interval().map(scale))
+        .with_ping_timeout(scale(defaults.ping_timeout()))
+        .with_close_timeout(scale(defaults.close_timeout()))
+        .with_message_timeout(defaults.message_timeout().map(scale))
+        .with_send_timeout(defaults.send_timeout().map(scale))
 }
 
 /// How a connection to the server under test ended.
@@ -195,7 +203,7 @@ pub struct BystanderReport {
 }
 
 /// The longest pause in the bystander's echoes that still counts as
-/// unaffected: less than the heartbeat's ping interval + timeout, the
+/// unaffected: well under the heartbeat's ping interval + timeout, the
 /// point at which a stalled connection would be dropped.
 pub const MAX_GAP: Duration = Duration::from_millis(450);
 /// Pace of the bystander's echoes.
@@ -355,4 +363,38 @@ where
         });
     });
     rx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scaled_timeouts_are_the_defaults_over_time_scale() {
+        let d = Config::default();
+        let c = config();
+        assert_eq!(
+            d.ping_interval().map(|t| t / TIME_SCALE),
+            Some(PING_INTERVAL)
+        );
+        assert_eq!(c.ping_interval(), Some(PING_INTERVAL));
+        assert_eq!(c.ping_timeout(), PING_TIMEOUT);
+        assert_eq!(d.ping_timeout() / TIME_SCALE, PING_TIMEOUT);
+        assert_eq!(d.close_timeout() / TIME_SCALE, CLOSE_TIMEOUT);
+        assert_eq!(c.message_timeout(), Some(MESSAGE_TIMEOUT));
+        assert_eq!(
+            d.message_timeout().map(|t| t / TIME_SCALE),
+            c.message_timeout()
+        );
+        assert_eq!(c.send_timeout(), Some(SEND_TIMEOUT));
+        assert_eq!(d.send_timeout().map(|t| t / TIME_SCALE), c.send_timeout());
+        let handshake = ws_session::HandshakeOptions::default().timeout;
+        assert_eq!(handshake.map(|t| t / TIME_SCALE), Some(HANDSHAKE_TIMEOUT));
+        // The limits are the defaults'.
+        assert_eq!(c.max_message_size(), d.max_message_size());
+        assert_eq!(c.max_frame_size(), d.max_frame_size());
+        assert_eq!(c.inflate_limit(), d.inflate_limit());
+        assert_eq!(c.send_queue_limit(), d.send_queue_limit());
+        assert_eq!(c.handshake_limits(), d.handshake_limits());
+    }
 }

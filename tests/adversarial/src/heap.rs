@@ -31,7 +31,22 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 pub fn live_bytes() -> i64 {
     let s = INSTRUMENTED_SYSTEM.stats();
     let wide = |n: usize| i64::try_from(n).expect("heap byte count fits i64");
-    wide(s.bytes_allocated) - wide(s.bytes_deallocated) + s.bytes_reallocated as i64
+    // stats_alloc adds a realloc's growth to `bytes_allocated` and its
+    // shrinking to `bytes_deallocated` already (`bytes_reallocated` is the
+    // same change again, not to be added a second time).
+    wide(s.bytes_allocated) - wide(s.bytes_deallocated)
+}
+
+/// The process's resident set (Linux `/proc/self/statm`), 0 where it
+/// cannot be read. Reported beside the heap, not asserted: it keeps pages
+/// the allocator has freed, and counts the runtime's thread stacks as they
+/// are touched.
+#[must_use]
+pub fn rss_bytes() -> i64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|statm| statm.split_whitespace().nth(1)?.parse::<i64>().ok())
+        .map_or(0, |pages| pages * 4096)
 }
 
 static EXCLUSIVE: Mutex<()> = Mutex::new(());
@@ -50,7 +65,9 @@ pub fn exclusive() -> MutexGuard<'static, ()> {
 #[derive(Debug)]
 pub struct HeapMeter {
     baseline: i64,
+    rss_baseline: i64,
     peak: Arc<AtomicI64>,
+    rss_peak: Arc<AtomicI64>,
     stop: Arc<AtomicBool>,
     sampler: Option<JoinHandle<()>>,
 }
@@ -63,6 +80,10 @@ pub struct HeapReport {
     pub baseline: i64,
     /// The highest sample.
     pub peak: i64,
+    /// The resident set when the meter started ([`rss_bytes`]).
+    pub rss_baseline: i64,
+    /// The highest resident set sampled (every 10 ms).
+    pub rss_peak: i64,
 }
 
 impl HeapReport {
@@ -70,6 +91,12 @@ impl HeapReport {
     #[must_use]
     pub fn growth(&self) -> i64 {
         self.peak - self.baseline
+    }
+
+    /// Growth of the resident set at its peak.
+    #[must_use]
+    pub fn rss_growth(&self) -> i64 {
+        self.rss_peak - self.rss_baseline
     }
 
     /// Asserts the growth stayed within `allowance` bytes.
@@ -92,12 +119,19 @@ impl HeapMeter {
     #[must_use]
     pub fn start() -> Self {
         let peak = Arc::new(AtomicI64::new(i64::MIN));
+        let rss_peak = Arc::new(AtomicI64::new(i64::MIN));
         let stop = Arc::new(AtomicBool::new(false));
+        let rss_baseline = rss_bytes();
         let sampler = {
-            let (peak, stop) = (peak.clone(), stop.clone());
+            let (peak, rss_peak, stop) = (peak.clone(), rss_peak.clone(), stop.clone());
             std::thread::spawn(move || {
+                let mut round = 0u32;
                 while !stop.load(Ordering::Relaxed) {
                     peak.fetch_max(live_bytes(), Ordering::Relaxed);
+                    if round % 10 == 0 {
+                        rss_peak.fetch_max(rss_bytes(), Ordering::Relaxed);
+                    }
+                    round = round.wrapping_add(1);
                     // Sampling period: this thread's pace, not a wait for
                     // anything.
                     std::thread::park_timeout(Duration::from_millis(1));
@@ -106,9 +140,12 @@ impl HeapMeter {
         };
         let baseline = live_bytes();
         peak.fetch_max(baseline, Ordering::Relaxed);
+        rss_peak.fetch_max(rss_baseline, Ordering::Relaxed);
         HeapMeter {
             baseline,
+            rss_baseline,
             peak,
+            rss_peak,
             stop,
             sampler: Some(sampler),
         }
@@ -126,9 +163,12 @@ impl HeapMeter {
             sampler.thread().unpark();
             sampler.join().expect("heap sampler");
         }
+        self.rss_peak.fetch_max(rss_bytes(), Ordering::Relaxed);
         HeapReport {
             baseline: self.baseline,
             peak: self.peak.load(Ordering::Relaxed),
+            rss_baseline: self.rss_baseline,
+            rss_peak: self.rss_peak.load(Ordering::Relaxed),
         }
     }
 }

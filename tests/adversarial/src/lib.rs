@@ -16,15 +16,16 @@
 //!   our endpoint recorded;
 //! - that the heap grew by no more than [`heap::allowance`], computed from
 //!   the [`Config`](ws_session::Config) under test ([`harness::config`]:
-//!   small limits, so an attack many times larger is quick and the bound
-//!   is sharp);
+//!   the defaults, permessage-deflate on), or for the attacks by many
+//!   connections ([`crowd_attacks`]) a bound per attacking connection;
 //! - that a bystander connection on the same server kept echoing with no
 //!   pause over [`harness::MAX_GAP`], and still closes cleanly.
 //!
-//! Timeouts are short (handshake 1 s, ping every 200 ms with a 300 ms
-//! timeout, close 500 ms), so a whole adapter's attacks take seconds.
-//! `cargo test -p adversarial-tests -- --nocapture` prints each attack's
-//! figures.
+//! Every limit is the default; every timeout is the default divided by
+//! [`harness::TIME_SCALE`] (20: the heartbeat pings every 1 s, a message
+//! must be finished within 1.5 s), so a whole adapter's attacks take
+//! seconds. `cargo test -p adversarial-tests -- --nocapture` prints each
+//! attack's figures, the heap per attacking connection among them.
 #![forbid(unsafe_code)]
 // This package drives real sockets in real time: reading the clock and
 // sleeping between an attacker's bytes is its job (the workspace bans both
@@ -36,6 +37,8 @@
 
 pub mod adapter;
 pub mod client_attacks;
+pub mod crowd_attacks;
+pub mod faults;
 pub mod harness;
 pub mod heap;
 pub mod peer;
@@ -51,7 +54,7 @@ pub use adapter::{Adapter, AsyncStd, Smol, Tokio};
 macro_rules! attack_tests {
     ($name:ident, $adapter:ty) => {
         mod $name {
-            use $crate::{client_attacks, server_attacks};
+            use $crate::{client_attacks, crowd_attacks, server_attacks};
 
             #[test]
             fn continuation_flood_empty() {
@@ -88,6 +91,22 @@ macro_rules! attack_tests {
             #[test]
             fn half_open_client() {
                 server_attacks::half_open_client::<$adapter>();
+            }
+            #[test]
+            fn crowd_deflate_amplification() {
+                crowd_attacks::deflate_amplification::<$adapter>();
+            }
+            #[test]
+            fn crowd_deflate_amplification_within_a_budget() {
+                crowd_attacks::deflate_amplification_within_a_budget::<$adapter>();
+            }
+            #[test]
+            fn crowd_announced_but_unsent() {
+                crowd_attacks::announced_but_unsent::<$adapter>();
+            }
+            #[test]
+            fn crowd_slowloris() {
+                crowd_attacks::slowloris_crowd::<$adapter>();
             }
             #[test]
             fn compression_bomb_to_client() {

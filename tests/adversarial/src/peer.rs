@@ -138,6 +138,13 @@ impl RawPeer {
         self.tcp.local_addr().expect("local address")
     }
 
+    /// Drops the read buffer (what is unread with it): an attacker holding
+    /// many connections keeps its own memory out of the heap figure.
+    pub fn shrink(&mut self) {
+        self.buf = Vec::new();
+        self.pos = 0;
+    }
+
     /// Writes all of `bytes`.
     pub fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.tcp.write_all(bytes)

@@ -43,8 +43,15 @@ impl<A: Adapter> Scene<A> {
     /// Starts the runtime, the server (with [`config`]) and the bystander.
     #[must_use]
     pub fn new(attack: &'static str) -> Self {
+        Self::with_config(attack, config())
+    }
+
+    /// As [`new`](Self::new), with the server configured by `server_config`
+    /// (the bystander keeps [`config`]).
+    #[must_use]
+    pub fn with_config(attack: &'static str, server_config: Config) -> Self {
         let adapter = A::start();
-        let server = ServerUnderTest::start(&adapter, config());
+        let server = ServerUnderTest::start(&adapter, server_config);
         let bystander = Bystander::start(&adapter, &server);
         Scene {
             adapter,
@@ -102,12 +109,13 @@ impl<A: Adapter> Scene<A> {
             .finish();
         let bystander = self.bystander.assert_unaffected(self.attack);
         eprintln!(
-            "[{}] {}: {outcome}; heap +{} KiB at peak (allowance {} KiB); \
+            "[{}] {}: {outcome}; heap +{} KiB at peak (allowance {} KiB), RSS +{} KiB; \
              bystander {} echoes, longest pause {:?}; took {took:?}",
             A::NAME,
             self.attack,
             heap.growth() / 1024,
             allowance / 1024,
+            heap.rss_growth() / 1024,
             bystander.rounds,
             bystander.max_gap,
         );

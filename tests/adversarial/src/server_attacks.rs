@@ -13,12 +13,17 @@ use wsproto_core::handshake::RequestError;
 use wsproto_core::{ExtensionError, ProtocolError};
 
 use crate::adapter::Adapter;
-use crate::harness::{CLOSE_TIMEOUT, EARLY, HANDSHAKE_TIMEOUT, PING_INTERVAL, PING_TIMEOUT, SLACK};
+use crate::harness::{
+    CLOSE_TIMEOUT, EARLY, HANDSHAKE_TIMEOUT, PING_INTERVAL, PING_TIMEOUT, SEND_TIMEOUT, SLACK,
+};
 use crate::harness::{ServerOutcome, config};
 use crate::heap::{allowance, exclusive};
 use crate::peer::{End, RawPeer};
 use crate::scene::Scene;
 use crate::wire::{self, FIN, MASK, RSV1, opcode};
+
+/// What a compression bomb inflates to, in units of `max_frame_size`.
+pub const BOMB_FACTOR: usize = 64;
 
 /// A deadline `d` from now.
 fn within(d: Duration) -> Instant {
@@ -39,17 +44,21 @@ pub fn continuation_flood_empty<A: Adapter>() {
     );
 }
 
-/// A flood of one-byte continuation frames: the message grows one byte a
-/// frame until it passes `max_message_size` (64 KiB, half the fragment
-/// limit, so the size limit is the one hit), then 1009.
+/// A flood of 16-byte continuation frames: the message grows 16 bytes a
+/// frame until it passes `max_message_size` (1 MiB, at 65 536 fragments:
+/// half the fragment limit, so the size limit is the one hit), then 1009.
 pub fn continuation_flood_bytes<A: Adapter>() {
+    const FRAGMENT: usize = 16;
     let config = config();
     let limit = config.max_message_size();
-    assert!(limit < config.max_fragments(), "the size limit hits first");
+    assert!(
+        limit / FRAGMENT < config.max_fragments(),
+        "the size limit hits first"
+    );
     fragment_flood::<A>(
-        "continuation flood (1-byte fragments)",
-        b"y",
-        limit,
+        "continuation flood (16-byte fragments)",
+        &[b'y'; FRAGMENT],
+        limit / FRAGMENT,
         ProtocolError::MessageTooLarge { limit },
     );
 }
@@ -228,15 +237,14 @@ pub fn header_flood<A: Adapter>() {
 }
 
 /// A compression bomb: permessage-deflate negotiated, then one frame of
-/// about 8 KiB (under `max_frame_size`) that inflates to 512 times
-/// `max_frame_size` (8 MiB) of zeros. Inflation stops at
-/// `max_message_size` (64 KiB): close 1009, the heap never holds the
-/// inflated size.
+/// about 64 KiB (under `max_frame_size`) that inflates to 64 times
+/// `max_frame_size` (64 MiB) of zeros. Inflation stops at the inflation
+/// cap (1 MiB): close 1009, the heap never holds the inflated size.
 pub fn compression_bomb<A: Adapter>() {
     let _one_at_a_time = exclusive();
     let mut scene = Scene::<A>::new("compression bomb");
     let config = config();
-    let bomb = wire::deflate_bomb(512 * config.max_frame_size());
+    let bomb = wire::deflate_bomb(BOMB_FACTOR * config.max_frame_size());
     assert!(
         bomb.len() <= config.max_frame_size(),
         "{} bytes",
@@ -259,7 +267,7 @@ pub fn compression_bomb<A: Adapter>() {
         CloseReason::Error(ProtocolError::Extension {
             extension: "permessage-deflate",
             error: ExtensionError::TooLarge {
-                limit: config.max_message_size()
+                limit: config.inflate_limit()
             },
         })
     );
@@ -269,7 +277,7 @@ pub fn compression_bomb<A: Adapter>() {
             "close {} for {} compressed bytes inflating to {} MiB",
             transcript.close_code(),
             bomb.len(),
-            (512 * config.max_frame_size()) >> 20
+            (BOMB_FACTOR * config.max_frame_size()) >> 20
         ),
     );
 }
@@ -342,24 +350,32 @@ pub fn ping_flood<A: Adapter>() {
     );
 }
 
-/// A peer that never reads while the server sends: it sends 16 KiB
+/// A peer that never reads while the server sends: it sends 64 KiB
 /// messages (echoed back) as fast as the socket takes them and never reads
 /// a byte, so the echoes fill the socket buffers and the server's send
-/// queue (`send_queue_limit`, 32 KiB): `send` waits instead of buffering
-/// and the echo loop stops reading. The heartbeat (never answered) fails
-/// the connection; its Close cannot be written, so after the close timeout
-/// the server drops the transport, which stops the flood with a failed
-/// write. The heap stays within the allowance, which holds the send queue
-/// once, though the attacker pushes tens of MiB.
+/// queue (`send_queue_limit`, 1 MiB): `send` waits instead of buffering
+/// and the echo loop stops reading. The transport takes nothing more, and
+/// the send timeout (the default 30 s, scaled) ends the session:
+/// `CloseReason::SendTimeout`, the pending output dropped and the
+/// transport closed, which stops the flood with a failed write. The heap
+/// stays within the allowance, which holds the send queue once, though the
+/// attacker pushes far more.
+///
+/// The server's heartbeat is off for this one: a peer that reads nothing
+/// never answers a ping either, so with it on the ping timeout (40 s after
+/// the last pong) and the send timeout (30 s after the transport last took
+/// a byte) race, and which wins depends on how long the socket buffers
+/// took to fill (both end the session; the core's scenario tests and
+/// `tests/faults.rs` check each on its own).
 pub fn never_reading_client<A: Adapter>() {
     let _one_at_a_time = exclusive();
-    let mut scene = Scene::<A>::new("client that never reads");
-    let config = config();
-    let message = vec![0x5a; config.max_frame_size()];
+    let config = config().with_ping_interval(None);
+    let mut scene = Scene::<A>::with_config("client that never reads", config.clone());
+    let message = vec![0x5a; 64 << 10];
     scene.attack_starts();
     let (mut peer, _) = RawPeer::upgrade(scene.server.addr, "", HANDSHAKE_TIMEOUT);
     let frame = wire::client_frame(FIN | opcode::BINARY, &message);
-    let deadline = within(PING_INTERVAL + PING_TIMEOUT + CLOSE_TIMEOUT + SLACK);
+    let deadline = within(SEND_TIMEOUT + SLACK * 2);
     let frames = std::iter::repeat(&frame).take_while(|_| Instant::now() < deadline);
     let (written, stopped) = peer.flood(frames);
     let stopped = stopped.map(|e| e.kind());
@@ -370,14 +386,14 @@ pub fn never_reading_client<A: Adapter>() {
     let reason = scene.server.close_reason_of(peer.local_addr(), SLACK);
     assert_eq!(
         reason,
-        CloseReason::PingTimeout {
-            timeout: PING_TIMEOUT
+        CloseReason::SendTimeout {
+            timeout: SEND_TIMEOUT
         }
     );
     scene.finish(
         allowance(&config, true),
         &format!(
-            "ping timeout; the transport dropped after {} MiB written ({stopped:?})",
+            "send timeout; the transport dropped after {} MiB written ({stopped:?})",
             written >> 20,
         ),
     );

@@ -172,8 +172,11 @@ impl Plan {
     /// Our session configuration.
     pub(crate) fn config(&self) -> Config {
         let mut config = Config::default()
-            // 16 MiB messages go in one frame; the default limit is 16 MiB.
-            .with_max_frame_size(32 * MIB);
+            // 16 MiB messages go in one frame, compressed or not: over the
+            // 1 MiB defaults, raised as a deployment expecting them would.
+            .with_max_frame_size(32 * MIB)
+            .with_max_message_size(32 * MIB)
+            .with_max_inflated_size(32 * MIB);
         if self.our_deflate {
             config = config.with_compression(DeflateConfig::default());
         }

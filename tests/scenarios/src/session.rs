@@ -33,7 +33,13 @@ pub async fn echo_text_and_binary_then_clean_close<R: Rt>() {
 
 /// Scenario (see the module docs).
 pub async fn deflate_is_negotiated_and_large_messages_round_trip<R: Rt>() {
-    let config = Config::default().with_compression(DeflateConfig::default());
+    // 4 MB: over the 1 MiB default limits, raised as a deployment that
+    // expects such messages would (both of them: compressed messages are
+    // also bounded by the inflation cap).
+    let config = Config::default()
+        .with_compression(DeflateConfig::default())
+        .with_max_message_size(8 << 20)
+        .with_max_inflated_size(8 << 20);
     let url = echo_server::<R>(ServerOptions::with_config(config.clone())).await;
     let (mut ws, response) = connect_config::<R>(&url, config).await.unwrap();
     assert_eq!(response.extensions, ["permessage-deflate"]);

@@ -31,6 +31,14 @@ pub use send::MAX_TRANSMIT_SLICES;
 use send::Sender;
 use timers::Timers;
 
+/// Replaces an empty queue that has room for more than `entries` with a
+/// new one (no allocation until used).
+fn release_queue<T>(queue: &mut VecDeque<T>, entries: usize) {
+    if queue.is_empty() && queue.capacity() > entries {
+        *queue = VecDeque::new();
+    }
+}
+
 /// Where the connection is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
@@ -54,7 +62,12 @@ pub enum State {
 /// - After every input or command, drain [`poll_event`](Self::poll_event)
 ///   and write out [`poll_transmit`](Self::poll_transmit), calling
 ///   [`advance_transmit`](Self::advance_transmit) with the number of bytes
-///   written.
+///   written; when the transport takes none, say so with
+///   [`handle_write_blocked`](Self::handle_write_blocked) (the send
+///   timeout runs from there).
+/// - When input runs dry and nothing is left to write, call
+///   [`trim_buffers`](Self::trim_buffers): buffers a burst grew are
+///   released.
 /// - Arrange to call [`handle_timeout`](Self::handle_timeout) at
 ///   [`poll_timeout`](Self::poll_timeout); ask again after every call, the
 ///   deadline moves.
@@ -124,7 +137,7 @@ impl Connection {
         let timers = Timers::new(&config, now);
         Connection {
             role,
-            recv: Receiver::new(),
+            recv: Receiver::new(&config),
             send: Sender::new(),
             timers,
             config,
@@ -201,8 +214,19 @@ impl Connection {
     /// if any.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers
-            .next_deadline(&self.config, self.ended.is_some())
+        let ended = self.ended.is_some();
+        let timers = self.timers.next_deadline(&self.config, ended);
+        if ended {
+            return timers;
+        }
+        [
+            timers,
+            self.recv.message_deadline(&self.config),
+            self.timers.send_deadline(&self.config),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// The next event, if any. After [`Event::Closed`] there are none.
@@ -236,7 +260,8 @@ impl Connection {
     }
 
     /// Handles the passage of time: heartbeat pings, pong timeout, close
-    /// timeout, and the client's wait for the server to close the transport.
+    /// timeout, message timeout, send timeout, and the client's wait for
+    /// the server to close the transport.
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.ended.is_some() {
             if self.timers.transport_wait_expired(now) {
@@ -253,6 +278,33 @@ impl Connection {
             let timeout = self.config.close_timeout;
             self.end(CloseReason::CloseTimeout { timeout });
             self.transport_done = true;
+            return;
+        }
+        if self
+            .timers
+            .send_deadline(&self.config)
+            .is_some_and(|deadline| deadline <= now)
+        {
+            // The peer stopped reading: nothing more can be written, our
+            // Close included. Drop it all and let the transport go.
+            self.send.discard();
+            let timeout = self.config.send_timeout.unwrap_or_default();
+            self.end(CloseReason::SendTimeout { timeout });
+            self.transport_done = true;
+            return;
+        }
+        if self
+            .recv
+            .message_deadline(&self.config)
+            .is_some_and(|deadline| deadline <= now)
+        {
+            let timeout = self.config.message_timeout.unwrap_or_default();
+            self.fail_with(
+                now,
+                CloseReason::MessageTimeout { timeout },
+                crate::CloseCode::POLICY_VIOLATION,
+                "message timeout",
+            );
             return;
         }
         if self.timers.pong_expired(&self.config, now) {

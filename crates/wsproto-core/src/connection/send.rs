@@ -201,18 +201,14 @@ impl Sender {
         };
     }
 
-    /// Releases the transmit buffer if it holds nothing to send.
-    pub(super) fn shrink(&mut self) {
-        self.out.shrink();
-        if self.pongs.is_empty() {
-            self.pongs = VecDeque::new();
-        }
-        if self.control.is_empty() {
-            self.control = VecDeque::new();
-        }
-        if self.data.is_empty() {
-            self.data = VecDeque::new();
-        }
+    /// Releases the transmit buffer if it holds nothing to send and more
+    /// than `keep` bytes, and the queues that are empty and have room for
+    /// more than `entries`.
+    pub(super) fn shrink(&mut self, keep: usize, entries: usize) {
+        self.out.shrink(keep);
+        super::release_queue(&mut self.pongs, entries);
+        super::release_queue(&mut self.control, entries);
+        super::release_queue(&mut self.data, entries);
     }
 
     pub(super) fn advance(&mut self, n: usize) {
@@ -478,11 +474,12 @@ impl Connection {
     }
 
     /// Queues a ping. It goes out ahead of queued data, at the next frame
-    /// boundary.
+    /// boundary. It counts against the send queue limit like a message.
     ///
     /// # Errors
     /// [`SendError::ControlTooLong`] over 125 bytes; [`SendError::Closed`]
-    /// after Close.
+    /// after Close; [`SendError::QueueFull`] when the send queue is at its
+    /// limit.
     pub fn send_ping(&mut self, payload: impl Into<Bytes>) -> Result<(), SendError> {
         self.send_control(OpCode::Ping, payload.into())
     }
@@ -494,7 +491,9 @@ impl Connection {
     }
 
     fn send_control(&mut self, opcode: OpCode, payload: Bytes) -> Result<(), SendError> {
-        self.check_open()?;
+        // The application's pings and pongs queue like its messages: a
+        // loop of `send_ping` cannot grow the queue past its limit.
+        self.check_capacity()?;
         if payload.len() > 125 {
             return Err(SendError::ControlTooLong(payload.len()));
         }
@@ -628,7 +627,24 @@ impl Connection {
     /// the slices of [`poll_transmit_vectored`](Self::poll_transmit_vectored),
     /// in order) as written.
     pub fn advance_transmit(&mut self, n: usize) {
+        if n > 0 {
+            self.timers.on_write_progress();
+        }
         self.send.advance(n);
+    }
+
+    /// The transport took none of the pending bytes (a write returned
+    /// `WouldBlock`/`Pending`, or a flush did) at `now`. If it takes none
+    /// for [`send_timeout`](crate::Config::with_send_timeout) (no
+    /// [`advance_transmit`](Self::advance_transmit) with bytes in between),
+    /// [`poll_timeout`](Self::poll_timeout) reports the deadline and
+    /// [`handle_timeout`](Self::handle_timeout) ends the connection with
+    /// [`CloseReason::SendTimeout`](crate::CloseReason::SendTimeout). A
+    /// driver that never reports this gets no send timeout.
+    pub fn handle_write_blocked(&mut self, now: Instant) {
+        if self.wants_write() && self.ended.is_none() {
+            self.timers.on_write_blocked(now);
+        }
     }
 
     /// Whether there is anything to write (queued frames or untaken bytes).

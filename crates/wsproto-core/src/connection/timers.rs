@@ -1,5 +1,7 @@
-//! Deadlines: the heartbeat (Ktor's pinger), the close handshake, and the
-//! client's wait for the server to close the transport.
+//! Deadlines: the heartbeat (Ktor's pinger), the close handshake, a peer
+//! that stopped reading (the send timeout), and the client's wait for the
+//! server to close the transport. (The message timeout runs from the
+//! receive path's own mark.)
 
 use std::time::{Duration, Instant};
 
@@ -19,6 +21,8 @@ pub(super) struct Timers {
     ping_counter: u64,
     close_deadline: Option<Instant>,
     transport_deadline: Option<Instant>,
+    /// Since when the transport has taken none of our pending bytes.
+    write_blocked_since: Option<Instant>,
 }
 
 impl Timers {
@@ -29,7 +33,24 @@ impl Timers {
             ping_counter: 0,
             close_deadline: None,
             transport_deadline: None,
+            write_blocked_since: None,
         }
+    }
+
+    /// The transport took none of our pending bytes at `now`: the send
+    /// timeout runs from the first such report since the last progress.
+    pub(super) fn on_write_blocked(&mut self, now: Instant) {
+        self.write_blocked_since.get_or_insert(now);
+    }
+
+    /// The transport took bytes (or nothing is pending any more).
+    pub(super) fn on_write_progress(&mut self) {
+        self.write_blocked_since = None;
+    }
+
+    /// When the send timeout expires, if writing is blocked.
+    pub(super) fn send_deadline(&self, config: &Config) -> Option<Instant> {
+        self.write_blocked_since?.checked_add(config.send_timeout?)
     }
 
     /// The earliest deadline. The client's wait for the server's EOF counts
@@ -126,6 +147,7 @@ impl Timers {
         self.next_ping = None;
         self.in_flight = None;
         self.close_deadline = None;
+        self.write_blocked_since = None;
     }
 }
 

@@ -141,9 +141,9 @@ impl Transmit {
         self.is_empty()
     }
 
-    /// Releases the memory of a drained buffer.
-    pub(super) fn shrink(&mut self) {
-        if self.is_empty() {
+    /// Releases the memory of a drained buffer larger than `keep` bytes.
+    pub(super) fn shrink(&mut self, keep: usize) {
+        if self.is_empty() && (self.out.capacity() > keep || self.bodies.capacity() > keep / 32) {
             *self = Transmit::default();
         }
     }
@@ -261,10 +261,12 @@ mod tests {
         t.push_body(Bytes::new());
         assert!(t.is_empty());
         t.buffer().extend_from_slice(b"x");
-        t.shrink();
+        t.shrink(0);
         assert_eq!(t.pending(), 1, "pending bytes are kept");
         t.advance(1, usize::MAX);
-        t.shrink();
+        t.shrink(4096);
+        assert!(t.buffer().capacity() > 0, "a small buffer is kept");
+        t.shrink(0);
         assert_eq!(t.buffer().capacity(), 0);
     }
 }

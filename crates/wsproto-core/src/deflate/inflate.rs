@@ -63,6 +63,20 @@ impl Decompressor {
     }
 }
 
+/// Makes room in `out` for `additional` more bytes, growing it by half
+/// its size at least (not doubling it, as `BytesMut` would): a message
+/// inflated to `n` bytes holds at most about `1.5 n` plus a step, which
+/// is what a peer's compressed upload can make us allocate.
+fn grow(out: &mut BytesMut, additional: usize) {
+    if out.try_reclaim(additional) {
+        return;
+    }
+    let len = out.len();
+    let mut grown = BytesMut::with_capacity(len + additional.max(len / 2));
+    grown.extend_from_slice(out);
+    *out = grown;
+}
+
 /// Inflates all of `input` onto `out` without letting `out.len()` exceed
 /// `max_len`: each step resizes `out` by at most the room left, and once
 /// there is no room, a one-byte probe tells whether more output follows.
@@ -85,6 +99,7 @@ fn inflate_bounded(
         let status = if room == 0 {
             inflate.decompress(input, &mut probe, FlushDecompress::None)
         } else {
+            grow(out, step.min(room));
             out.resize(start + step.min(room), 0);
             let status = inflate.decompress(input, &mut out[start..], FlushDecompress::None);
             out.truncate(start + (inflate.total_out() - out_before) as usize);
