@@ -12,9 +12,10 @@
 //! `/binary HEX` and `/frame` on stdin (see `examples::wscat::USAGE`).
 //! The logic is in `examples::wscat`; this file only picks tokio.
 use futures_channel::mpsc;
+use futures_util::StreamExt as _;
 use futures_util::stream::FusedStream as _;
 use tokio::io::AsyncBufReadExt as _;
-use ws_tokio::{AcceptOptions, Acceptor, ClientBuilder, Connector, Decision};
+use ws_tokio::{AcceptOptions, Acceptor, ClientRequestBuilder, Connector, Decision};
 
 use examples::fail;
 use examples::wscat::{Options, interact};
@@ -34,29 +35,29 @@ async fn main() {
     });
     let mut out = |line: &str| println!("{line}");
     if let Some(url) = &options.url {
-        let mut builder = ClientBuilder::new(url).unwrap_or_else(|e| fail(&e.to_string()));
+        let mut request = ClientRequestBuilder::new(url.as_str());
         for (name, value) in &options.headers {
-            builder = builder.header(name.clone(), value.clone());
+            request = request.header(name.clone(), value.clone());
         }
         for protocol in &options.subprotocols {
-            builder = builder.subprotocol(protocol);
+            request = request.subprotocol(protocol);
         }
-        let (mut ws, response) = Connector::new()
+        let (ws, response) = Connector::new()
             .config(options.config())
-            .connect_request(builder)
+            .connect(request)
             .await
             .unwrap_or_else(|e| fail(&e.to_string()));
         let extensions = response
-            .response
             .headers()
             .get(http::header::SEC_WEBSOCKET_EXTENSIONS)
             .and_then(|v| v.to_str().ok());
         eprintln!(
             "connected to {url} ({}; subprotocol: {}; extensions: {})",
-            response.response.status(),
-            response.subprotocol.as_deref().unwrap_or("none"),
+            response.status(),
+            response.subprotocol().unwrap_or("none"),
             extensions.unwrap_or("none"),
         );
+        let mut ws = ws.into_session();
         interact(&mut ws, &mut lines, &mut out).await;
     } else if let Some(addr) = &options.listen {
         let listener = tokio::net::TcpListener::bind(addr)
@@ -67,12 +68,15 @@ async fn main() {
             .map_or(addr.clone(), |a| a.to_string());
         eprintln!("listening on ws://{local} (one connection at a time)");
         let acceptor = Acceptor::new().config(options.config());
-        loop {
-            let Ok((tcp, peer)) = listener.accept().await else {
-                continue;
-            };
+        // Out of descriptors, the loop pauses instead of failing or spinning.
+        let mut incoming = ws_tokio::incoming(listener);
+        while let Some(tcp) = incoming.next().await {
+            let tcp = tcp.unwrap_or_else(|e| fail(&format!("the listener failed: {e}")));
+            let peer = tcp
+                .peer_addr()
+                .map_or_else(|e| e.to_string(), |a| a.to_string());
             let accepted = acceptor
-                .accept_tcp(tcp, |request| {
+                .accept_with(tcp, |request| {
                     let mut accept = AcceptOptions::new();
                     if let Some(chosen) = options
                         .subprotocols
@@ -87,7 +91,7 @@ async fn main() {
                     Decision::accept_with(accept)
                 })
                 .await;
-            let (mut ws, request) = match accepted {
+            let (ws, request) = match accepted {
                 Ok(accepted) => accepted,
                 Err(e) => {
                     eprintln!("{peer}: {e}");
@@ -96,14 +100,15 @@ async fn main() {
             };
             eprintln!(
                 "{peer} connected: GET {} (subprotocol: {}; extensions: {})",
-                request.request.uri(),
-                request.subprotocol.as_deref().unwrap_or("none"),
-                if request.extensions.is_empty() {
+                request.uri(),
+                request.subprotocol().unwrap_or("none"),
+                if request.extensions().is_empty() {
                     "none".to_owned()
                 } else {
-                    request.extensions.join(", ")
+                    request.extensions().join(", ")
                 },
             );
+            let mut ws = ws.into_session();
             interact(&mut ws, &mut lines, &mut out).await;
             if lines.is_terminated() {
                 break;

@@ -15,7 +15,7 @@ use ws_session::{
 };
 
 /// What the command line asked for.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// The URL to connect to (client mode).
     pub url: Option<String>,
@@ -33,10 +33,15 @@ pub struct Options {
     /// `--raw`: raw mode, every frame shown and nothing answered by the
     /// session (wscat answers pings and the Close itself, and shows it).
     pub raw: bool,
+    /// `--max-message-size BYTES`: the message and frame limits (default:
+    /// the library's).
+    pub limits: crate::Limits,
 }
 
 /// The usage text.
-pub const USAGE: &str = "usage: wscat URL | --listen ADDR  [--header 'Name: value']... [--subprotocol NAME]... [--ping-interval SECS] [--compress] [--raw]
+pub const USAGE: &str = "usage: wscat URL | --listen ADDR  [--header 'Name: value']... [--subprotocol NAME]... [--ping-interval SECS] [--compress] [--raw] [--max-message-size BYTES]
+
+  --max-message-size BYTES   the largest message and frame accepted (default: the library's limits)
 
 Lines typed on stdin are sent as text messages. Commands:
   /binary HEX        send a binary message (e.g. /binary 01ff)
@@ -77,6 +82,13 @@ impl Options {
                         })?;
                     options.ping_interval = Some(Duration::from_secs_f64(secs));
                 }
+                "--max-message-size" => {
+                    let text = value("--max-message-size")?;
+                    let bytes = text.parse().map_err(|_| {
+                        format!("--max-message-size takes a number of bytes, not {text:?}")
+                    })?;
+                    options.limits.max_message_size = Some(bytes);
+                }
                 "--help" | "-h" => return Err(USAGE.to_owned()),
                 other if other.starts_with('-') => {
                     return Err(format!("unknown option {other}\n{USAGE}"));
@@ -103,7 +115,9 @@ impl Options {
     /// The session configuration these options describe.
     #[must_use]
     pub fn config(&self) -> Config {
-        let mut config = Config::default()
+        let mut config = self
+            .limits
+            .apply(Config::default())
             .with_mode(if self.raw { Mode::Raw } else { Mode::Default })
             .with_ping_interval(self.ping_interval);
         if self.compress {
@@ -222,12 +236,18 @@ pub fn describe_frame(frame: &Frame) -> String {
     out
 }
 
-/// A whole message: text as it is, binary as `[binary, N bytes] hex`.
+/// A whole message: text as it is, binary as `[binary, N bytes] hex`,
+/// control frames as `[ping] …`, `[pong] …`, `[close 1000] reason`.
 #[must_use]
 pub fn describe_message(message: &Message) -> String {
     match message {
         Message::Text(text) => text.to_string(),
         Message::Binary(data) => format!("[binary, {} bytes] {}", data.len(), hex(data, HEX_LIMIT)),
+        Message::Ping(data) => format!("[ping] {}", hex(data, HEX_LIMIT)),
+        Message::Pong(data) => format!("[pong] {}", hex(data, HEX_LIMIT)),
+        Message::Close(None) => "[close]".to_owned(),
+        Message::Close(Some(close)) => format!("[close {}] {}", close.code, close.reason),
+        Message::Frame(frame) => describe_frame(frame),
     }
 }
 
@@ -355,7 +375,7 @@ where
         };
         let shown = describe_frame(&frame);
         let close = frame.opcode == OpCode::Close;
-        match self.ws.send(frame).await {
+        match self.ws.send_frame(frame).await {
             Ok(()) => {
                 self.sent_close |= close;
                 if self.raw {

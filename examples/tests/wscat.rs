@@ -5,11 +5,11 @@
 use std::time::Duration;
 
 use futures_util::{StreamExt as _, stream};
-use ws_tokio::{CloseCode, Config, Frame, Mode, OpCode};
+use ws_tokio::{CloseCode, CloseFrame, Config, Frame, Mode, OpCode};
 
 use examples::wscat::interact;
 
-type Peer = ws_tokio::WebSocket<ws_tokio::Compat<ws_tokio::Pipe>>;
+type Peer = ws_tokio::WebSocket<tokio::io::DuplexStream>;
 
 async fn run_client<F, Fut>(
     config: Config,
@@ -20,7 +20,8 @@ where
     F: FnOnce(Peer) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    let (mut client, server) = ws_tokio::pair(config).await.unwrap();
+    let (client, server) = ws_tokio::pair(config).await.unwrap();
+    let mut client = client.into_session();
     let peer = tokio::spawn(peer(server));
     let mut shown = Vec::new();
     tokio::time::timeout(
@@ -86,7 +87,7 @@ async fn raw_mode_shows_every_frame_and_answers_ping_and_close() {
             assert_eq!((first.fin, &first.payload[..]), (false, &b"ab"[..]));
             assert_eq!((second.opcode, second.fin), (OpCode::Continuation, true));
             // A ping is answered by wscat, not by the raw session.
-            ws.send(Frame::new(OpCode::Ping, "are you there"))
+            ws.send_frame(Frame::new(OpCode::Ping, "are you there"))
                 .await
                 .unwrap();
             let pong = ws.recv_frame().await.unwrap();
@@ -95,7 +96,9 @@ async fn raw_mode_shows_every_frame_and_answers_ping_and_close() {
                 (OpCode::Pong, &b"are you there"[..])
             );
             // The peer closes first; wscat echoes the code.
-            ws.close(CloseCode(4000), "done").await.unwrap();
+            ws.close(CloseFrame::new(CloseCode(4000), "done"))
+                .await
+                .unwrap();
             match ws.close_reason() {
                 Some(ws_tokio::CloseReason::Normal {
                     frame: Some(frame), ..
@@ -132,7 +135,7 @@ async fn a_message_from_the_peer_is_shown_without_any_input() {
         Box::pin(stream::pending()),
         |mut ws: Peer| async move {
             ws.send_binary(vec![0xde, 0xad, 0xbe, 0xef]).await.unwrap();
-            ws.close(CloseCode::GOING_AWAY, "server restarting")
+            ws.close(CloseFrame::new(CloseCode::GOING_AWAY, "server restarting"))
                 .await
                 .unwrap();
         },

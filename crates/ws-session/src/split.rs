@@ -1,5 +1,5 @@
-//! [`Session::split`](crate::Session::split): a read half and a write half
-//! for two tasks, with no lock on the hot path.
+//! [`Session::spawn_split`](crate::Session::spawn_split): a write half and
+//! a read half for two tasks, with no lock on the hot path.
 //!
 //! The connection and the transport move into a driver task (spawned
 //! through the [`Runtime`](crate::Runtime)), which runs the same
@@ -43,35 +43,19 @@ use futures_sink::Sink;
 use futures_util::SinkExt as _;
 use futures_util::StreamExt as _;
 use futures_util::task::AtomicWaker;
-use wsproto_core::{CloseCode, CloseReason, Event, Frame, Message, Mode, OpCode, SendError, State};
+use wsproto_core::{CloseCode, CloseFrame, CloseReason, Event, Frame, Mode, SendError, State};
 
 use crate::driver::{Driver, ROUNDS_PER_POLL};
 use crate::error::Error;
+use crate::events::{EventSource, READ_AHEAD_BYTES, StreamState, event_bytes, frame_of};
+use crate::message::{Message, Utf8Bytes};
+use crate::outgoing::Outgoing;
 
 /// Messages buffered in each direction between a half and the driver task.
 pub(crate) const DEFAULT_CAPACITY: usize = 64;
 
-/// Payload bytes handed to the reader but not yet taken, beyond which the
-/// driver stops reading the transport (one message is always let through).
-pub(crate) const READ_AHEAD_BYTES: usize = 1 << 20;
-
-/// The payload size an event carries, for the read-ahead bound.
-pub(crate) fn event_bytes(event: &Event) -> usize {
-    match event {
-        Event::Message(message) => message.len(),
-        Event::Chunk(chunk) => chunk.data.len(),
-        Event::Frame(frame) => frame.payload.len(),
-        Event::Ping(payload) | Event::Pong(payload) => payload.len(),
-        _ => 0,
-    }
-}
-
 enum Command {
-    Message(Message),
-    Frame(Frame),
-    Ping(Bytes),
-    Pong(Bytes),
-    Close(CloseCode, String),
+    Send(Outgoing),
     Flush(oneshot::Sender<()>),
     PingInterval(Option<Duration>),
     PingTimeout(Duration),
@@ -104,7 +88,7 @@ pub(crate) fn split<S>(
     driver: Driver<S>,
     kept: VecDeque<Event>,
     capacity: usize,
-) -> (SessionReader, SessionWriter)
+) -> (SessionWriter, SessionReader)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -113,7 +97,7 @@ where
     let (command_tx, command_rx) = mpsc::channel(capacity);
     let shared = Arc::new(Shared::default());
     let runtime = driver.runtime.clone();
-    let raw = driver.conn.config().mode() == Mode::Raw;
+    let mode = driver.conn.config().mode();
     let task = DriverTask {
         driver,
         pending: kept,
@@ -124,16 +108,16 @@ where
     };
     runtime.spawn(Box::pin(task));
     (
+        SessionWriter {
+            commands: command_tx,
+            shared: shared.clone(),
+            mode,
+        },
         SessionReader {
             events: event_rx,
             peeked: None,
-            shared: shared.clone(),
-            stream_done: false,
-        },
-        SessionWriter {
-            commands: command_tx,
             shared,
-            raw,
+            stream: StreamState::default(),
         },
     )
 }
@@ -159,24 +143,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> DriverTask<S> {
         // Refusals (the connection is closing) drop the command: the writer
         // learns of the end from the closed channel and `close_reason`.
         let _ = match command {
-            Command::Message(message) => conn.send_message(message),
-            Command::Frame(frame) => conn.send_frame(now, frame),
-            Command::Ping(payload) => conn.send_ping(payload),
-            Command::Pong(payload) => conn.send_pong(payload),
-            Command::Close(code, reason) => {
-                crate::trace::trace_debug!(code = code.0, reason, "WebSocket Close sent");
-                if conn.config().mode() == Mode::Raw {
-                    conn.send_frame(
-                        now,
-                        Frame::new(
-                            OpCode::Close,
-                            wsproto_core::CloseFrame::encode_payload(code, &reason),
-                        ),
-                    )
-                } else {
-                    conn.close(now, code, &reason)
-                }
-            }
+            Command::Send(outgoing) => outgoing.apply(conn, now),
             Command::Flush(done) => {
                 self.flush_waiters.push(done);
                 Ok(())
@@ -354,14 +321,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> std::future::Future for DriverTask<S> {
     }
 }
 
-/// The read half of a split session. Receives while the
-/// [`SessionWriter`] sends from another task.
+/// The read half of a session split with
+/// [`spawn_split`](crate::Session::spawn_split): receives while the
+/// [`SessionWriter`] sends from another task. Both talk over bounded
+/// channels to a driver task that owns the connection:
+///
+/// - the driver reads from the transport only while this half has less
+///   than 1 MiB of payload not yet taken, so a reader that stops reading
+///   stops the socket reads (TCP backpressure) instead of buffering
+///   without bound;
+/// - pongs, the heartbeat and the close reply are the driver's: they go
+///   out whether or not either half is polled;
+/// - dropping this half discards incoming messages (control frames are
+///   still answered); dropping both halves starts the close handshake
+///   (1000), which the driver completes.
 #[derive(Debug)]
 pub struct SessionReader {
     events: mpsc::Receiver<Event>,
     peeked: Option<Event>,
     shared: Arc<Shared>,
-    stream_done: bool,
+    stream: StreamState,
 }
 
 impl std::fmt::Debug for Shared {
@@ -372,7 +351,7 @@ impl std::fmt::Debug for Shared {
     }
 }
 
-impl crate::session::EventSource for SessionReader {
+impl EventSource for SessionReader {
     fn poll_source_event(&mut self, cx: &mut Context<'_>) -> Poll<Result<Event, Error>> {
         self.poll_event(cx)
     }
@@ -381,8 +360,8 @@ impl crate::session::EventSource for SessionReader {
         self.peeked = Some(event);
     }
 
-    fn stream_done(&mut self) -> &mut bool {
-        &mut self.stream_done
+    fn stream_state(&mut self) -> &mut StreamState {
+        &mut self.stream
     }
 }
 
@@ -405,7 +384,7 @@ impl SessionReader {
     }
 
     fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
-        crate::session::EventSource::poll_message(self, cx)
+        EventSource::poll_message(self, cx)
     }
 
     /// The next message; as [`Session::recv`](crate::Session::recv).
@@ -416,15 +395,21 @@ impl SessionReader {
 
     /// The next event; as [`Session::recv_event`](crate::Session::recv_event).
     /// Cancellation-safe.
-    pub async fn recv_event(&mut self) -> Result<Event, Error> {
-        std::future::poll_fn(|cx| self.poll_event(cx)).await
+    pub async fn recv_event(&mut self) -> Result<crate::Event, Error> {
+        loop {
+            let event = std::future::poll_fn(|cx| self.poll_event(cx)).await?;
+            if let Some(event) = crate::Event::from_core(event) {
+                return Ok(event);
+            }
+        }
     }
 
     /// The next frame; as [`Session::recv_frame`](crate::Session::recv_frame)
     /// (raw mode). Cancellation-safe.
     pub async fn recv_frame(&mut self) -> Result<Frame, Error> {
         loop {
-            if let Some(frame) = crate::session::frame_of(self.recv_event().await?) {
+            let event = std::future::poll_fn(|cx| self.poll_event(cx)).await?;
+            if let Some(frame) = frame_of(event) {
                 return Ok(frame);
             }
         }
@@ -461,17 +446,21 @@ impl Stream for SessionReader {
     type Item = Result<Message, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        crate::session::EventSource::poll_stream(self.get_mut(), cx)
+        EventSource::poll_stream(self.get_mut(), cx)
     }
 }
 
-/// The write half of a split session. Cloneable: several tasks may send;
-/// messages from one task keep their order.
+/// The write half of a session split with
+/// [`spawn_split`](crate::Session::spawn_split). Cloneable: several tasks
+/// may send; messages from one task keep their order. The driver takes a
+/// command only while the core's send queue has room, so a full queue
+/// makes `send` wait (backpressure reaches the application); once the
+/// session is closing, a send fails instead of being dropped.
 #[derive(Debug, Clone)]
 pub struct SessionWriter {
     commands: mpsc::Sender<Command>,
     shared: Arc<Shared>,
-    raw: bool,
+    mode: Mode,
 }
 
 impl std::fmt::Debug for Command {
@@ -499,12 +488,27 @@ impl SessionWriter {
             .map_err(|_| self.closed_error())
     }
 
+    /// Checks what it can here (the driver drops a command the core
+    /// refuses), then hands `outgoing` to the driver.
+    async fn send_outgoing(&mut self, outgoing: Outgoing) -> Result<(), Error> {
+        match &outgoing {
+            Outgoing::Message(_) if self.mode == Mode::Raw => {
+                return Err(SendError::MessageInRawMode.into());
+            }
+            Outgoing::Ping(payload) | Outgoing::Pong(payload) if payload.len() > 125 => {
+                return Err(SendError::ControlTooLong(payload.len()).into());
+            }
+            Outgoing::Close(code, _) if !code.is_sendable() => {
+                return Err(SendError::InvalidCloseCode(code.0).into());
+            }
+            _ => {}
+        }
+        self.command(Command::Send(outgoing)).await
+    }
+
     /// Sends a text message; waits while the send buffer is full
     /// (backpressure). Returns once the driver has the message.
-    pub async fn send_text(
-        &mut self,
-        text: impl Into<wsproto_core::ByteString>,
-    ) -> Result<(), Error> {
+    pub async fn send_text(&mut self, text: impl Into<Utf8Bytes>) -> Result<(), Error> {
         self.send_message(Message::Text(text.into())).await
     }
 
@@ -513,58 +517,27 @@ impl SessionWriter {
         self.send_message(Message::Binary(data.into())).await
     }
 
-    /// Sends a message; as [`send_text`](Self::send_text).
-    pub async fn send_message(&mut self, message: Message) -> Result<(), Error> {
-        if self.raw {
-            return Err(Error::Send(SendError::MessageInRawMode));
-        }
-        self.command(Command::Message(message)).await
+    /// Sends a message of any kind; as
+    /// [`Session::send_message`](crate::Session::send_message).
+    pub async fn send_message(&mut self, message: impl Into<Message>) -> Result<(), Error> {
+        self.send_outgoing(Outgoing::of_message(message.into(), self.mode)?)
+            .await
     }
 
-    /// Sends a frame: as it is in raw mode; in default mode as for
-    /// [`Session::send`](crate::Session::send).
-    pub async fn send(&mut self, frame: Frame) -> Result<(), Error> {
-        if self.raw {
-            return self.command(Command::Frame(frame)).await;
-        }
-        match frame.opcode {
-            OpCode::Ping => self.send_ping(frame.payload).await,
-            OpCode::Pong => self.send_pong(frame.payload).await,
-            OpCode::Close => {
-                let close = wsproto_core::CloseFrame::parse(&frame.payload)
-                    .map_err(|_| SendError::InvalidFrame("malformed Close payload"))?;
-                let (code, reason) =
-                    close.map_or((CloseCode::NORMAL, String::new()), |c| (c.code, c.reason));
-                self.command(Command::Close(code, reason)).await
-            }
-            _ if !frame.fin || frame.opcode == OpCode::Continuation => Err(Error::Send(
-                SendError::InvalidFrame("default mode sends whole messages"),
-            )),
-            OpCode::Text => {
-                let text = wsproto_core::ByteString::try_from(frame.payload)
-                    .map_err(|_| SendError::InvalidFrame("text frame payload is not UTF-8"))?;
-                self.send_message(Message::Text(text)).await
-            }
-            _ => self.send_message(Message::Binary(frame.payload)).await,
-        }
+    /// Sends a frame; as [`Session::send_frame`](crate::Session::send_frame).
+    pub async fn send_frame(&mut self, frame: Frame) -> Result<(), Error> {
+        self.send_outgoing(Outgoing::of_frame(frame, self.mode)?)
+            .await
     }
 
     /// Sends a ping.
     pub async fn send_ping(&mut self, payload: impl Into<Bytes>) -> Result<(), Error> {
-        let payload = payload.into();
-        if payload.len() > 125 {
-            return Err(SendError::ControlTooLong(payload.len()).into());
-        }
-        self.command(Command::Ping(payload)).await
+        self.send_outgoing(Outgoing::Ping(payload.into())).await
     }
 
     /// Sends an unsolicited pong.
     pub async fn send_pong(&mut self, payload: impl Into<Bytes>) -> Result<(), Error> {
-        let payload = payload.into();
-        if payload.len() > 125 {
-            return Err(SendError::ControlTooLong(payload.len()).into());
-        }
-        self.command(Command::Pong(payload)).await
+        self.send_outgoing(Outgoing::Pong(payload.into())).await
     }
 
     /// Sends `value` encoded by `converter`.
@@ -595,12 +568,15 @@ impl SessionWriter {
         rx.await.map_err(|_| self.shared.end_error())
     }
 
-    /// Starts the close handshake and waits until the session has ended
-    /// (close handshake done or close timeout); the reason is then in
-    /// [`close_reason`](Self::close_reason).
-    pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        if !code.is_sendable() {
-            return Err(SendError::InvalidCloseCode(code.0).into());
+    /// Starts the close handshake (`None`: code 1000) and waits until the
+    /// session has ended (close handshake done or close timeout); the
+    /// reason is then in [`close_reason`](Self::close_reason).
+    pub async fn close(&mut self, frame: impl Into<Option<CloseFrame>>) -> Result<(), Error> {
+        let frame = frame
+            .into()
+            .unwrap_or(CloseFrame::new(CloseCode::NORMAL, ""));
+        if !frame.code.is_sendable() {
+            return Err(SendError::InvalidCloseCode(frame.code.0).into());
         }
         let (tx, rx) = oneshot::channel();
         if let Ok(mut waiters) = self.shared.closed_waiters.lock() {
@@ -612,7 +588,7 @@ impl SessionWriter {
         // Already closing or ended: just wait for the end.
         let _ = self
             .commands
-            .send(Command::Close(code, reason.to_owned()))
+            .send(Command::Send(Outgoing::Close(frame.code, frame.reason)))
             .await;
         let _ = rx.await;
         Ok(())
@@ -642,6 +618,11 @@ impl SessionWriter {
     }
 }
 
+/// Messages of every kind in, as for a [`Session`](crate::Session)'s
+/// `Sink`. `poll_flush` returns once the driver has the messages (it
+/// writes them as soon as the transport allows: use
+/// [`flush`](SessionWriter::flush) to wait for that); `poll_close` closes
+/// this writer's channel (the session closes once both halves are gone).
 impl Sink<Message> for SessionWriter {
     type Error = Error;
 
@@ -654,14 +635,13 @@ impl Sink<Message> for SessionWriter {
 
     fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
         let this = self.get_mut();
+        let outgoing = Outgoing::of_message(item, this.mode)?;
         this.commands
-            .start_send(Command::Message(item))
+            .start_send(Command::Send(outgoing))
             .map_err(|_| this.closed_error())
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        // Messages handed to the driver are written as soon as the
-        // transport allows; use `flush()` to wait for that.
         Poll::Ready(Ok(()))
     }
 

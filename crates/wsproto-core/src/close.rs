@@ -76,6 +76,17 @@ pub struct CloseFrame {
     pub reason: String,
 }
 
+impl CloseFrame {
+    /// A Close with `code` and `reason`.
+    #[must_use]
+    pub fn new(code: CloseCode, reason: impl Into<String>) -> Self {
+        CloseFrame {
+            code,
+            reason: reason.into(),
+        }
+    }
+}
+
 /// The largest reason that fits a control frame next to a 2-byte code.
 pub const MAX_REASON_LEN: usize = 123;
 

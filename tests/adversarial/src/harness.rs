@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use futures_io::{AsyncRead, AsyncWrite};
 use ws_session::{
-    CloseCode, CloseReason, Config, DeflateConfig, Error, HandshakeError, Message, Session,
+    CloseCode, CloseFrame, CloseReason, Config, DeflateConfig, Error, HandshakeError, Message,
+    Session,
 };
 use wsproto_core::HandshakeLimits;
 
@@ -327,7 +328,7 @@ where
         let _ = rounds.send(Instant::now());
         sleep(BYSTANDER_PACE).await;
     }
-    ws.close(CloseCode::NORMAL, "done")
+    ws.close(CloseFrame::new(CloseCode::NORMAL, "done"))
         .await
         .map_err(|e| format!("bystander close: {e}"))?;
     match ws.close_reason() {

@@ -8,8 +8,8 @@ use std::time::Duration;
 use futures_util::{AsyncReadExt as _, AsyncWriteExt as _};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use ws_session::{
-    AcceptOptions, ClientBuilder, CloseCode, Config, ConnectError, Decision, HandshakeError,
-    Message,
+    AcceptOptions, ClientRequestBuilder, Config, ConnectError, Decision, HandshakeError,
+    IntoClientRequest, Message,
 };
 
 use crate::{ClientOptions, Rt, ServerOptions, accept, connect, connect_with, finishes_within};
@@ -35,28 +35,25 @@ pub async fn request_subprotocols_and_headers_round_trip<R: Rt>() {
         })
         .await
         .unwrap();
-        assert_eq!(accepted.subprotocol.as_deref(), Some("chat.v2"));
+        assert_eq!(accepted.subprotocol(), Some("chat.v2"));
         let message = ws.recv().await.unwrap();
         ws.send_message(message).await.unwrap();
         let _ = ws.recv().await;
         seen.unwrap()
     });
-    let request = http::Request::builder()
-        .uri(format!("{url}/rooms/7?user=ann"))
+    // Headers as strings, as with `http`'s own request builder.
+    let request = ClientRequestBuilder::new(format!("{url}/rooms/7?user=ann"))
         .header("x-token", "secret")
-        .body(())
-        .unwrap();
-    let builder = ClientBuilder::from_request(request)
         .subprotocol("chat.v1")
         .subprotocol("chat.v2");
-    let (mut ws, response) = R::connect_request(builder, ClientOptions::default())
+    let (mut ws, response) = connect_with::<R>(request, ClientOptions::default())
         .await
         .unwrap();
-    assert_eq!(response.subprotocol.as_deref(), Some("chat.v2"));
-    assert_eq!(response.response.headers()["x-server"], "yes");
+    assert_eq!(response.subprotocol(), Some("chat.v2"));
+    assert_eq!(response.headers()["x-server"], "yes");
     ws.send_text("hi").await.unwrap();
     assert_eq!(ws.recv().await.unwrap(), Message::Text("hi".into()));
-    ws.close(CloseCode::NORMAL, "").await.unwrap();
+    ws.close(None).await.unwrap();
     let (path, query, token, offered) = server.await;
     assert_eq!(path, "/rooms/7");
     assert_eq!(query.as_deref(), Some("user=ann"));
@@ -204,17 +201,15 @@ pub async fn client_over_the_runtimes_own_tcp_stream<R: Rt>() {
         ws.recv().await.unwrap_err()
     });
     let tcp = R::connect_tcp(url.trim_start_matches("ws://")).await;
-    let (mut ws, response) =
-        R::client_over(tcp, ClientBuilder::new("ws://tunnel.example/x").unwrap())
-            .await
-            .unwrap();
-    assert_eq!(response.response.status(), 101);
+    let request = "ws://tunnel.example/x".into_client_request().unwrap();
+    let (mut ws, response) = R::connect_over(tcp, request).await.unwrap();
+    assert_eq!(response.status(), 101);
     ws.send_text("through the caller's stream").await.unwrap();
     assert_eq!(
         ws.recv().await.unwrap(),
         Message::Text("through the caller's stream".into())
     );
-    ws.close(CloseCode::NORMAL, "").await.unwrap();
+    ws.close(None).await.unwrap();
     let end = finishes_within(Duration::from_secs(5), server)
         .await
         .expect("the server saw the close");

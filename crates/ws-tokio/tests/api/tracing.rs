@@ -1,30 +1,15 @@
 //! With the `tracing` feature, the connect, handshake and close events are
 //! emitted with what a person needs: run with
-//! `cargo test -p ws-tokio --features tracing --test tracing`.
-#![cfg(feature = "tracing")]
+//! `cargo test -p ws-tokio --features tracing --test api`.
 
 use std::fmt::Write as _;
-use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Metadata, Subscriber, span};
-use ws_tokio::{Acceptor, CloseCode, Decision};
+use ws_tokio::{Acceptor, CloseCode, CloseFrame, Decision};
 
-/// Every await here is bounded: a hang is a failure, not a stuck run.
-async fn within<F: Future>(seconds: u64, future: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(seconds), future)
-        .await
-        .unwrap_or_else(|_| panic!("timed out after {seconds} s"))
-}
-
-/// A listener on 127.0.0.1, port 0, and its `ws://` base URL.
-async fn listen() -> (tokio::net::TcpListener, String) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("ws://{}", listener.local_addr().unwrap());
-    (listener, url)
-}
+use crate::{listen, within};
 
 /// Records every event as `LEVEL message key=value…`.
 #[derive(Clone, Default)]
@@ -79,14 +64,13 @@ async fn connect_handshake_and_close_are_traced() {
         let (listener, url) = listen().await;
         let server = tokio::spawn(async move {
             let (tcp, _) = listener.accept().await.unwrap();
-            let (mut ws, _) = Acceptor::new()
-                .accept_tcp(tcp, |_| Decision::accept())
-                .await
-                .unwrap();
+            let (mut ws, _) = Acceptor::new().accept(tcp).await.unwrap();
             while ws.recv().await.is_ok() {}
         });
         let (mut ws, _) = ws_tokio::connect(&format!("{url}/traced")).await.unwrap();
-        ws.close(CloseCode::NORMAL, "done").await.unwrap();
+        ws.close(CloseFrame::new(CloseCode::NORMAL, "done"))
+            .await
+            .unwrap();
         server.await.unwrap();
     })
     .await;
@@ -107,8 +91,8 @@ async fn failures_are_warnings_that_say_what_happened() {
         let server = tokio::spawn(async move {
             let (tcp, _) = listener.accept().await.unwrap();
             let _ = Acceptor::new()
-                .accept_tcp(tcp, |_| {
-                    Decision::reject(http::StatusCode::FORBIDDEN, "no entry")
+                .accept_with(tcp, |_| {
+                    Decision::reject(ws_tokio::http::StatusCode::FORBIDDEN, "no entry")
                 })
                 .await;
         });

@@ -7,13 +7,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use ws_tokio::{ConnectError, Connector};
 
-/// Every await in these tests is bounded: a hang is a failure, not a stuck
-/// run.
-async fn within<F: std::future::Future>(seconds: u64, future: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(seconds), future)
-        .await
-        .unwrap_or_else(|_| panic!("timed out after {seconds} s"))
-}
+use crate::within;
 
 #[tokio::test]
 async fn connect_timeout_when_the_listener_never_completes_connections() {

@@ -2,9 +2,9 @@
 //! readiness polling over non-blocking `std`/mio sockets, driving
 //! `wsproto_core::Connection` by hand, its timers (heartbeat, close
 //! timeout) from `poll_timeout()`. The sans-IO design in one file
-//! (`examples/src/event_loop.rs`).
+//! (`examples/more/src/event_loop.rs`).
 //!
-//! Run: `cargo run -p examples --example event_loop` — serves on
+//! Run: `cargo run -p examples-more --example event_loop` — serves on
 //! `127.0.0.1:0`, opens 100 client connections at once from another
 //! thread, echoes a message on each, waits for a heartbeat on each, closes
 //! them all, prints the counts and exits.
@@ -12,16 +12,32 @@
 //! serves forever instead (try it with `wscat`).
 use std::time::Duration;
 
-use examples::event_loop::{run_clients, serve};
-use examples::{Args, fail};
+use clap::Parser;
+use examples::{Limits, fail};
+use examples_more::event_loop::{run_clients, serve};
 use wsproto_core::{Config, DeflateConfig};
 
+/// An echo server in one thread, on mio, over the sans-IO core.
+#[derive(Debug, Parser)]
+struct Cli {
+    /// Serve on this address until stopped, instead of the self-test.
+    #[arg(long)]
+    addr: Option<String>,
+    /// The self-test's number of client connections.
+    #[arg(long, default_value_t = 100)]
+    connections: usize,
+    #[command(flatten)]
+    limits: Limits,
+}
+
 fn main() {
-    let args = Args::parse().unwrap_or_else(|e| fail(&e));
-    let config = Config::default()
-        .with_compression(DeflateConfig::default())
-        .with_ping_interval(Some(Duration::from_millis(100)));
-    if let Some(addr) = args.get("addr") {
+    let cli = Cli::parse();
+    let config = cli.limits.apply(
+        Config::default()
+            .with_compression(DeflateConfig::default())
+            .with_ping_interval(Some(Duration::from_millis(100))),
+    );
+    if let Some(addr) = &cli.addr {
         let listener = std::net::TcpListener::bind(addr)
             .unwrap_or_else(|e| fail(&format!("cannot listen on {addr}: {e}")));
         println!("event_loop: serving ws://{addr} in one thread (mio); Ctrl-C to stop");
@@ -30,10 +46,7 @@ fn main() {
         }
         return;
     }
-    let count: usize = args
-        .get("connections")
-        .map_or(Ok(100), str::parse)
-        .unwrap_or_else(|_| fail("--connections must be a number"));
+    let count = cli.connections;
     let listener = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap_or_else(|e| fail(&format!("cannot listen on 127.0.0.1:0: {e}")));
     let addr = listener

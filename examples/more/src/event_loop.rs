@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
+use ws_session::AcceptErrorKind;
 use wsproto_core::handshake::{
     AcceptOptions, ClientBuilder, Progress, ServerError, ServerHandshake,
 };
@@ -115,6 +116,7 @@ pub fn serve(
     let mut next_token = 1;
     let mut stats = Stats::default();
     let mut buf = vec![0u8; READ_CHUNK];
+    let mut backoff = AcceptBackoff::default();
 
     loop {
         let timeout = timers
@@ -126,29 +128,27 @@ pub fn serve(
             Err(e) => return Err(e),
         }
         let mut ready: Vec<Token> = Vec::with_capacity(events.iter().count());
+        let mut accept_now = false;
         for event in &events {
             if event.token() == LISTENER {
-                accept_all(
-                    &listener,
-                    &poll,
-                    config,
-                    &mut conns,
-                    &mut next_token,
-                    &mut ready,
-                )?;
-                stats.accepted = next_token - 1;
+                accept_now = true;
             } else {
                 ready.push(event.token());
             }
         }
         // Deadlines that have passed: tell the core (or end a handshake
-        // that took too long).
+        // that took too long, or end a pause of the accepts).
         let now = now();
         while let Some(&(deadline, token)) = timers.first() {
             if deadline > now {
                 break;
             }
             timers.pop_first();
+            if token == LISTENER {
+                backoff.paused = false;
+                accept_now = true;
+                continue;
+            }
             if let Some(conn) = conns.get_mut(&token) {
                 conn.deadline = None;
                 match &mut conn.phase {
@@ -158,6 +158,20 @@ pub fn serve(
                 }
             }
             ready.push(token);
+        }
+        if accept_now && !backoff.paused {
+            let accepting = accept_all(
+                &listener,
+                &poll,
+                config,
+                &mut conns,
+                &mut next_token,
+                &mut ready,
+            )?;
+            stats.accepted = next_token - 1;
+            if let Some(pause_until) = backoff.after(accepting, now) {
+                timers.insert((pause_until, LISTENER));
+            }
         }
         for token in ready {
             let Some(conn) = conns.get_mut(&token) else {
@@ -195,6 +209,47 @@ pub fn serve(
     }
 }
 
+/// How a round of accepts ended.
+enum Accepting {
+    /// No connection is waiting any more.
+    Drained,
+    /// Out of a resource (descriptors, buffers, memory): the connections
+    /// wait in the backlog until the pause ends.
+    Paused(io::Error),
+}
+
+/// The pauses of the accepts while the process is out of a resource: 10 ms,
+/// doubling up to 1 s, reported once per episode; the listener is left
+/// alone meanwhile (retrying at once would fail again and spin).
+#[derive(Debug, Default)]
+struct AcceptBackoff {
+    next: Option<Duration>,
+    paused: bool,
+}
+
+impl AcceptBackoff {
+    /// The end of the pause `accepting` calls for, if any.
+    fn after(&mut self, accepting: Accepting, now: Instant) -> Option<Instant> {
+        match accepting {
+            Accepting::Drained => {
+                self.next = None;
+                None
+            }
+            Accepting::Paused(error) => {
+                let pause = self.next.unwrap_or_else(|| {
+                    eprintln!(
+                        "event_loop: accepting failed: {error}; pausing until resources free up"
+                    );
+                    Duration::from_millis(10)
+                });
+                self.next = Some((pause * 2).min(Duration::from_secs(1)));
+                self.paused = true;
+                Some(now + pause)
+            }
+        }
+    }
+}
+
 fn accept_all(
     listener: &TcpListener,
     poll: &Poll,
@@ -202,7 +257,7 @@ fn accept_all(
     conns: &mut HashMap<Token, Conn>,
     next_token: &mut usize,
     ready: &mut Vec<Token>,
-) -> io::Result<()> {
+) -> io::Result<Accepting> {
     loop {
         match listener.accept() {
             Ok((mut stream, _)) => {
@@ -230,10 +285,13 @@ fn accept_all(
                 // Data may already be there: look at it now.
                 ready.push(token);
             }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            // A connection that failed before it was accepted: skip it.
-            Err(_) => return Ok(()),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(Accepting::Drained),
+            Err(e) => match AcceptErrorKind::of(&e) {
+                // A connection that failed before it was accepted: skip it.
+                AcceptErrorKind::Connection => {}
+                AcceptErrorKind::Resource => return Ok(Accepting::Paused(e)),
+                AcceptErrorKind::Listener => return Err(e),
+            },
         }
     }
 }
@@ -320,8 +378,8 @@ fn on_data(conn: &mut Conn, config: &Config, data: &[u8], now: Instant) {
                 }
                 Err(e) => {
                     conn.pending = e.into_request().reject(
-                        http::StatusCode::INTERNAL_SERVER_ERROR,
-                        &http::HeaderMap::new(),
+                        ws_session::http::StatusCode::INTERNAL_SERVER_ERROR,
+                        &ws_session::http::HeaderMap::new(),
                         b"cannot accept\n",
                     );
                     conn.phase = Phase::Refused;

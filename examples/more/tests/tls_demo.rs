@@ -2,7 +2,7 @@
 //! made on the fly, served over `wss://`, trusted by the client alone.
 use std::time::Duration;
 
-use examples::tls_demo::{client, localhost_certificate, serve};
+use examples_more::tls_demo::{client, localhost_certificate, serve};
 use ws_tokio::{ConnectError, Connector, Message};
 
 #[tokio::test]
@@ -11,7 +11,7 @@ async fn a_client_trusting_the_fresh_certificate_gets_its_echo() {
     assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
-    let server = tokio::spawn(serve(listener, tls, true));
+    let server = tokio::spawn(serve(listener, tls, ws_tokio::Config::default(), true));
     let (echo, reason) =
         tokio::time::timeout(Duration::from_secs(10), client(port, roots, "over TLS"))
             .await
@@ -27,7 +27,7 @@ async fn the_default_roots_do_not_trust_it() {
     let (tls, _, _) = localhost_certificate().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
-    let server = tokio::spawn(serve(listener, tls, true));
+    let server = tokio::spawn(serve(listener, tls, ws_tokio::Config::default(), true));
     let err = tokio::time::timeout(
         Duration::from_secs(10),
         Connector::new().connect(&format!("wss://localhost:{port}/")),

@@ -1,9 +1,12 @@
-//! The `tls_server` example's logic: a certificate made on the fly, a
-//! `wss://` echo server using it, and a client that trusts exactly it.
+//! The `tls_server` example's logic: a certificate made on the fly (or
+//! loaded from PEM files), a `wss://` echo server using it, and a client
+//! that trusts exactly it.
 
+use std::path::Path;
 use std::sync::Arc;
 
-use ws_tokio::{Acceptor, CloseCode, CloseReason, Connector, Decision, Message};
+use futures_util::StreamExt as _;
+use ws_tokio::{Acceptor, CloseCode, CloseFrame, CloseReason, Config, Connector, Message};
 
 /// A self-signed certificate for `localhost`: the server's TLS config, a
 /// root store that trusts it, and its PEM text.
@@ -15,9 +18,12 @@ pub fn localhost_certificate()
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])
         .map_err(|e| format!("cannot make a certificate: {e}"))?;
     let der = cert.cert.der().clone();
-    let key = rustls_pki_types::PrivateKeyDer::Pkcs8(cert.key_pair.serialize_der().into());
-    let server = ws_tokio::server_config(vec![der.clone()], key)
-        .map_err(|e| format!("bad certificate or key: {e}"))?;
+    // The PEM text a server reads from its files (see `from_pem_files`).
+    let server = ws_tokio::server_config_from_pem(
+        cert.cert.pem().as_bytes(),
+        cert.key_pair.serialize_pem().as_bytes(),
+    )
+    .map_err(|e| format!("bad certificate or key: {e}"))?;
     let mut roots = rustls::RootCertStore::empty();
     roots
         .add(der)
@@ -25,21 +31,40 @@ pub fn localhost_certificate()
     Ok((server, roots, cert.cert.pem()))
 }
 
-/// Serves `wss://` echo on `listener` with `tls`: one connection when
-/// `once`, else until the process ends. Prints what happens.
-pub async fn serve(listener: tokio::net::TcpListener, tls: Arc<rustls::ServerConfig>, once: bool) {
-    let acceptor = Acceptor::new().tls_config(tls);
-    loop {
-        let Ok((tcp, peer)) = listener.accept().await else {
-            continue;
-        };
+/// A server TLS config from a certificate chain file and a key file, both
+/// PEM (as `certbot` and `openssl` write them).
+///
+/// # Errors
+/// A file cannot be read, or holds no usable certificate or key, as text.
+pub fn from_pem_files(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, String> {
+    let read = |path: &Path| std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()));
+    ws_tokio::server_config_from_pem(&read(cert)?, &read(key)?).map_err(|e| e.to_string())
+}
+
+/// Serves `wss://` echo on `listener` with `tls` and `config`: one
+/// connection when `once`, else until the process ends. Prints what
+/// happens.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    config: Config,
+    once: bool,
+) {
+    let acceptor = Acceptor::new().config(config).tls_config(tls);
+    // Out of descriptors, the loop pauses instead of failing or spinning.
+    let mut incoming = ws_tokio::incoming(listener);
+    while let Some(tcp) = incoming.next().await {
+        let Ok(tcp) = tcp else { return };
+        let peer = tcp
+            .peer_addr()
+            .map_or_else(|e| e.to_string(), |a| a.to_string());
         let acceptor = acceptor.clone();
         let echo = tokio::spawn(async move {
-            let (mut ws, request) = match acceptor.accept_tcp(tcp, |_| Decision::accept()).await {
+            let (mut ws, request) = match acceptor.accept(tcp).await {
                 Ok(accepted) => accepted,
                 Err(e) => return eprintln!("server: {peer}: {e}"),
             };
-            println!("server: TLS and upgrade done for {}", request.request.uri());
+            println!("server: TLS and upgrade done for {}", request.uri());
             while let Ok(message) = ws.recv().await {
                 if ws.send_message(message).await.is_err() {
                     break;
@@ -72,10 +97,10 @@ pub async fn client(
         .connect(&url)
         .await
         .map_err(|e| e.to_string())?;
-    println!("client: connected to {url}: {}", response.response.status());
+    println!("client: connected to {url}: {}", response.status());
     ws.send_text(text).await.map_err(|e| e.to_string())?;
     let echo = ws.recv().await.map_err(|e| e.to_string())?;
-    ws.close(CloseCode::NORMAL, "done")
+    ws.close(CloseFrame::new(CloseCode::NORMAL, "done"))
         .await
         .map_err(|e| e.to_string())?;
     let reason = ws

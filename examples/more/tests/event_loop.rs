@@ -6,7 +6,7 @@
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use examples::event_loop::{run_clients, serve};
+use examples_more::event_loop::{run_clients, serve};
 use wsproto_core::Config;
 
 fn listener() -> (std::net::TcpListener, std::net::SocketAddr) {
