@@ -10,7 +10,6 @@
 //! ```
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures_io::{AsyncRead, AsyncWrite};
 use http::StatusCode;
@@ -92,44 +91,7 @@ impl<R: Net> Acceptor<R> {
         }
     }
 
-    /// The runtime (where a split session's driver task runs).
-    #[must_use]
-    pub fn runtime(mut self, runtime: R) -> Self {
-        self.runtime = Arc::new(runtime);
-        self
-    }
-
-    /// The session configuration (limits, heartbeat, compression, mode).
-    #[must_use]
-    pub fn config(mut self, config: impl Into<Arc<Config>>) -> Self {
-        self.config = config.into();
-        self
-    }
-
-    /// How long the TLS and WebSocket handshakes may take together
-    /// (`None`: no limit).
-    #[must_use]
-    pub fn handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.handshake = self.handshake.timeout(timeout);
-        self
-    }
-
-    /// The options an accept loop sets on each accepted TCP socket
-    /// (`TCP_NODELAY`, keepalive).
-    #[must_use]
-    pub fn tcp_options(mut self, tcp: TcpOptions) -> Self {
-        self.tcp = tcp;
-        self
-    }
-
-    /// Serve TLS: every [`accept`](Self::accept) runs the TLS handshake
-    /// first.
-    #[cfg(feature = "rustls")]
-    #[must_use]
-    pub fn tls_config(mut self, tls: Arc<rustls::ServerConfig>) -> Self {
-        self.tls = Some(tls);
-        self
-    }
+    crate::builder::shared_builder_methods!(rustls::ServerConfig);
 
     /// Refuses (403, no session) an upgrade whose `Origin` header is not
     /// one of `origins` (compared without regard to ASCII case, e.g.
@@ -160,24 +122,6 @@ impl<R: Net> Acceptor<R> {
     ) -> Self {
         self.origin = Some(Arc::new(check));
         self
-    }
-
-    /// The session configuration.
-    #[must_use]
-    pub fn get_config(&self) -> &Arc<Config> {
-        &self.config
-    }
-
-    /// The TCP options for accepted sockets.
-    #[must_use]
-    pub fn get_tcp_options(&self) -> TcpOptions {
-        self.tcp
-    }
-
-    /// The runtime.
-    #[must_use]
-    pub fn get_runtime(&self) -> &R {
-        &self.runtime
     }
 
     /// Accepts every valid upgrade request on `stream` (that the Origin

@@ -28,6 +28,43 @@
 /// the cargo features `json` and `rustls` (forwarding to this crate's).
 #[macro_export]
 macro_rules! adapter {
+    (@shared $wrapper:ident, $runtime:ty, $tls:ident) => {
+        /// The runtime (where a split session's driver task runs).
+        #[must_use]
+        pub fn runtime(self, runtime: $runtime) -> Self {
+            $wrapper { inner: self.inner.runtime(runtime) }
+        }
+
+        /// The session configuration (limits, heartbeat, compression,
+        /// mode), shared by every session made here.
+        #[must_use]
+        pub fn config(self, config: impl ::std::convert::Into<::std::sync::Arc<$crate::Config>>) -> Self {
+            $wrapper { inner: self.inner.config(config) }
+        }
+
+        /// How long the TLS and WebSocket handshakes may take together
+        /// (`None`: no limit).
+        #[must_use]
+        pub fn handshake_timeout(self, timeout: ::std::option::Option<::std::time::Duration>) -> Self {
+            $wrapper { inner: self.inner.handshake_timeout(timeout) }
+        }
+
+        /// The TCP options (`TCP_NODELAY`, keepalive) of connected
+        /// sockets, or of those `serve` accepts.
+        #[must_use]
+        pub fn tcp_options(self, tcp: $crate::TcpOptions) -> Self {
+            $wrapper { inner: self.inner.tcp_options(tcp) }
+        }
+
+        /// The TLS configuration: for `wss://` (default: webpki roots,
+        /// [`default_client_config`]), or to serve TLS (see
+        /// [`server_config`], [`server_config_from_pem`]).
+        #[cfg(feature = "rustls")]
+        #[must_use]
+        pub fn tls_config(self, tls: ::std::sync::Arc<$crate::__rustls::$tls>) -> Self {
+            $wrapper { inner: self.inner.tls_config(tls) }
+        }
+    };
     (
         runtime: $runtime:ty,
         tcp: $tcp:ty,
@@ -331,18 +368,7 @@ macro_rules! adapter {
                 Self::default()
             }
 
-            /// The runtime (where a split session's driver task runs).
-            #[must_use]
-            pub fn runtime(self, runtime: $runtime) -> Self {
-                Connector { inner: self.inner.runtime(runtime) }
-            }
-
-            /// The session configuration (limits, heartbeat, compression,
-            /// mode).
-            #[must_use]
-            pub fn config(self, config: impl ::std::convert::Into<::std::sync::Arc<$crate::Config>>) -> Self {
-                Connector { inner: self.inner.config(config) }
-            }
+            $crate::adapter!(@shared Connector, $runtime, ClientConfig);
 
             /// Timeouts and TCP options at once.
             #[must_use]
@@ -356,33 +382,11 @@ macro_rules! adapter {
                 Connector { inner: self.inner.connect_timeout(timeout) }
             }
 
-            /// How long the TLS and WebSocket handshakes may take together
-            /// (`None`: no limit).
-            #[must_use]
-            pub fn handshake_timeout(self, timeout: ::std::option::Option<::std::time::Duration>) -> Self {
-                Connector { inner: self.inner.handshake_timeout(timeout) }
-            }
-
-            /// The TCP options of connected sockets (`TCP_NODELAY`,
-            /// keepalive).
-            #[must_use]
-            pub fn tcp_options(self, tcp: $crate::TcpOptions) -> Self {
-                Connector { inner: self.inner.tcp_options(tcp) }
-            }
-
             /// How the stream to the server is opened: direct TCP by
             /// default, or a proxy's tunnel.
             #[must_use]
             pub fn transport(self, transport: impl $crate::Transport<$runtime>) -> Self {
                 Connector { inner: self.inner.transport(transport) }
-            }
-
-            /// The TLS configuration for `wss://` (default: webpki roots,
-            /// [`default_client_config`]).
-            #[cfg(feature = "rustls")]
-            #[must_use]
-            pub fn tls_config(self, tls: ::std::sync::Arc<$crate::__rustls::ClientConfig>) -> Self {
-                Connector { inner: self.inner.tls_config(tls) }
             }
 
             /// The generic connector this one wraps (for integrations
@@ -439,39 +443,7 @@ macro_rules! adapter {
                 Self::default()
             }
 
-            /// The runtime (where a split session's driver task runs).
-            #[must_use]
-            pub fn runtime(self, runtime: $runtime) -> Self {
-                Acceptor { inner: self.inner.runtime(runtime) }
-            }
-
-            /// The session configuration (limits, heartbeat, compression,
-            /// mode).
-            #[must_use]
-            pub fn config(self, config: impl ::std::convert::Into<::std::sync::Arc<$crate::Config>>) -> Self {
-                Acceptor { inner: self.inner.config(config) }
-            }
-
-            /// How long the TLS and WebSocket handshakes may take together
-            /// (`None`: no limit).
-            #[must_use]
-            pub fn handshake_timeout(self, timeout: ::std::option::Option<::std::time::Duration>) -> Self {
-                Acceptor { inner: self.inner.handshake_timeout(timeout) }
-            }
-
-            /// The TCP options an accept loop sets on accepted sockets.
-            #[must_use]
-            pub fn tcp_options(self, tcp: $crate::TcpOptions) -> Self {
-                Acceptor { inner: self.inner.tcp_options(tcp) }
-            }
-
-            /// Serve TLS: every accept runs the TLS handshake first (see
-            /// [`server_config`], [`server_config_from_pem`]).
-            #[cfg(feature = "rustls")]
-            #[must_use]
-            pub fn tls_config(self, tls: ::std::sync::Arc<$crate::__rustls::ServerConfig>) -> Self {
-                Acceptor { inner: self.inner.tls_config(tls) }
-            }
+            $crate::adapter!(@shared Acceptor, $runtime, ServerConfig);
 
             /// Answers 403 to an upgrade whose `Origin` is not one of
             /// `origins` (requests without `Origin`, from clients that

@@ -106,7 +106,9 @@ impl ConnectOptions {
 pub struct Connector<R: Net> {
     runtime: Arc<R>,
     config: Arc<Config>,
-    options: ConnectOptions,
+    connect_timeout: Option<Duration>,
+    handshake: HandshakeOptions,
+    tcp: TcpOptions,
     transport: Arc<dyn Transport<R>>,
     #[cfg(feature = "rustls")]
     tls: Option<Arc<rustls::ClientConfig>>,
@@ -117,7 +119,9 @@ impl<R: Net> Clone for Connector<R> {
         Connector {
             runtime: self.runtime.clone(),
             config: self.config.clone(),
-            options: self.options,
+            connect_timeout: self.connect_timeout,
+            handshake: self.handshake,
+            tcp: self.tcp,
             transport: self.transport.clone(),
             #[cfg(feature = "rustls")]
             tls: self.tls.clone(),
@@ -129,7 +133,7 @@ impl<R: Net> std::fmt::Debug for Connector<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connector")
             .field("runtime", &self.runtime)
-            .field("options", &self.options)
+            .field("options", &self.get_options())
             .field("transport", &self.transport)
             .finish_non_exhaustive()
     }
@@ -146,58 +150,34 @@ impl<R: Net> Connector<R> {
     /// direct TCP, webpki roots for `wss://`) on `runtime`.
     #[must_use]
     pub fn with_runtime(runtime: R) -> Self {
+        let options = ConnectOptions::default();
         Connector {
             runtime: Arc::new(runtime),
             config: Arc::default(),
-            options: ConnectOptions::default(),
+            connect_timeout: options.connect_timeout,
+            handshake: options.handshake,
+            tcp: options.tcp,
             transport: Arc::new(DirectTcp),
             #[cfg(feature = "rustls")]
             tls: None,
         }
     }
 
-    /// The runtime (where a split session's driver task runs).
-    #[must_use]
-    pub fn runtime(mut self, runtime: R) -> Self {
-        self.runtime = Arc::new(runtime);
-        self
-    }
-
-    /// The session configuration (limits, heartbeat, compression, mode).
-    #[must_use]
-    pub fn config(mut self, config: impl Into<Arc<Config>>) -> Self {
-        self.config = config.into();
-        self
-    }
+    crate::builder::shared_builder_methods!(rustls::ClientConfig);
 
     /// Timeouts and TCP options at once.
     #[must_use]
     pub fn options(mut self, options: ConnectOptions) -> Self {
-        self.options = options;
+        self.connect_timeout = options.connect_timeout;
+        self.handshake = options.handshake;
+        self.tcp = options.tcp;
         self
     }
 
     /// How long opening the stream may take (`None`: no limit).
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.options = self.options.connect_timeout(timeout);
-        self
-    }
-
-    /// How long the TLS and WebSocket handshakes may take together
-    /// (`None`: no limit).
-    #[must_use]
-    pub fn handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.options = self
-            .options
-            .handshake(self.options.handshake.timeout(timeout));
-        self
-    }
-
-    /// The options set on the TCP socket (`TCP_NODELAY`, keepalive).
-    #[must_use]
-    pub fn tcp_options(mut self, tcp: TcpOptions) -> Self {
-        self.options = self.options.tcp(tcp);
+        self.connect_timeout = timeout;
         self
     }
 
@@ -209,32 +189,14 @@ impl<R: Net> Connector<R> {
         self
     }
 
-    /// The TLS configuration for `wss://` (default:
-    /// [`default_client_config`](crate::tls::default_client_config), one
-    /// per process).
-    #[cfg(feature = "rustls")]
-    #[must_use]
-    pub fn tls_config(mut self, tls: Arc<rustls::ClientConfig>) -> Self {
-        self.tls = Some(tls);
-        self
-    }
-
-    /// The session configuration.
-    #[must_use]
-    pub fn get_config(&self) -> &Arc<Config> {
-        &self.config
-    }
-
     /// The timeouts and TCP options.
     #[must_use]
     pub fn get_options(&self) -> ConnectOptions {
-        self.options
-    }
-
-    /// The runtime.
-    #[must_use]
-    pub fn get_runtime(&self) -> &R {
-        &self.runtime
+        ConnectOptions {
+            connect_timeout: self.connect_timeout,
+            handshake: self.handshake,
+            tcp: self.tcp,
+        }
     }
 
     /// Connects to the server of `request` (a `ws://` or `wss://` URL, an
@@ -267,17 +229,17 @@ impl<R: Net> Connector<R> {
             return Err(ConnectError::TlsDisabled { host, port });
         }
         let runtime: &R = &self.runtime;
-        let deadline = self.options.connect_timeout.map(|t| runtime.now() + t);
+        let deadline = self.connect_timeout.map(|t| runtime.now() + t);
         let tcp = timeout_at(runtime, deadline, self.transport.open(runtime, &host, port))
             .await
             .ok_or_else(|| ConnectError::ConnectTimeout {
                 host: host.clone(),
                 port,
-                timeout: self.options.connect_timeout.unwrap_or_default(),
+                timeout: self.connect_timeout.unwrap_or_default(),
             })??;
         // A socket option the platform refuses is no reason to fail.
-        let _ = R::configure_tcp(&tcp, &self.options.tcp);
-        let handshake_options = self.options.handshake;
+        let _ = R::configure_tcp(&tcp, &self.tcp);
+        let handshake_options = self.handshake;
         let started = runtime.now();
         let stream = if handshake.scheme() == Scheme::Wss {
             self.tls_connect(tcp, host, port, handshake_options.deadline(started))
@@ -310,7 +272,7 @@ impl<R: Net> Connector<R> {
             crate::tls::connect(tls, &host, tcp),
         )
         .await
-        .ok_or(self.options.handshake.timed_out())?
+        .ok_or(self.handshake.timed_out())?
         .map_err(|source| ConnectError::Tls { host, port, source })?;
         Ok(MaybeTls::Tls(Box::new(stream)))
     }
@@ -348,7 +310,7 @@ impl<R: Net> Connector<R> {
             MaybeTls::Plain(stream),
             handshake,
             self.config.clone(),
-            self.options.handshake,
+            self.handshake,
         )
         .await
     }

@@ -22,6 +22,25 @@ use crate::session::Session;
 /// Bytes read per call while waiting for an HTTP head.
 const HEAD_READ: usize = 4096;
 
+/// `subprotocol()` and `extensions()`, for both ends' view of a handshake.
+macro_rules! negotiated_accessors {
+    () => {
+        /// The subprotocol the server chose, if any.
+        #[must_use]
+        pub fn subprotocol(&self) -> Option<&str> {
+            self.subprotocol.as_deref()
+        }
+
+        /// The names of the negotiated extensions (for example
+        /// `permessage-deflate`); the parameters are in the
+        /// `Sec-WebSocket-Extensions` header.
+        #[must_use]
+        pub fn extensions(&self) -> &[String] {
+            &self.extensions
+        }
+    };
+}
+
 /// The server's answer to a successful client handshake: the
 /// `101 Switching Protocols` response and what it negotiated.
 #[derive(Debug, Clone)]
@@ -50,19 +69,7 @@ impl ClientResponse {
         &self.response
     }
 
-    /// The subprotocol the server chose, if any.
-    #[must_use]
-    pub fn subprotocol(&self) -> Option<&str> {
-        self.subprotocol.as_deref()
-    }
-
-    /// The names of the negotiated extensions (for example
-    /// `permessage-deflate`); the parameters are in the
-    /// `Sec-WebSocket-Extensions` header.
-    #[must_use]
-    pub fn extensions(&self) -> &[String] {
-        &self.extensions
-    }
+    negotiated_accessors!();
 
     /// The response head, for code that wants `http`'s type.
     #[must_use]
@@ -98,17 +105,7 @@ impl AcceptedRequest {
         self.request.headers()
     }
 
-    /// The subprotocol chosen, if any.
-    #[must_use]
-    pub fn subprotocol(&self) -> Option<&str> {
-        self.subprotocol.as_deref()
-    }
-
-    /// The names of the negotiated extensions.
-    #[must_use]
-    pub fn extensions(&self) -> &[String] {
-        &self.extensions
-    }
+    negotiated_accessors!();
 
     /// The request, for code that wants `http`'s type.
     #[must_use]

@@ -90,6 +90,7 @@
 
 mod acceptor;
 mod adapter;
+mod builder;
 mod connector;
 mod convert;
 mod driver;

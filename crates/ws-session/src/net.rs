@@ -153,33 +153,21 @@ impl TcpOptions {
     }
 }
 
-#[cfg(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "freebsd",
-    target_os = "netbsd",
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "windows"
-))]
+/// Keepalive after `idle`, with probes every [`KEEPALIVE_INTERVAL`] where
+/// the platform lets us set that.
 fn keepalive(idle: Duration) -> socket2::TcpKeepalive {
-    socket2::TcpKeepalive::new()
-        .with_time(idle)
-        .with_interval(KEEPALIVE_INTERVAL)
-}
-
-#[cfg(not(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "freebsd",
-    target_os = "netbsd",
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "windows"
-)))]
-fn keepalive(idle: Duration) -> socket2::TcpKeepalive {
-    let _ = KEEPALIVE_INTERVAL;
-    socket2::TcpKeepalive::new().with_time(idle)
+    let keepalive = socket2::TcpKeepalive::new().with_time(idle);
+    #[cfg(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "freebsd",
+        target_os = "netbsd",
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "windows"
+    ))]
+    let keepalive = keepalive.with_interval(KEEPALIVE_INTERVAL);
+    keepalive
 }
 
 #[cfg(test)]
