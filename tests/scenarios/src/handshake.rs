@@ -250,3 +250,83 @@ pub async fn decision_reject_shorthand<R: Rt>() {
     assert_eq!(rejection.status(), StatusCode::NOT_FOUND);
     assert_eq!(&rejection.body()[..], b"no such room");
 }
+
+/// Scenario (see the module docs): an async decision awaits a lookup
+/// (here a timer) before it answers; a request without the token is
+/// refused with the status and body it chose, one with it gets the
+/// subprotocol.
+pub async fn async_decision_looks_things_up_before_answering<R: Rt>() {
+    let (listener, url) = R::listen().await;
+    let server = async {
+        let mut outcomes = Vec::new();
+        for _ in 0..2 {
+            let tcp = R::accept_tcp(&listener).await;
+            let decide = async |request: &ws_session::UpgradeRequest| {
+                // A lookup elsewhere: the handshake waits for it.
+                async_io::Timer::after(Duration::from_millis(20)).await;
+                match request.request().headers().get("x-token") {
+                    Some(token) if token == "secret" => {
+                        Decision::accept_with(AcceptOptions::new().subprotocol("chat"))
+                    }
+                    _ => Decision::reject(StatusCode::UNAUTHORIZED, "a token, please"),
+                }
+            };
+            let outcome = R::accept_async(tcp, ServerOptions::default(), decide).await;
+            outcomes.push(outcome.map(|(_, accepted)| accepted.subprotocol().map(str::to_owned)));
+        }
+        outcomes
+    };
+    let clients = async {
+        let refused = connect::<R>(&url).await.unwrap_err();
+        let rejection = refused.rejection().unwrap();
+        assert_eq!(rejection.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(&rejection.body()[..], b"a token, please");
+        let request = ClientRequestBuilder::new(url.as_str())
+            .header("x-token", "secret")
+            .subprotocol("chat");
+        let (mut ws, response) = connect_with::<R>(request, ClientOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(response.subprotocol(), Some("chat"));
+        ws.close(None).await.unwrap();
+    };
+    let (outcomes, ()) = futures_util::future::join(server, clients).await;
+    assert!(matches!(
+        outcomes[0],
+        Err(HandshakeError::Rejected(StatusCode::UNAUTHORIZED))
+    ));
+    assert_eq!(outcomes[1].as_ref().unwrap().as_deref(), Some("chat"));
+}
+
+/// Scenario (see the module docs): with an Origin allow-list, a page of
+/// another site gets 403 and no session; the listed site and clients that
+/// send no Origin (not browsers) are let through.
+pub async fn origin_policy_answers_403_to_other_sites<R: Rt>() {
+    let url = crate::echo_server::<R>(ServerOptions {
+        allowed_origins: Some(vec!["https://chat.example".to_owned()]),
+        ..ServerOptions::default()
+    })
+    .await;
+    let with_origin =
+        |origin: &'static str| ClientRequestBuilder::new(url.as_str()).header("origin", origin);
+    let refused = connect_with::<R>(
+        with_origin("https://evil.example"),
+        ClientOptions::default(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.rejection().unwrap().status(), StatusCode::FORBIDDEN);
+    for request in [
+        with_origin("https://CHAT.example")
+            .into_client_request()
+            .unwrap(),
+        url.as_str().into_client_request().unwrap(),
+    ] {
+        let (mut ws, _) = connect_with::<R>(request, ClientOptions::default())
+            .await
+            .unwrap();
+        ws.send_text("allowed").await.unwrap();
+        assert_eq!(ws.recv().await.unwrap(), Message::text("allowed"));
+        ws.close(None).await.unwrap();
+    }
+}

@@ -11,8 +11,9 @@
 //!   conversion, the in-memory pair, raw mode, cancellation.
 //! - [`split`]: the driver task on the runtime's spawner.
 //! - [`timers`]: heartbeat, close timeout, backpressure on real timers.
-//! - [`handshake`]: request inspection, rejection, malformed requests,
-//!   timeouts, connect errors, the caller's own stream.
+//! - [`handshake`]: request inspection, rejection, async decisions, the
+//!   Origin policy, malformed requests, timeouts, connect errors, the
+//!   caller's own stream.
 //! - [`tls`]: `wss://` with a certificate made at test time.
 #![forbid(unsafe_code)]
 // Every scenario is a test body: it panics on failure, by design.
@@ -65,7 +66,9 @@ macro_rules! scenarios {
             malformed_request_is_answered_400_and_wrong_version_426, server_handshake_timeout,
             client_handshake_timeout, connection_refused_is_a_connect_error,
             bad_urls_are_refused_before_connecting, client_over_the_runtimes_own_tcp_stream,
-            invalid_accept_options_answer_500, decision_reject_shorthand;
+            invalid_accept_options_answer_500, decision_reject_shorthand,
+            async_decision_looks_things_up_before_answering,
+            origin_policy_answers_403_to_other_sites;
             tls: wss_round_trip_with_a_caller_client_config,
             default_roots_refuse_a_self_signed_certificate;
         );

@@ -77,6 +77,8 @@ pub struct ServerOptions {
     /// The TLS + WebSocket handshake timeout (`None`: the adapter's
     /// default).
     pub handshake_timeout: Option<Duration>,
+    /// The Origins allowed (`None`: any).
+    pub allowed_origins: Option<Vec<String>>,
 }
 
 impl ServerOptions {

@@ -103,6 +103,9 @@ macro_rules! acceptor {
         if let Some(tls) = options.tls {
             acceptor = acceptor.tls_config(tls);
         }
+        if let Some(origins) = options.allowed_origins {
+            acceptor = acceptor.allowed_origins(origins);
+        }
         acceptor
     }};
 }
