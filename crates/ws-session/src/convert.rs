@@ -1,4 +1,4 @@
-//! Content conversion (Ktor's `sendSerialized` / `receiveDeserialized`):
+//! Content conversion (`send_serialized` / `receive_deserialized`):
 //! turn values into messages and back.
 
 use serde::Serialize;

@@ -459,7 +459,7 @@ where
 }
 
 /// A connected client/server session pair over two ends of an in-memory
-/// pipe (Ktor's test conversation), after a real handshake (so the
+/// pipe, for testing code that uses sessions, after a real handshake (so the
 /// config's extensions, such as permessage-deflate, are negotiated).
 pub async fn pair<C, S>(
     runtime: Arc<dyn Runtime>,
