@@ -32,7 +32,7 @@ mkdir -p "$OUT"
 command -v taskset >/dev/null || { echo "taskset (util-linux) is needed" >&2; exit 2; }
 
 echo "==> building (release)" >&2
-(cd "$ROOT" && cargo build --release -q -p examples --example echo_server)
+(cd "$ROOT" && cargo build --release -q -p examples-more --example echo_server)
 (cd "$ROOT/bench" && CARGO_TARGET_DIR="$BENCH_TARGET" cargo build --release -q)
 OURS="$TARGET/release/examples/echo_server"
 BIN="$BENCH_TARGET/release"

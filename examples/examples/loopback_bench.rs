@@ -1,27 +1,34 @@
 //! A quick loopback echo measurement against a running echo server:
 //! `cargo run --release -p examples --example loopback_bench -- --url ws://127.0.0.1:9002 [--count N] [--size BYTES]`
 //!
-//! The writer half sends `count` binary messages while the reader half
+//! The write half sends `count` binary messages while the read half
 //! counts the echoes; prints messages per second and MB/s.
-use examples::{Args, fail};
-use ws_tokio::{CloseCode, Message};
+use clap::Parser;
+use examples::fail;
+use ws_tokio::Message;
+
+/// Sends `count` messages of `size` bytes to an echo server and times the
+/// echoes.
+#[derive(Debug, Parser)]
+struct Cli {
+    /// The echo server's URL.
+    #[arg(long, default_value = "ws://127.0.0.1:9002")]
+    url: String,
+    /// How many messages.
+    #[arg(long, default_value_t = 100_000)]
+    count: usize,
+    /// The size of each message, in bytes.
+    #[arg(long, default_value_t = 16)]
+    size: usize,
+}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let args = Args::parse().unwrap_or_else(|e| fail(&e));
-    let url = args.get("url").unwrap_or("ws://127.0.0.1:9002").to_owned();
-    let count: usize = args
-        .get("count")
-        .map_or(Ok(100_000), str::parse)
-        .unwrap_or_else(|_| fail("--count must be a number"));
-    let size: usize = args
-        .get("size")
-        .map_or(Ok(16), str::parse)
-        .unwrap_or_else(|_| fail("--size must be a number"));
+    let Cli { url, count, size } = Cli::parse();
     let (ws, _) = ws_tokio::connect(&url)
         .await
         .unwrap_or_else(|e| fail(&e.to_string()));
-    let (mut reader, mut writer) = ws.split();
+    let (mut writer, mut reader) = ws.spawn_split();
     let payload = ws_tokio::Bytes::from(vec![0x5a; size]);
     let started = tokio::time::Instant::now();
     let sending = tokio::spawn(async move {
@@ -46,5 +53,5 @@ async fn main() {
     println!(
         "{count} messages of {size} bytes echoed in {elapsed:.3} s: {rate:.0} msg/s, {mbps:.1} MB/s each way"
     );
-    let _ = writer.close(CloseCode::NORMAL, "").await;
+    let _ = writer.close(None).await;
 }

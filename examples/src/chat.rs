@@ -27,8 +27,8 @@ use futures_util::future::{Either, select};
 use futures_util::stream::FusedStream as _;
 use futures_util::{AsyncRead, AsyncWrite, StreamExt as _};
 use ws_session::{
-    CloseCode, CloseReason, Config, Decision, DeflateConfig, Error, Event, Message, Session,
-    UpgradeRequest,
+    CloseCode, CloseFrame, CloseReason, Config, Decision, DeflateConfig, Error, Event, Message,
+    Session, UpgradeRequest,
 };
 
 use crate::counted::Counted;
@@ -448,8 +448,11 @@ where
                 break;
             }
         }
-        ws.close(CloseCode::NORMAL, &format!("bye from {who}"))
-            .await?;
+        ws.close(CloseFrame::new(
+            CloseCode::NORMAL,
+            format!("bye from {who}"),
+        ))
+        .await?;
         transcript.push(Entry::Closed {
             who: who.clone(),
             side: Side::Client,
@@ -481,9 +484,12 @@ pub async fn run_tokio(script: &Script, transcript: Arc<Transcript>) -> Result<(
     let server_transcript = transcript.clone();
     let server = tokio::spawn(async move {
         let mut members = Vec::new();
+        // Accept errors pause the loop (out of descriptors) or are skipped
+        // (a connection that went away); only a broken listener ends it.
+        let mut incoming = ws_tokio::incoming(listener);
         while members.len() < expected {
-            let Ok((tcp, _)) = listener.accept().await else {
-                continue;
+            let Some(Ok(tcp)) = incoming.next().await else {
+                break;
             };
             let (tcp, wire) = Counted::new(ws_tokio::Compat::new(tcp));
             let mut name = None;
@@ -492,7 +498,7 @@ pub async fn run_tokio(script: &Script, transcript: Arc<Transcript>) -> Result<(
                 tcp,
                 config(),
                 ws_session::HandshakeOptions::default(),
-                |request| {
+                async |request| {
                     let (decision, who) = decide(request);
                     name = who;
                     decision
@@ -524,7 +530,6 @@ pub async fn run_tokio(script: &Script, transcript: Arc<Transcript>) -> Result<(
             .await
             .map_err(|e| format!("{name} could not join: {e}"))?;
         let extensions = response
-            .response
             .headers()
             .get(http::header::SEC_WEBSOCKET_EXTENSIONS)
             .and_then(|v| v.to_str().ok())
@@ -533,7 +538,7 @@ pub async fn run_tokio(script: &Script, transcript: Arc<Transcript>) -> Result<(
             who: name.clone(),
             extensions,
         });
-        sessions.push(ws);
+        sessions.push(ws.into_session());
     }
     converse(script, &mut sessions, &transcript)
         .await

@@ -1,5 +1,5 @@
-//! WebSocket client and server over `futures-io` and `async-io`: one
-//! adapter for **async-std and smol alike**.
+//! WebSocket client and server for **async-std and smol alike**: one
+//! adapter over `futures-io` and `async-io`.
 //!
 //! # Why one crate serves both
 //!
@@ -8,117 +8,100 @@
 //! its sockets and timers with async-io's reactor, exactly as smol does, and
 //! both speak the `futures-io` traits. This crate depends on nothing else:
 //! sockets are `async-net`'s (smol's `smol::net` is the same type), timers
-//! are `async_io::Timer`, TLS is `futures-rustls`, and every stream it
-//! accepts only needs `AsyncRead + AsyncWrite` from futures-io — so an
+//! are `async_io::Timer`, TLS is rustls over futures-io, and every stream
+//! it accepts only needs `AsyncRead + AsyncWrite` from futures-io, so an
 //! `async_std::net::TcpStream` and a `smol::net::TcpStream` both work, from
 //! `async_std::task::block_on`, `smol::block_on` or any executor. The
-//! one background task (the driver of a [`split`](ws_session::Session::split)
-//! session) runs on smol's global executor unless you hand in your own
-//! spawner ([`AsyncIoRuntime::with_spawner`]).
+//! one background task (the driver of a
+//! [`spawn_split`](WebSocket::spawn_split) session) runs on smol's global
+//! executor unless you hand in your own spawner
+//! ([`AsyncIoRuntime::with_spawner`]).
 //!
-//! Like `ws-tokio`, it is a thin adapter: it makes TCP and TLS connections
-//! and gives a clock and timers to [`ws_session`], which drives the sans-IO
-//! [`wsproto_core`]. Sessions, heartbeat, close handshake, backpressure,
-//! split and conversion are `ws_session`'s, shared with the tokio adapter,
-//! and the names are the same as there.
+//! Like `ws-tokio` it is a thin adapter: the types here ([`WebSocket`],
+//! [`Connector`], [`Acceptor`]) are the generic ones of [`ws_session`] for
+//! async-io, with the same names and methods as in `ws-tokio`.
 //!
 //! ```text
-//!  connect(url) ──► async_net::TcpStream ─(wss)─► futures-rustls ──► ws_session::client ──► WebSocket
-//!  Acceptor::accept_tcp(stream, decide) ─(TLS?)─────────────────────► ws_session::server ──► WebSocket
+//!  connect(url) ──► async_net::TcpStream ─(wss)─► rustls ──► handshake ──► WebSocket<TcpStream>
+//!  accept(stream) / Acceptor::accept(stream) ─(TLS config?)─► handshake ──► WebSocket<S>
 //! ```
 //!
-//! Cargo features: `json` (default) for [`JsonConverter`]; `tracing` (off)
-//! for `tracing` events on connect, handshake, close, protocol errors and
-//! timeouts, at no cost when off.
+//! # Example: Stream and Sink under smol
 //!
-//! # What is where (Ktor names on the left)
-//!
-//! | Ktor | here |
-//! | --- | --- |
-//! | `client.webSocket(url)`, `ws`, `wss`, `webSocketSession` | [`connect`], [`Connector::connect`], [`Connector::connect_request`] (an `http::Request` or a [`ClientBuilder`]), [`Connector::client_over`] (a stream you have) |
-//! | server `webSocket { }` route | [`accept`], [`Acceptor::accept_with`] (inspect, accept or reject), [`Acceptor::accept_tcp`] (TLS) |
-//! | `DefaultWebSocketSession` | [`WebSocket`]: `send_text`, `send_binary`, `send(Frame)`, `recv`, `Stream` + `Sink`, `flush`, `close`, `terminate`, `close_reason`, `set_ping_interval`, `set_timeout`, `split` |
-//! | `webSocketRaw` | `Config::with_mode(Mode::Raw)`: `recv_frame`, `send(Frame)` |
-//! | `sendSerialized` / `receiveDeserialized` | `send_serialized`, `receive_deserialized` ([`JsonConverter`], feature `json`), or `*_with` and your [`Converter`] |
-//! | `pingInterval`, `timeout`, `maxFrameSize` | [`Config`] |
-//! | test conversation | [`pair`] |
-//!
-//! # Example: a server and a client on loopback, under smol
-//!
-//! The same code runs under `async_std::task::block_on` (the crate's tests
-//! run every scenario under both).
+//! The same code runs under `async_std::task::block_on`.
 //!
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use ws_async_std::{Acceptor, CloseCode, Decision, Message};
+//! use futures_util::{SinkExt, StreamExt};
+//! use ws_async_std::Message;
 //!
 //! smol::block_on(async {
 //!     let listener = smol::net::TcpListener::bind("127.0.0.1:0").await?;
 //!     let url = format!("ws://{}/echo", listener.local_addr()?);
 //!     smol::spawn(async move {
 //!         let (tcp, _) = listener.accept().await.unwrap();
-//!         let (mut ws, _request) = Acceptor::new()
-//!             .accept_tcp(tcp, |_| Decision::accept())
-//!             .await
-//!             .unwrap();
-//!         while let Ok(message) = ws.recv().await {
-//!             ws.send_message(message).await.unwrap();
+//!         let mut ws = ws_async_std::accept(tcp).await.unwrap();
+//!         while let Some(Ok(message)) = ws.next().await {
+//!             if message.is_text() || message.is_binary() {
+//!                 ws.send(message).await.unwrap();
+//!             }
 //!         }
 //!     })
 //!     .detach();
 //!
 //!     let (mut ws, response) = ws_async_std::connect(&url).await?;
-//!     assert_eq!(response.response.status(), 101);
-//!     ws.send_text("hello").await?;
-//!     assert_eq!(ws.recv().await?, Message::Text("hello".into()));
-//!     ws.close(CloseCode::NORMAL, "done").await?;
+//!     assert_eq!(response.status(), 101);
+//!     ws.send(Message::text("hello")).await?;
+//!     assert_eq!(ws.next().await.unwrap()?, Message::text("hello"));
+//!     ws.close(None).await?;
 //!     assert!(ws.close_reason().unwrap().is_clean());
 //!     Ok(())
 //! })
 //! # }
 //! ```
+//!
+//! # Cargo features
+//!
+//! - `rustls` (default): TLS for `wss://` and `Acceptor::tls_config`.
+//! - `json` (default): `JsonConverter`.
+//! - `tracing` (off): `tracing` events on connect, handshake, close,
+//!   protocol errors and timeouts, at no cost when off.
 #![forbid(unsafe_code)]
 
-mod client;
 mod runtime;
-mod server;
 
-use std::sync::Arc;
-
-pub use client::{Connector, connect};
 pub use runtime::{AsyncIoRuntime, Task};
-pub use server::{Acceptor, accept};
+#[cfg(feature = "rustls")]
+pub use rustls;
+pub use ws_session;
 pub use ws_session::prelude::*;
-pub use {futures_rustls, http, rustls, ws_session, wsproto_core};
+pub use ws_session::wsproto_core;
 
 /// The TCP stream [`connect`] opens (smol's `smol::net::TcpStream` is the
-/// same type).
+/// same type). Its `poll_close` shuts the socket's write side down, so the
+/// peer sees the end of the stream as soon as a session closes;
+/// async-std's own `TcpStream` only flushes there (the end then comes when
+/// the session is dropped). It runs under async-std as well.
 pub type TcpStream = async_net::TcpStream;
 
-/// A transport this crate connected or accepted: `S` (TCP by default), or
-/// TLS over it (client or server side).
-pub type MaybeTlsStream<S = TcpStream> = ws_session::MaybeTls<S, futures_rustls::TlsStream<S>>;
+/// The TCP listener of [`serve`] (smol's `smol::net::TcpListener`).
+pub type TcpListener = async_net::TcpListener;
 
-/// A WebSocket session over a futures-io transport: by default the TCP or
-/// TLS stream [`connect`] made; `WebSocket<S>` for a stream `S` of the
-/// caller's.
-pub type WebSocket<S = MaybeTlsStream> = ws_session::Session<S>;
+/// A stream as sessions run over it: futures-io streams need no wrapper.
+#[doc(hidden)]
+pub type Io<S> = S;
 
-/// An in-memory pipe between a [`pair`]'s two sessions.
-pub type Pipe = ws_session::MemoryStream;
+fn io<S>(stream: S) -> S {
+    stream
+}
 
-/// A connected client/server session pair in memory, after a real
-/// handshake (so `config`'s compression is negotiated): Ktor's test
-/// conversation, for users' own tests. Works under any executor.
-pub async fn pair(config: Config) -> Result<(WebSocket<Pipe>, WebSocket<Pipe>), HandshakeError> {
-    let (a, b) = ws_session::duplex(256 * 1024);
-    // Boxed: two handshakes in one future would make every caller's future
-    // large.
-    Box::pin(ws_session::pair(
-        Arc::new(AsyncIoRuntime::new()),
-        a,
-        b,
-        config,
-    ))
-    .await
+ws_session::adapter! {
+    runtime: AsyncIoRuntime,
+    tcp: TcpStream,
+    io: Io,
+    wrap: io,
+    bounds: [futures_io::AsyncRead + futures_io::AsyncWrite + Unpin],
+    pipe: ws_session::MemoryStream,
+    duplex: ws_session::duplex,
+    listener: TcpListener,
 }

@@ -3,12 +3,13 @@
 
 use std::fmt;
 use std::future::Future;
+use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use ws_session::{Runtime, Timer};
+use ws_session::{Net, Runtime, TcpOptions, Timer};
 
 /// A boxed task, as handed to a spawner.
 pub type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -16,7 +17,7 @@ pub type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
 type Spawner = Arc<dyn Fn(Task) + Send + Sync>;
 
 /// The runtime of this adapter: std's clock, async-io timers, and a spawner
-/// for the one background task a [`split`](ws_session::Session::split)
+/// for the one background task a [`spawn_split`](ws_session::Session::spawn_split)
 /// session needs.
 ///
 /// By default that task runs on smol's global executor (`smol::spawn`),
@@ -92,6 +93,21 @@ impl Runtime for AsyncIoRuntime {
             Some(spawn) => spawn(future),
             None => smol::spawn(future).detach(),
         }
+    }
+}
+
+impl Net for AsyncIoRuntime {
+    /// async-net's stream (smol's `smol::net::TcpStream`): its
+    /// `poll_close` shuts the write side down, so the peer sees the end of
+    /// the stream when a session closes (async-std's only flushes).
+    type Tcp = async_net::TcpStream;
+
+    async fn connect_tcp(&self, host: &str, port: u16) -> io::Result<Self::Tcp> {
+        async_net::TcpStream::connect((host, port)).await
+    }
+
+    fn configure_tcp(tcp: &Self::Tcp, options: &TcpOptions) -> io::Result<()> {
+        options.apply(tcp)
     }
 }
 

@@ -41,10 +41,11 @@
 //! | (none) | `ws.origin_policy(OriginPolicy::same_host())` |
 //! | `ws.on_failed_upgrade(f)` | the same (`f` gets an [`UpgradeError`]) |
 //! | `ws.on_upgrade(\|socket\| async { … })` | the same; `socket` is a [`WebSocket`] |
-//! | `socket.recv().await` → `Option<Result<Message>>` | `socket.recv().await` → `Result<Message, Error>` (the end is an `Err`, `is_clean_close()` for a normal close) |
-//! | `socket.send(Message::Text(t))` | `socket.send_text(t)`, `send_binary`, `send_message` |
-//! | `Message::Ping/Pong` handling | automatic pongs and an optional heartbeat (`Config::with_ping_interval`) |
-//! | `socket.close()` | `socket.close(CloseCode::NORMAL, reason)` |
+//! | `socket.recv().await` → `Option<Result<Message>>` | `socket.next().await` (`StreamExt`) gives the same; `socket.recv().await` → `Result<Message, Error>` gives data messages only (the end is an `Err`, `is_clean_close()` for a normal close) |
+//! | `socket.send(Message::Text(t))` | the same (`SinkExt`), or `socket.send_text(t)`, `send_binary`, `send_message` |
+//! | `socket.split()` | the same (`StreamExt::split`), or `spawn_split()` for halves that need no lock |
+//! | `Message::Ping/Pong` handling | pongs are automatic and a heartbeat runs by default (`Config::with_ping_interval`); the stream still shows pings and pongs |
+//! | `socket.close()` | `socket.close(None)`, or `socket.close(CloseFrame::new(code, reason))` |
 //! | `WebSocketUpgradeRejection` | [`Refusal`] (its `error()` says why) |
 #![forbid(unsafe_code)]
 
@@ -58,6 +59,7 @@ pub use upgrade::{Body, PendingWebSocket, Refusal, Upgrade, UpgradeError, WebSoc
 
 pub use ws_tokio::wsproto_core::handshake::{AcceptOptions, OriginPolicy, UpgradeRequest};
 pub use ws_tokio::{
-    AcceptedRequest, Bytes, CloseCode, CloseReason, Config, DeflateConfig, Error, Message,
+    AcceptedRequest, Bytes, CloseCode, CloseFrame, CloseReason, Config, DeflateConfig, Error,
+    Message,
 };
 pub use {hyper, ws_tokio};

@@ -12,7 +12,7 @@ use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, Version};
 use http_body_util::Full;
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
-use ws_tokio::ws_session::Runtime as _;
+use ws_tokio::ws_session::{MaybeTls, start_server_session};
 use ws_tokio::wsproto_core::handshake::{
     AcceptErrorKind, AcceptOptions, RequestError, ServerUpgrade, UpgradeRequest, Via,
 };
@@ -25,7 +25,7 @@ pub type Body = Full<Bytes>;
 /// The session over the connection hyper handed over (HTTP/1.1: the TCP or
 /// TLS stream after the 101, starting with any bytes hyper read ahead;
 /// HTTP/2: the extended CONNECT stream).
-pub type WebSocket = ws_tokio::WebSocket<Compat<TokioIo<Upgraded>>>;
+pub type WebSocket = ws_tokio::WebSocket<TokioIo<Upgraded>>;
 
 /// Why a request was not upgraded.
 #[derive(Debug, thiserror::Error)]
@@ -254,14 +254,9 @@ impl Upgrade {
         match self.request.accept(options) {
             Ok(mut upgrade) => {
                 let response = std::mem::take(&mut upgrade.response).map(|()| Body::default());
-                let accepted = AcceptedRequest {
-                    request,
-                    subprotocol: upgrade.subprotocol.clone(),
-                    extensions: Vec::new(),
-                };
                 let pending = PendingWebSocket {
                     on_upgrade: self.handle,
-                    state: Some(Box::new((upgrade, self.config, accepted))),
+                    state: Some(Box::new((upgrade, self.config, request))),
                 };
                 Ok((response, pending))
             }
@@ -300,6 +295,10 @@ fn server_error(error: &UpgradeError) -> Response<Bytes> {
     response
 }
 
+/// What an accepted upgrade keeps until hyper hands over the connection:
+/// the negotiation's outcome, the config and the request head.
+type Accepted = (ServerUpgrade, Arc<Config>, Request<()>);
+
 /// The session to come: resolves once hyper has sent the accepting
 /// response and handed over the connection. Poll it from a spawned task
 /// (it cannot resolve before the service has returned the response). Once
@@ -311,7 +310,7 @@ pub struct PendingWebSocket {
     on_upgrade: OnUpgrade,
     /// Boxed: this future is kept (at its size) in the task that awaits
     /// it for as long as the session runs.
-    state: Option<Box<(ServerUpgrade, Arc<Config>, AcceptedRequest)>>,
+    state: Option<Box<Accepted>>,
 }
 
 impl Future for PendingWebSocket {
@@ -327,13 +326,11 @@ impl Future for PendingWebSocket {
             return Poll::Ready(Err(UpgradeError::NotUpgradable));
         };
         let upgraded = upgraded.map_err(UpgradeError::Upgrade)?;
-        let (mut upgrade, config, mut accepted) = *state;
-        let runtime = TokioRuntime;
-        let conn = upgrade.into_connection(config, runtime.now());
-        accepted.extensions = conn.extension_names().map(str::to_owned).collect();
-        let io = Compat::new(TokioIo::new(upgraded));
-        let ws = WebSocket::from_connection(conn, io, Arc::new(runtime));
-        Poll::Ready(Ok((ws, accepted)))
+        let (mut upgrade, config, request) = *state;
+        let io = MaybeTls::Plain(Compat::new(TokioIo::new(upgraded)));
+        let (session, accepted) =
+            start_server_session(&mut upgrade, request, config, io, Arc::new(TokioRuntime));
+        Poll::Ready(Ok((WebSocket::from_session(session), accepted)))
     }
 }
 

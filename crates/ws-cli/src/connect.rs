@@ -159,7 +159,7 @@ pub async fn connect(
         };
         let name = ServerName::try_from(host.clone())
             .map_err(|e| tls_failed(io::Error::new(io::ErrorKind::InvalidInput, e)))?;
-        let connector = ws_tokio::tokio_rustls::TlsConnector::from(tls);
+        let connector = tokio_rustls::TlsConnector::from(tls);
         let stream = within(&target, "the TLS handshake", HANDSHAKE_TIMEOUT, async {
             connector.connect(name, tcp).await.map_err(tls_failed)
         })

@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use ws_tokio::http::{HeaderName, HeaderValue, StatusCode, header};
 use ws_tokio::{
-    AcceptOptions, Acceptor, ClientBuilder, CloseCode, CloseReason, Compat, Config, Connector,
-    Decision, DeflateConfig, Error, HandshakeError, Message, UpgradeRequest, WebSocket,
+    AcceptOptions, Acceptor, ClientRequestBuilder, CloseCode, CloseFrame, CloseReason, Config,
+    Connector, Decision, DeflateConfig, Error, HandshakeError, Message, OriginPolicy,
+    UpgradeRequest, WebSocket,
 };
 
 use crate::tap::{Io, Tap};
@@ -132,7 +133,7 @@ impl Ended {
 /// An open WebSocket session, client or server side.
 #[derive(Debug)]
 pub struct Link {
-    ws: WebSocket<Compat<Tap<Io>>>,
+    ws: WebSocket<Tap<Io>>,
 }
 
 impl Link {
@@ -140,8 +141,9 @@ impl Link {
     /// loses nothing. After the end, every call returns the same [`Ended`].
     pub async fn recv(&mut self) -> Result<Payload, Ended> {
         match self.ws.recv().await {
-            Ok(Message::Text(text)) => Ok(Payload::Text(text.to_string())),
-            Ok(Message::Binary(data)) => Ok(Payload::Binary(data.to_vec())),
+            Ok(Message::Text(text)) => Ok(Payload::Text(text.as_str().to_owned())),
+            // `recv` hands out data messages only, so this is binary.
+            Ok(other) => Ok(Payload::Binary(other.into_data().to_vec())),
             Err(e) => Err(self.ending_after(&e)),
         }
     }
@@ -165,7 +167,11 @@ impl Link {
     /// end if the peer closed first) and says how the session ended.
     /// Messages that arrived meanwhile stay available to [`recv`](Self::recv).
     pub async fn close(&mut self, code: u16, reason: &str) -> Ended {
-        match self.ws.close(CloseCode(code), reason).await {
+        match self
+            .ws
+            .close(CloseFrame::new(CloseCode(code), reason))
+            .await
+        {
             Ok(()) => self.ending().unwrap_or_else(|| Ended {
                 kind: EndKind::Lost,
                 code: CloseCode::ABNORMAL.0,
@@ -248,8 +254,7 @@ pub enum UpgradeFailure {
 /// Runs the client handshake over `io` (a TCP or TLS stream this crate
 /// opened).
 pub async fn upgrade(io: Tap<Io>, request: Request) -> Result<(Link, Negotiated), UpgradeFailure> {
-    let mut builder = ClientBuilder::new(&request.url)
-        .map_err(|e| UpgradeFailure::Request(HandshakeError::Build(e)))?;
+    let mut builder = ClientRequestBuilder::new(request.url.as_str());
     for (name, value) in request.headers {
         builder = builder.header(name, value);
     }
@@ -259,12 +264,12 @@ pub async fn upgrade(io: Tap<Io>, request: Request) -> Result<(Link, Negotiated)
     let connector = Connector::new()
         .config(request.settings.config())
         .handshake_timeout(Some(request.handshake_timeout));
-    match connector.client_over(io, builder).await {
+    match connector.connect_over(io, builder).await {
         Ok((ws, response)) => Ok((
             Link { ws },
             Negotiated {
-                subprotocol: response.subprotocol,
-                extensions: response.extensions,
+                subprotocol: response.subprotocol().map(str::to_owned),
+                extensions: response.extensions().to_vec(),
             },
         )),
         Err(e @ HandshakeError::Timeout(_)) => Err(UpgradeFailure::Timeout(e)),
@@ -292,8 +297,11 @@ impl Policy {
         if self.allowed_origins.is_empty() {
             return Ok(());
         }
+        // The library's rules (scheme, host and port compared, default
+        // ports implied); this only adds the reason to the refusal.
+        let policy = OriginPolicy::allow_list(&self.allowed_origins);
         match origin.map(HeaderValue::to_str) {
-            Some(Ok(origin)) if self.allowed_origins.iter().any(|o| o == origin) => Ok(()),
+            Some(Ok(origin)) if policy.is_allowed(Some(origin), None) => Ok(()),
             Some(Ok(origin)) => Err(format!("origin {origin:?} is not allowed")),
             Some(Err(_)) => Err("the Origin header is not text".to_owned()),
             None => Err("no Origin header (an allow-list is set)".to_owned()),
@@ -372,7 +380,7 @@ impl Server {
             .await;
         match result {
             Ok((ws, accepted)) => {
-                let request = &accepted.request;
+                let request = accepted.request();
                 let origin = request
                     .headers()
                     .get(header::ORIGIN)
@@ -387,8 +395,8 @@ impl Server {
                         target,
                         origin,
                         negotiated: Negotiated {
-                            subprotocol: accepted.subprotocol,
-                            extensions: accepted.extensions,
+                            subprotocol: accepted.subprotocol().map(str::to_owned),
+                            extensions: accepted.extensions().to_vec(),
                         },
                     },
                 ))

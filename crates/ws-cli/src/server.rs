@@ -177,7 +177,7 @@ async fn serve(id: u64, tcp: TcpStream, peer: SocketAddr, shared: Shared) {
     let _ = tcp.set_nodelay(true);
     let io: Io = match &shared.tls {
         Some(tls) => {
-            let acceptor = ws_tokio::tokio_rustls::TlsAcceptor::from(tls.clone());
+            let acceptor = tokio_rustls::TlsAcceptor::from(tls.clone());
             match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                 Ok(Ok(stream)) => Box::new(stream),
                 Ok(Err(e)) => return eprintln!("wsp: #{id} {peer}: TLS handshake failed: {e}"),

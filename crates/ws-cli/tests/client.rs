@@ -9,7 +9,7 @@ use std::sync::mpsc;
 
 use support::{Run, run, tokio_server};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use ws_tokio::{Acceptor, CloseCode, Decision, Message, http::StatusCode};
+use ws_tokio::{Acceptor, CloseCode, CloseFrame, Decision, Message, http::StatusCode};
 use wsproto_cli::cli::Exit;
 
 fn code(exit: Exit) -> i32 {
@@ -41,7 +41,7 @@ fn sending(messages: Vec<Message>, close: bool) -> (tokio::runtime::Runtime, Str
                 }
             }
             if close {
-                let _ = ws.close(CloseCode::NORMAL, "").await;
+                let _ = ws.close(CloseFrame::new(CloseCode::NORMAL, "")).await;
             }
             while ws.recv().await.is_ok() {}
         }
@@ -220,7 +220,9 @@ fn a_close_with_another_code_is_status_8_with_code_and_reason() {
         let Ok((mut ws, _)) = Acceptor::new().accept(tcp).await else {
             return;
         };
-        let _ = ws.close(CloseCode(4000), "shift over").await;
+        let _ = ws
+            .close(CloseFrame::new(CloseCode(4000), "shift over"))
+            .await;
     });
     let done = run(&["-n", &format!("ws://{address}/")], b"");
     assert_status(&done, Exit::CloseCode);

@@ -161,13 +161,18 @@ fn tls_with_a_ca_file_and_with_insecure() {
 #[test]
 fn the_tls_server_examples_server_is_reached_with_its_certificate() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (tls, _roots, pem) = examples::tls_demo::localhost_certificate().unwrap();
+    let (tls, _roots, pem) = examples_more::tls_demo::localhost_certificate().unwrap();
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let port = listener.local_addr().unwrap().port();
     // What `tls_server --serve` runs after its demo.
-    let served = runtime.spawn(examples::tls_demo::serve(listener, tls, true));
+    let served = runtime.spawn(examples_more::tls_demo::serve(
+        listener,
+        tls,
+        ws_tokio::Config::default(),
+        true,
+    ));
     let (dir, _, _) = certificate("tls-example");
     let ca = dir.join("example.pem");
     std::fs::write(&ca, pem).unwrap();

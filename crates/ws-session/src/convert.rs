@@ -1,16 +1,17 @@
-//! Content conversion (Ktor's `sendSerialized` / `receiveDeserialized`):
+//! Content conversion (`send_serialized` / `receive_deserialized`):
 //! turn values into messages and back.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use wsproto_core::Message;
+
+use crate::message::Message;
 
 /// Why a value could not be converted to or from a message.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConvertError {
     /// The message is of a kind the converter does not read (for example
-    /// binary where text is expected).
+    /// binary where text is expected, or a ping).
     #[error("unsupported message kind: {0}")]
     UnsupportedKind(&'static str),
     /// The converter's own error (syntax, missing field, type mismatch).
@@ -45,6 +46,11 @@ impl Converter for JsonConverter {
     }
 
     fn deserialize<T: DeserializeOwned>(&self, message: &Message) -> Result<T, ConvertError> {
-        serde_json::from_slice(message.as_bytes()).map_err(|e| ConvertError::Codec(Box::new(e)))
+        let (Message::Text(_) | Message::Binary(_)) = message else {
+            return Err(ConvertError::UnsupportedKind(
+                "a control frame or a part of a message",
+            ));
+        };
+        serde_json::from_slice(message.as_payload()).map_err(|e| ConvertError::Codec(Box::new(e)))
     }
 }

@@ -2,7 +2,7 @@
 //! write what the core produced (coalesced), read through a per-thread
 //! buffer into the core, and wake the core at its deadline. Used inline by
 //! [`Session`](crate::Session) and from the spawned task behind
-//! [`split`](crate::Session::split). It holds no protocol logic: heartbeat,
+//! [`spawn_split`](crate::Session::spawn_split). It holds no protocol logic: heartbeat,
 //! close timeout and the client's wait for the server's EOF are the core's.
 
 use std::io::{self, IoSlice};
@@ -88,6 +88,16 @@ impl<S: AsyncWrite + Unpin> Driver<S> {
 
     pub(crate) fn now(&self) -> Instant {
         self.runtime.now()
+    }
+
+    /// The transport.
+    pub(crate) fn io(&self) -> &S {
+        &self.io
+    }
+
+    /// The transport, mutably.
+    pub(crate) fn io_mut(&mut self) -> &mut S {
+        &mut self.io
     }
 
     /// The transport failed: the connection ends abnormally (1006).

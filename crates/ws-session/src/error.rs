@@ -8,9 +8,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::StatusCode;
 use wsproto_core::handshake::{AcceptErrorKind, BuildError, RequestError, ResponseError};
-use wsproto_core::{CloseReason, Message, SendError};
+use wsproto_core::{CloseReason, SendError};
 
 use crate::convert::ConvertError;
+use crate::message::Message;
 
 /// What a session operation fails with.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +61,10 @@ fn kind_name(message: &Message) -> &'static str {
     match message {
         Message::Text(_) => "text",
         Message::Binary(_) => "binary",
+        Message::Ping(_) => "ping",
+        Message::Pong(_) => "pong",
+        Message::Close(_) => "close",
+        Message::Frame(_) => "frame",
     }
 }
 
@@ -97,6 +102,11 @@ pub enum HandshakeError {
     /// The client request could not be built (URL, headers, subprotocols).
     #[error("invalid upgrade request: {0}")]
     Build(#[from] BuildError),
+    /// A header name or value, or the URL, given to a
+    /// [`ClientRequestBuilder`](crate::ClientRequestBuilder) is not valid
+    /// HTTP.
+    #[error("invalid upgrade request: {0}")]
+    Http(#[from] http::Error),
     /// Client: the server's answer is not a valid upgrade. A refusal
     /// (a status other than 101) is [`ResponseError::UnexpectedStatus`]
     /// with the status, the headers and the start of the body; see
@@ -129,6 +139,84 @@ impl HandshakeError {
     pub fn rejection(&self) -> Option<&http::Response<Bytes>> {
         match self {
             HandshakeError::Response(ResponseError::UnexpectedStatus(response)) => Some(response),
+            _ => None,
+        }
+    }
+}
+
+/// Why connecting failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The TCP connection could not be made (the host name did not
+    /// resolve, the connection was refused or unreachable).
+    #[error(
+        "could not connect to {host}:{port}: {source} (check that the host name resolves, the server is running and the port is right)"
+    )]
+    Connect {
+        /// The host from the URL.
+        host: String,
+        /// The port.
+        port: u16,
+        /// The system's error.
+        source: io::Error,
+    },
+    /// The TCP connection was not made within the connect timeout.
+    #[error(
+        "connecting to {host}:{port} timed out after {timeout:?} (the connect timeout): is a firewall dropping packets, or the host down?"
+    )]
+    ConnectTimeout {
+        /// The host from the URL.
+        host: String,
+        /// The port.
+        port: u16,
+        /// The timeout.
+        timeout: Duration,
+    },
+    /// The TLS handshake failed (certificate not trusted, name mismatch,
+    /// protocol mismatch, a host that is not a valid server name).
+    #[error(
+        "TLS handshake with {host}:{port} failed: {source} (check that the server's certificate is trusted and issued for {host}, and that the port serves TLS)"
+    )]
+    Tls {
+        /// The host from the URL.
+        host: String,
+        /// The port.
+        port: u16,
+        /// What the TLS library said.
+        source: io::Error,
+    },
+    /// The URL is `wss://` but this build has no TLS (the adapter's
+    /// `rustls` feature is off).
+    #[error(
+        "{host}:{port} needs TLS (wss://) but this build has none: enable the `rustls` feature"
+    )]
+    TlsDisabled {
+        /// The host from the URL.
+        host: String,
+        /// The port.
+        port: u16,
+    },
+    /// The WebSocket handshake failed; a refusal by the server carries its
+    /// status, headers and the start of the body
+    /// ([`HandshakeError::rejection`]).
+    #[error(transparent)]
+    Handshake(#[from] HandshakeError),
+}
+
+impl From<wsproto_core::handshake::BuildError> for ConnectError {
+    fn from(e: wsproto_core::handshake::BuildError) -> Self {
+        ConnectError::Handshake(HandshakeError::Build(e))
+    }
+}
+
+impl ConnectError {
+    /// The server's refusal (status, headers, start of the body), if it
+    /// answered the upgrade with something other than 101.
+    #[must_use]
+    pub fn rejection(&self) -> Option<&http::Response<bytes::Bytes>> {
+        match self {
+            ConnectError::Handshake(e) => e.rejection(),
             _ => None,
         }
     }

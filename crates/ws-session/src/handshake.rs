@@ -15,34 +15,103 @@ use wsproto_core::handshake::{
 use wsproto_core::{Config, MaskRng};
 
 use crate::error::HandshakeError;
+use crate::request::IntoClientRequest;
 use crate::runtime::{Runtime, timeout_at};
 use crate::session::Session;
 
 /// Bytes read per call while waiting for an HTTP head.
 const HEAD_READ: usize = 4096;
 
-/// The server's answer to a successful client handshake.
-#[derive(Debug, Clone)]
-pub struct ClientResponse {
-    /// The `101 Switching Protocols` response: status and headers.
-    pub response: http::Response<()>,
-    /// The subprotocol the server chose, if any.
-    pub subprotocol: Option<String>,
-    /// The names of the negotiated extensions (for example
-    /// `permessage-deflate`); the parameters are in the response's
-    /// `Sec-WebSocket-Extensions` header.
-    pub extensions: Vec<String>,
+/// `subprotocol()` and `extensions()`, for both ends' view of a handshake.
+macro_rules! negotiated_accessors {
+    () => {
+        /// The subprotocol the server chose, if any.
+        #[must_use]
+        pub fn subprotocol(&self) -> Option<&str> {
+            self.subprotocol.as_deref()
+        }
+
+        /// The names of the negotiated extensions (for example
+        /// `permessage-deflate`); the parameters are in the
+        /// `Sec-WebSocket-Extensions` header.
+        #[must_use]
+        pub fn extensions(&self) -> &[String] {
+            &self.extensions
+        }
+    };
 }
 
-/// What a server accepted.
+/// The server's answer to a successful client handshake: the
+/// `101 Switching Protocols` response and what it negotiated.
+#[derive(Debug, Clone)]
+pub struct ClientResponse {
+    response: http::Response<()>,
+    subprotocol: Option<String>,
+    extensions: Vec<String>,
+}
+
+impl ClientResponse {
+    /// The status (101).
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        self.response.status()
+    }
+
+    /// The response's headers.
+    #[must_use]
+    pub fn headers(&self) -> &HeaderMap {
+        self.response.headers()
+    }
+
+    /// The whole response head.
+    #[must_use]
+    pub fn response(&self) -> &http::Response<()> {
+        &self.response
+    }
+
+    negotiated_accessors!();
+
+    /// The response head, for code that wants `http`'s type.
+    #[must_use]
+    pub fn into_response(self) -> http::Response<()> {
+        self.response
+    }
+}
+
+/// What a server accepted: the client's request and what was negotiated.
 #[derive(Debug, Clone)]
 pub struct AcceptedRequest {
-    /// The client's upgrade request (path, query, headers).
-    pub request: http::Request<()>,
-    /// The subprotocol chosen, if any.
-    pub subprotocol: Option<String>,
-    /// The names of the negotiated extensions.
-    pub extensions: Vec<String>,
+    request: http::Request<()>,
+    subprotocol: Option<String>,
+    extensions: Vec<String>,
+}
+
+impl AcceptedRequest {
+    /// The client's upgrade request (method, URI, headers).
+    #[must_use]
+    pub fn request(&self) -> &http::Request<()> {
+        &self.request
+    }
+
+    /// The request's URI (path and query).
+    #[must_use]
+    pub fn uri(&self) -> &http::Uri {
+        self.request.uri()
+    }
+
+    /// The request's headers.
+    #[must_use]
+    pub fn headers(&self) -> &HeaderMap {
+        self.request.headers()
+    }
+
+    negotiated_accessors!();
+
+    /// The request, for code that wants `http`'s type.
+    #[must_use]
+    pub fn into_request(self) -> http::Request<()> {
+        self.request
+    }
 }
 
 /// A server's answer to an upgrade request, chosen by the application's
@@ -87,20 +156,74 @@ impl Decision {
     }
 }
 
+/// How long a whole opening handshake may take by default (writing the
+/// request and reading the response, or the reverse; TLS included where a
+/// connector or acceptor runs it): long enough for a slow link, short
+/// enough that a peer that never answers does not hold a connection long.
+const DEFAULT_HANDSHAKE_TIMEOUT: Option<Duration> = Some(Duration::from_secs(30));
+
 /// Handshake options shared by client and server.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct HandshakeOptions {
-    /// The whole handshake (writing the request, reading the response, or
-    /// the reverse) must finish within this. `None`: no limit.
-    pub timeout: Option<Duration>,
+    timeout: Option<Duration>,
 }
 
 impl Default for HandshakeOptions {
     /// A 30-second handshake timeout.
     fn default() -> Self {
         HandshakeOptions {
-            timeout: Some(Duration::from_secs(30)),
+            timeout: DEFAULT_HANDSHAKE_TIMEOUT,
         }
+    }
+}
+
+impl HandshakeOptions {
+    /// The defaults: a 30-second handshake timeout.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The whole handshake (writing the request, reading the response, or
+    /// the reverse; TLS first where it runs) must finish within this.
+    /// `None`: no limit.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The handshake timeout.
+    #[must_use]
+    pub fn get_timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// What is left of the timeout once `spent` has gone (on TLS).
+    pub(crate) fn after(self, spent: Duration) -> Self {
+        HandshakeOptions {
+            timeout: self.timeout.map(|t| t.saturating_sub(spent)),
+        }
+    }
+
+    /// A timeout of the rest of the handshake (see [`after`](Self::after))
+    /// is reported as the whole configured one.
+    pub(crate) fn whole_timeout(self, error: HandshakeError) -> HandshakeError {
+        match error {
+            HandshakeError::Timeout(_) => HandshakeError::Timeout(self.timeout.unwrap_or_default()),
+            other => other,
+        }
+    }
+
+    /// The error of a handshake that did not finish in time.
+    pub(crate) fn timed_out(self) -> HandshakeError {
+        HandshakeError::Timeout(self.timeout.unwrap_or_default())
+    }
+
+    /// The deadline of a handshake that starts at `start`.
+    pub(crate) fn deadline(self, start: std::time::Instant) -> Option<std::time::Instant> {
+        self.timeout.map(|t| start + t)
     }
 }
 
@@ -112,12 +235,13 @@ fn map_client_error(error: ClientError) -> HandshakeError {
 }
 
 /// Builds the client's upgrade request with a fresh `Sec-WebSocket-Key`
-/// from the operating system's RNG. Its `host()`, `port()` and `scheme()`
-/// say where to connect.
+/// from the operating system's RNG, and the extension offers of `config`.
+/// Its `host()`, `port()` and `scheme()` say where to connect.
 pub fn build_request(
-    builder: ClientBuilder,
+    request: impl IntoClientRequest,
     config: &Config,
 ) -> Result<ClientHandshake, HandshakeError> {
+    let builder = ClientBuilder::from_request(request.into_client_request()?);
     let key = ClientHandshake::random_key()
         .map_err(|e| HandshakeError::Io(std::io::Error::other(e.to_string())))?;
     Ok(builder.build(key, config)?)
@@ -139,7 +263,7 @@ where
 {
     let result = async move {
         let mut io = io;
-        let deadline = options.timeout.map(|t| runtime.now() + t);
+        let deadline = options.deadline(runtime.now());
         let upgrade = timeout_at(&*runtime, deadline, async {
             let mut handshake = handshake;
             io.write_all(handshake.request_bytes()).await?;
@@ -158,7 +282,7 @@ where
             }
         })
         .await
-        .ok_or(HandshakeError::Timeout(options.timeout.unwrap_or_default()))??;
+        .ok_or(options.timed_out())??;
 
         let rng = MaskRng::from_os()
             .map_err(|e| HandshakeError::Io(std::io::Error::other(e.to_string())))?;
@@ -182,9 +306,9 @@ where
 }
 
 /// Runs the server handshake over `io`: reads the request, asks `decide`
-/// (which sees the path, query, headers, offered subprotocols and
-/// extensions) to accept or reject it, writes the answer, and starts the
-/// session. Invalid requests are answered 400/426/431 by the core.
+/// (an async closure that sees the path, query, headers, offered
+/// subprotocols and extensions, and may look things up before it answers)
+/// to accept or reject it, writes the answer, and starts the session. Invalid requests are answered 400/426/431 by the core.
 ///
 /// Both ends over an in-memory pipe, with an adapter's [`Runtime`] (here
 /// one without timers, hidden):
@@ -205,23 +329,23 @@ where
 /// # }
 /// # #[allow(clippy::disallowed_methods)]
 /// # let runtime: Arc<dyn Runtime> = Arc::new(NoTimers(Instant::now()));
-/// use ws_session::{ClientBuilder, Config, Decision, HandshakeOptions, Message};
+/// use ws_session::{Config, Decision, HandshakeOptions, Message};
 ///
 /// futures_executor::block_on(async {
 ///     let (a, b) = ws_session::duplex(64 * 1024);
 ///     let config = Config::default();
-///     let request = ws_session::build_request(ClientBuilder::new("ws://localhost/feed")?, &config)?;
+///     let request = ws_session::build_request("ws://localhost/feed", &config)?;
 ///     let (client, server) = futures_util::future::join(
 ///         ws_session::client(runtime.clone(), a, request, config.clone(), HandshakeOptions::default()),
-///         ws_session::server(runtime, b, config, HandshakeOptions::default(), |request| {
+///         ws_session::server(runtime, b, config, HandshakeOptions::default(), async |request| {
 ///             assert_eq!(request.request().uri().path(), "/feed");
 ///             Decision::accept()
 ///         }),
 ///     )
 ///     .await;
 ///     let ((mut client, response), (mut server, accepted)) = (client?, server?);
-///     assert_eq!(response.response.status(), 101);
-///     assert_eq!(accepted.request.uri().path(), "/feed");
+///     assert_eq!(response.status(), 101);
+///     assert_eq!(accepted.uri().path(), "/feed");
 ///     server.send_text("first item").await?;
 ///     assert_eq!(client.recv().await?, Message::Text("first item".into()));
 ///     Ok::<(), Box<dyn std::error::Error>>(())
@@ -237,12 +361,12 @@ pub async fn server<S, F>(
 ) -> Result<(Session<S>, AcceptedRequest), HandshakeError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
-    F: FnOnce(&UpgradeRequest) -> Decision,
+    F: AsyncFnOnce(&UpgradeRequest) -> Decision,
 {
     let config: Arc<Config> = config.into();
     let result = async move {
         let mut io = io;
-        let deadline = options.timeout.map(|t| runtime.now() + t);
+        let deadline = options.deadline(runtime.now());
         let outcome = timeout_at(&*runtime, deadline, async {
             let mut handshake = ServerHandshake::new(&config);
             let mut buf = vec![0u8; HEAD_READ];
@@ -264,7 +388,7 @@ where
                     Err(other) => return Err(HandshakeError::Io(std::io::Error::other(other))),
                 }
             };
-            let (reply, result) = answer(request, decide);
+            let (reply, result) = answer(request, decide).await;
             io.write_all(&reply).await?;
             io.flush().await?;
             match result {
@@ -276,20 +400,15 @@ where
             }
         })
         .await
-        .ok_or(HandshakeError::Timeout(options.timeout.unwrap_or_default()))??;
+        .ok_or(options.timed_out())??;
 
         let (mut upgrade, request) = outcome;
-        let now = runtime.now();
-        let subprotocol = upgrade.subprotocol.clone();
-        let conn = upgrade.into_connection(config, now);
-        let extensions = conn.extension_names().map(str::to_owned).collect();
-        Ok((
-            Session::from_connection(conn, io, runtime),
-            AcceptedRequest {
-                request,
-                subprotocol,
-                extensions,
-            },
+        Ok(start_server_session(
+            &mut upgrade,
+            request,
+            config,
+            io,
+            runtime,
         ))
     }
     .await;
@@ -297,14 +416,42 @@ where
     result
 }
 
+/// Starts the session of an upgrade that was answered elsewhere: an HTTP
+/// server (hyper, axum) parsed the request, sent the response of
+/// `upgrade` itself and handed over `io`, the connection after it. The
+/// same last step as [`server`]'s, so a session is the same whichever
+/// path accepted it.
+pub fn start_server_session<S>(
+    upgrade: &mut wsproto_core::handshake::ServerUpgrade,
+    request: http::Request<()>,
+    config: Arc<Config>,
+    io: S,
+    runtime: Arc<dyn Runtime>,
+) -> (Session<S>, AcceptedRequest)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let subprotocol = upgrade.subprotocol.clone();
+    let conn = upgrade.into_connection(config, runtime.now());
+    let extensions = conn.extension_names().map(str::to_owned).collect();
+    (
+        Session::from_connection(conn, io, runtime),
+        AcceptedRequest {
+            request,
+            subprotocol,
+            extensions,
+        },
+    )
+}
+
 type Answer = Result<(wsproto_core::handshake::ServerUpgrade, http::Request<()>), HandshakeError>;
 
 /// Applies the application's decision: the bytes to write and the outcome.
-fn answer<F>(request: UpgradeRequest, decide: F) -> (Vec<u8>, Answer)
+async fn answer<F>(request: UpgradeRequest, decide: F) -> (Vec<u8>, Answer)
 where
-    F: FnOnce(&UpgradeRequest) -> Decision,
+    F: AsyncFnOnce(&UpgradeRequest) -> Decision,
 {
-    match decide(&request) {
+    match decide(&request).await {
         Decision::Accept(options) => {
             let http_request = request.request().clone();
             match request.accept(&options) {
@@ -332,7 +479,7 @@ where
 }
 
 /// A connected client/server session pair over two ends of an in-memory
-/// pipe (Ktor's test conversation), after a real handshake (so the
+/// pipe, for testing code that uses sessions, after a real handshake (so the
 /// config's extensions, such as permessage-deflate, are negotiated).
 pub async fn pair<C, S>(
     runtime: Arc<dyn Runtime>,
@@ -345,7 +492,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let config: Arc<Config> = config.into();
-    let handshake = build_request(ClientBuilder::new("ws://localhost/")?, &config)?;
+    let handshake = build_request("ws://localhost/", &config)?;
     let (client_side, server_side) = futures_util::future::join(
         client(
             runtime.clone(),
@@ -359,7 +506,7 @@ where
             server_io,
             config,
             HandshakeOptions::default(),
-            |_| Decision::accept(),
+            async |_| Decision::accept(),
         ),
     )
     .await;

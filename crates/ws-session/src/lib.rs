@@ -1,32 +1,41 @@
-//! A runtime-neutral WebSocket session: the one loop that drives the
-//! sans-IO [`wsproto_core`] over any `futures-io` transport, shared by the
-//! tokio and async-std adapters.
+//! A runtime-neutral WebSocket stack over the sans-IO [`wsproto_core`]:
+//! the session, the client and server builders, the accept loop and TLS,
+//! written once and shared by the tokio and async-std/smol adapters.
 //!
 //! ```text
-//!  application ── send_* / close ──►  Session<S>  ── poll_transmit_vectored ──► S (AsyncWrite, writev)
-//!              ◄── recv / Stream ───  (Connection ◄─ recv_buffer ◄───── S (AsyncRead)
-//!                                      + timer)   ◄─ poll_timeout ──── Runtime timer
+//!  application ── send_* / Sink ──►  Session<S>  ── poll_transmit_vectored ──► S (AsyncWrite, writev)
+//!              ◄── recv / Stream ──  (Connection ◄─ recv_buffer ◄───── S (AsyncRead)
+//!                                     + timer)   ◄─ poll_timeout ──── Runtime timer
+//!
+//!  Connector<R>: Transport (TCP, a proxy) ─► TcpOptions ─(wss)─► TLS ─► client handshake ─► Session
+//!  Acceptor<R>:  stream ─(TLS config)─► TLS ─► server handshake ─► Origin policy ─► decide ─► Session
+//!  Incoming<T>:  listener ─► accepts, paused on EMFILE/ENOBUFS/… ─► connections
 //! ```
 //!
 //! - [`Session`] drives the core inline, inside whichever method is being
-//!   awaited: no task, no lock, no channel. Awaiting [`Session::recv`] keeps
-//!   heartbeats, pongs and the close handshake going.
-//! - [`Session::split`] moves the core into a driver task and gives back a
-//!   [`SessionReader`] and a [`SessionWriter`] joined to it by bounded
-//!   channels (see [`split`]).
-//! - [`client`] and [`server`] run the opening handshake over a transport,
-//!   with a timeout; [`pair`] connects two sessions in memory for tests.
-//! - An adapter implements [`Runtime`] (clock, timer, spawn) and
-//!   establishes transports (TCP, TLS); nothing else.
+//!   awaited: no task, no lock, no channel. Awaiting [`Session::recv`] (or
+//!   polling its `Stream`) keeps heartbeats, pongs and the close handshake
+//!   going. It is a `Stream` and a `Sink` of [`Message`]s with
+//!   tokio-tungstenite's meaning.
+//! - [`Session::spawn_split`] moves the core into a driver task and gives
+//!   back a [`SessionWriter`] and a [`SessionReader`] joined to it by
+//!   bounded channels (no lock on the hot path).
+//! - [`Connector`] and [`Acceptor`] are the client and server builders
+//!   (config, TLS, timeouts, TCP options, Origin policy, the transport
+//!   step), generic over the runtime's [`Net`]; [`Incoming`] is the accept
+//!   loop's stream. [`client`] and [`server`] run just the opening
+//!   handshake over a transport; [`pair`] connects two sessions in memory.
+//! - An adapter implements [`Runtime`] and [`Net`] (clock, timer, spawn,
+//!   TCP) and invokes [`adapter!`] for its public types; nothing else.
 //!
 //! # Example: a conversation over the in-memory pipe
 //!
 //! An adapter supplies the [`Runtime`]; this one has no timers (nothing
-//! here needs one) and cannot spawn (no `split`).
+//! here needs one) and spawns on a thread of its own.
 //!
 //! ```
 //! use std::{pin::Pin, sync::Arc, task::{Context, Poll}, time::Instant};
-//! use ws_session::{CloseCode, Config, Message, Runtime, Timer};
+//! use ws_session::{CloseCode, CloseFrame, Config, Message, Runtime, Timer};
 //!
 //! #[derive(Debug)]
 //! struct NoTimers(Instant);
@@ -52,7 +61,7 @@
 //!     client.send_text("hello").await?;
 //!     assert_eq!(server.recv().await?, Message::Text("hello".into()));
 //!     let (closed, end) = futures_util::future::join(
-//!         client.close(CloseCode::NORMAL, "bye"),
+//!         client.close(CloseFrame::new(CloseCode::NORMAL, "bye")),
 //!         server.recv(),
 //!     ).await;
 //!     closed?;
@@ -79,56 +88,89 @@
 //!   (`tracing = ["ws-session/tracing"]`).
 #![forbid(unsafe_code)]
 
-mod connect;
+mod acceptor;
+mod adapter;
+mod builder;
+mod connector;
 mod convert;
 mod driver;
 mod error;
+mod events;
 mod handshake;
-pub mod memory;
+mod incoming;
+mod memory;
+mod message;
+mod net;
+mod outgoing;
 pub mod proxy;
+mod request;
 mod runtime;
 mod session;
-pub mod split;
+mod split;
+mod stream;
 #[cfg(feature = "rustls")]
 pub mod tls;
 mod trace;
 
-pub use connect::{ConnectError, ConnectOptions, MaybeTls, accept, connect};
+pub use acceptor::Acceptor;
+pub use connector::{ConnectOptions, Connector};
 #[cfg(feature = "json")]
 pub use convert::JsonConverter;
 pub use convert::{ConvertError, Converter};
-pub use error::{Error, HandshakeError};
+pub use error::{ConnectError, Error, HandshakeError};
 pub use handshake::{
     AcceptedRequest, ClientResponse, Decision, HandshakeOptions, build_request, client, pair,
-    server,
+    server, start_server_session,
 };
+pub use incoming::{AcceptErrorKind, Incoming};
 pub use memory::{MemoryStream, duplex};
+pub use message::{Event, Message, NotUtf8, Utf8Bytes};
+pub use net::{DirectTcp, Net, TcpOptions, Transport, TransportFuture};
+pub use request::{ClientRequestBuilder, IntoClientRequest};
 pub use runtime::{Runtime, Timer};
 pub use session::Session;
 pub use split::{SessionReader, SessionWriter};
+pub use stream::MaybeTls;
 
+pub use http;
 pub use wsproto_core;
-pub use wsproto_core::handshake::{AcceptOptions, ClientBuilder, UpgradeRequest};
+
+// What `adapter!` expands to in an adapter crate refers to through `$crate`.
+#[doc(hidden)]
+pub mod __futures {
+    pub use futures_core::Stream;
+    pub use futures_sink::Sink;
+}
+#[doc(hidden)]
+#[cfg(feature = "rustls")]
+pub use rustls as __rustls;
+#[doc(hidden)]
+pub use serde as __serde;
+pub use wsproto_core::handshake::{AcceptOptions, OriginPolicy, UpgradeRequest};
 pub use wsproto_core::{
-    ByteString, Bytes, CloseCode, CloseFrame, CloseReason, Config, DeflateConfig, Event, Frame,
-    Message, Mode, OpCode,
+    Bytes, CloseCode, CloseFrame, CloseReason, Config, DeflateConfig, Frame, MemoryBudget,
+    MessageChunk, MessageKind, Mode, OpCode,
 };
 
 /// The names both adapters re-export (`pub use ws_session::prelude::*`), so
 /// that `ws_tokio::Message` and `ws_async_std::Message` are the same type
 /// and the two lists cannot drift apart. Each adapter adds its own
-/// `connect`, `Connector`, `accept`, `Acceptor`, `WebSocket` and runtime.
+/// `WebSocket`, `Connector`, `Acceptor`, `connect`, `accept`, `serve`,
+/// `pair` and runtime.
 pub mod prelude {
     #[cfg(feature = "json")]
     pub use crate::JsonConverter;
     #[cfg(feature = "rustls")]
     pub use crate::tls::{
-        client_config_with_roots, crypto_provider, default_client_config, server_config,
+        PemError, client_config_with_roots, crypto_provider, default_client_config, server_config,
+        server_config_from_pem,
     };
     pub use crate::{
-        AcceptOptions, AcceptedRequest, ByteString, Bytes, ClientBuilder, ClientResponse,
-        CloseCode, CloseFrame, CloseReason, Config, ConnectError, ConnectOptions, ConvertError,
-        Converter, Decision, DeflateConfig, Error, Event, Frame, HandshakeError, HandshakeOptions,
-        Message, Mode, OpCode, SessionReader, SessionWriter, UpgradeRequest,
+        AcceptOptions, AcceptedRequest, Bytes, ClientRequestBuilder, ClientResponse, CloseCode,
+        CloseFrame, CloseReason, Config, ConnectError, ConnectOptions, ConvertError, Converter,
+        Decision, DeflateConfig, Error, Event, Frame, HandshakeError, HandshakeOptions,
+        IntoClientRequest, MaybeTls, MemoryBudget, Message, Mode, NotUtf8, OpCode, OriginPolicy,
+        SessionReader, SessionWriter, TcpOptions, UpgradeRequest, Utf8Bytes,
     };
+    pub use http;
 }

@@ -1,5 +1,5 @@
 //! The few things the session needs from an async runtime: the time, a
-//! resettable timer, and (for [`split`](crate::Session::split)) a way to
+//! resettable timer, and (for [`spawn_split`](crate::Session::spawn_split)) a way to
 //! spawn the driver task.
 
 use std::fmt::Debug;

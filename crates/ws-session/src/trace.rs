@@ -12,6 +12,7 @@
 //! | session ended cleanly (code, reason, who closed first), or terminated | debug |
 //! | session ended otherwise: protocol error (rule, close code sent), ping timeout, close timeout, transport lost | warn |
 //! | transport error | debug |
+//! | accept loop paused on a resource error (`EMFILE`, …), once per episode | warn |
 
 #[cfg(feature = "tracing")]
 macro_rules! trace_debug {
@@ -59,9 +60,9 @@ mod on {
     pub(crate) fn client_handshake(result: Result<&ClientResponse, &HandshakeError>) {
         match result {
             Ok(response) => tracing::debug!(
-                status = %response.response.status(),
-                subprotocol = response.subprotocol.as_deref().unwrap_or(""),
-                extensions = ?response.extensions,
+                status = %response.status(),
+                subprotocol = response.subprotocol().unwrap_or(""),
+                extensions = ?response.extensions(),
                 "WebSocket client handshake done"
             ),
             Err(error) => tracing::warn!("WebSocket client handshake failed: {error}"),
@@ -71,9 +72,9 @@ mod on {
     pub(crate) fn server_handshake(result: Result<&AcceptedRequest, &HandshakeError>) {
         match result {
             Ok(accepted) => tracing::debug!(
-                path = %accepted.request.uri(),
-                subprotocol = accepted.subprotocol.as_deref().unwrap_or(""),
-                extensions = ?accepted.extensions,
+                path = %accepted.uri(),
+                subprotocol = accepted.subprotocol().unwrap_or(""),
+                extensions = ?accepted.extensions(),
                 "WebSocket server handshake done"
             ),
             Err(error) => tracing::warn!("WebSocket server handshake failed: {error}"),
@@ -85,6 +86,13 @@ mod on {
         if !matches!(error, ConnectError::Handshake(_)) {
             tracing::warn!("WebSocket connect failed: {error}");
         }
+    }
+
+    pub(crate) fn accept_paused(error: &std::io::Error, pause: std::time::Duration) {
+        tracing::warn!(
+            ?pause,
+            "accepting connections failed: {error}; pausing until resources free up (logged once until an accept succeeds)"
+        );
     }
 }
 
@@ -104,8 +112,11 @@ mod on {
     pub(crate) fn server_handshake(_: Result<&AcceptedRequest, &HandshakeError>) {}
     #[inline]
     pub(crate) fn connect_failed(_: &ConnectError) {}
+    #[inline]
+    pub(crate) fn accept_paused(_: &std::io::Error, _: std::time::Duration) {}
 }
 
 pub(crate) use on::{
-    client_handshake, close_received, connect_failed, server_handshake, session_ended,
+    accept_paused, client_handshake, close_received, connect_failed, server_handshake,
+    session_ended,
 };

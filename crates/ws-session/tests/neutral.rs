@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use futures_executor::{ThreadPool, block_on};
 use futures_io::{AsyncRead, AsyncWrite};
 use ws_session::{
-    CloseCode, CloseReason, Config, DeflateConfig, Error, Message, Runtime, Timer, duplex, pair,
+    CloseCode, CloseFrame, CloseReason, Config, DeflateConfig, Error, Message, Runtime, Timer,
+    duplex, pair,
 };
 
 #[derive(Debug)]
@@ -90,8 +91,11 @@ fn conversation_over_the_memory_pipe_without_tokio() {
             futures_util::future::join(client.send_binary(big.clone()), server.recv()).await;
         sent.unwrap();
         assert_eq!(received.unwrap(), Message::Binary(big.into()));
-        let (closed, end) =
-            futures_util::future::join(client.close(CloseCode::NORMAL, "bye"), server.recv()).await;
+        let (closed, end) = futures_util::future::join(
+            client.close(CloseFrame::new(CloseCode::NORMAL, "bye")),
+            server.recv(),
+        )
+        .await;
         closed.unwrap();
         assert!(end.unwrap_err().is_clean_close());
         assert!(client.close_reason().unwrap().is_clean());
@@ -103,7 +107,7 @@ fn split_and_heartbeat_without_tokio() {
     block_on(async {
         let (a, b) = duplex(8 * 1024);
         let (client, server) = pair(runtime(), a, b, Config::default()).await.unwrap();
-        let (mut reader, mut writer) = client.split();
+        let (mut writer, mut reader) = client.spawn_split();
         writer
             .set_timeout(Duration::from_millis(100))
             .await
@@ -239,7 +243,11 @@ fn pipelined_messages_answered_with_feed_message_go_out_in_one_write() {
         server.flush().await.unwrap();
         let echoed: Vec<_> = server_frames(&mut peer);
         let expected: Vec<_> = (0..20u8)
-            .map(|i| Event::Message(Message::Binary(vec![i; 10].into())))
+            .map(|i| {
+                Event::Message(ws_session::wsproto_core::Message::Binary(
+                    vec![i; 10].into(),
+                ))
+            })
             .collect();
         assert_eq!(echoed, expected);
         // One read brought the burst; its twenty answers share one write

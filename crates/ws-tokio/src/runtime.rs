@@ -1,14 +1,18 @@
-//! [`ws_session::Runtime`] for tokio.
+//! [`ws_session::Runtime`] and [`ws_session::Net`] for tokio.
 
 use std::future::Future;
+use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use ws_session::{Runtime, Timer};
+use ws_session::{Net, Runtime, TcpOptions, Timer};
+
+use crate::Compat;
 
 /// The tokio runtime: tokio's clock (so paused test time drives the
-/// protocol's timers too), `tokio::time::sleep_until`, `tokio::spawn`.
+/// protocol's timers too), `tokio::time::sleep_until`, `tokio::spawn`,
+/// `tokio::net`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TokioRuntime;
 
@@ -40,5 +44,19 @@ impl Runtime for TokioRuntime {
 
     fn spawn(&self, future: Pin<Box<dyn Future<Output = ()> + Send>>) {
         tokio::spawn(future);
+    }
+}
+
+impl Net for TokioRuntime {
+    type Tcp = Compat<tokio::net::TcpStream>;
+
+    async fn connect_tcp(&self, host: &str, port: u16) -> io::Result<Self::Tcp> {
+        tokio::net::TcpStream::connect((host, port))
+            .await
+            .map(Compat::new)
+    }
+
+    fn configure_tcp(tcp: &Self::Tcp, options: &TcpOptions) -> io::Result<()> {
+        options.apply(tcp.get_ref())
     }
 }

@@ -1,7 +1,7 @@
 //! Errors: faults of the peer ([`ProtocolError`], each mapped to the close
 //! code we send) kept apart from misuse by the caller ([`SendError`]).
 
-use crate::close::CloseCode;
+use crate::close_code::CloseCode;
 
 /// The peer broke a rule of RFC 6455 / RFC 7692, or exceeded a configured
 /// limit. The connection sends a Close frame with [`ProtocolError::close_code`]

@@ -22,8 +22,8 @@
 //!
 //! The handshake is a separate step ([`handshake`]): it turns the HTTP
 //! upgrade into a [`Connection`] and hands over any bytes that arrived after
-//! the HTTP head. Extensions ([`extension`]) plug into both; permessage-deflate
-//! ([`deflate`]) is built in.
+//! the HTTP head. Extensions ([`Extension`], [`ExtensionFactory`]) plug
+//! into both; permessage-deflate ([`deflate`]) is built in.
 //!
 //! # Example: a whole conversation in memory
 //!
@@ -92,28 +92,38 @@
 //! ```
 #![forbid(unsafe_code)]
 
-pub mod budget;
-pub mod close;
-pub mod config;
+mod budget;
+// One path per type: the modules whose items are all re-exported here are
+// private; `deflate` and `handshake` keep their own pages (they hold more
+// than the root shows). `frame` and `utf8` are public for the fuzz
+// targets and benchmarks only (`FrameHeader`, `apply_mask`,
+// `Utf8Validator`), not part of the API: hidden from the docs.
+mod close;
+mod close_code;
+mod config;
 mod connection;
 pub mod deflate;
-pub mod error;
-pub mod event;
-pub mod extension;
+mod error;
+mod event;
+mod extension;
+#[doc(hidden)]
 pub mod frame;
 #[cfg(fuzzing)]
 pub mod fuzzing;
 pub mod handshake;
-pub mod rng;
+mod rng;
+#[doc(hidden)]
 pub mod utf8;
 
 pub use bytes::Bytes;
 pub use bytestring::ByteString;
 
 pub use budget::MemoryBudget;
-pub use close::{CloseCode, CloseFrame};
+pub use close::{CloseFrame, MAX_REASON_LEN};
+pub use close_code::CloseCode;
 pub use config::{Config, HandshakeLimits, Mode};
 pub use connection::{Connection, MAX_TRANSMIT_SLICES, State};
+#[doc(no_inline)]
 pub use deflate::{DeflateConfig, DeflateExtension, DeflateParams};
 pub use error::{ExtensionError, ProtocolError, SendError};
 pub use event::{CloseReason, Event, Message, MessageChunk, MessageKind};

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_io::{AsyncRead, AsyncWrite};
-use ws_session::{Config, ConnectError, Decision, HandshakeError, Session};
+use ws_session::{Config, ConnectError, HandshakeError, MaybeTls, Session};
 
 /// An adapter under test, with the runtime it runs on.
 pub trait Adapter: Sized + 'static {
@@ -59,8 +59,8 @@ pub struct Tokio(tokio::runtime::Runtime);
 
 impl Adapter for Tokio {
     const NAME: &'static str = "tokio";
-    type ServerStream = ws_tokio::MaybeTlsStream;
-    type Stream = ws_tokio::MaybeTlsStream;
+    type ServerStream = MaybeTls<ws_tokio::Compat<tokio::net::TcpStream>>;
+    type Stream = MaybeTls<ws_tokio::Compat<tokio::net::TcpStream>>;
     type Listener = tokio::net::TcpListener;
     type Tcp = tokio::net::TcpStream;
 
@@ -105,7 +105,7 @@ impl Adapter for Tokio {
         let acceptor = ws_tokio::Acceptor::new()
             .config(config)
             .handshake_timeout(Some(handshake_timeout));
-        Ok(acceptor.accept_tcp(tcp, |_| Decision::accept()).await?.0)
+        Ok(acceptor.accept(tcp).await?.0.into_session())
     }
 
     async fn connect(
@@ -117,7 +117,7 @@ impl Adapter for Tokio {
             .config(config)
             .connect_timeout(Some(handshake_timeout))
             .handshake_timeout(Some(handshake_timeout));
-        Ok(connector.connect(&url).await?.0)
+        Ok(connector.connect(&url).await?.0.into_session())
     }
 }
 
@@ -126,14 +126,14 @@ async fn futures_io_upgrade<S>(
     tcp: S,
     config: Config,
     handshake_timeout: Duration,
-) -> Result<Session<ws_async_std::MaybeTlsStream<S>>, HandshakeError>
+) -> Result<Session<MaybeTls<S>>, HandshakeError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let acceptor = ws_async_std::Acceptor::new()
         .config(config)
         .handshake_timeout(Some(handshake_timeout));
-    Ok(acceptor.accept_tcp(tcp, |_| Decision::accept()).await?.0)
+    Ok(acceptor.accept(tcp).await?.0.into_session())
 }
 
 /// The client of `ws-async-std` (async-net TCP under either runtime).
@@ -141,12 +141,12 @@ async fn futures_io_connect(
     url: String,
     config: Config,
     handshake_timeout: Duration,
-) -> Result<Session<ws_async_std::MaybeTlsStream>, ConnectError> {
+) -> Result<Session<MaybeTls<ws_async_std::TcpStream>>, ConnectError> {
     let connector = ws_async_std::Connector::new()
         .config(config)
         .connect_timeout(Some(handshake_timeout))
         .handshake_timeout(Some(handshake_timeout));
-    Ok(connector.connect(&url).await?.0)
+    Ok(connector.connect(&url).await?.0.into_session())
 }
 
 /// What the async-std and smol instantiations share: accepting on their
@@ -184,8 +184,8 @@ pub struct AsyncStd;
 
 impl Adapter for AsyncStd {
     const NAME: &'static str = "async-std";
-    type ServerStream = ws_async_std::MaybeTlsStream<async_std::net::TcpStream>;
-    type Stream = ws_async_std::MaybeTlsStream;
+    type ServerStream = MaybeTls<async_std::net::TcpStream>;
+    type Stream = MaybeTls<ws_async_std::TcpStream>;
     type Listener = async_std::net::TcpListener;
     type Tcp = async_std::net::TcpStream;
 
@@ -221,8 +221,8 @@ pub struct Smol;
 
 impl Adapter for Smol {
     const NAME: &'static str = "smol";
-    type ServerStream = ws_async_std::MaybeTlsStream<smol::net::TcpStream>;
-    type Stream = ws_async_std::MaybeTlsStream;
+    type ServerStream = MaybeTls<smol::net::TcpStream>;
+    type Stream = MaybeTls<ws_async_std::TcpStream>;
     type Listener = smol::net::TcpListener;
     type Tcp = smol::net::TcpStream;
 

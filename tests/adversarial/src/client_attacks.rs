@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::FutureExt as _;
-use ws_session::{CloseCode, CloseReason, Error, Session};
+use ws_session::{CloseCode, CloseFrame, CloseReason, Error, Session};
 use wsproto_core::{ExtensionError, ProtocolError};
 
 use crate::adapter::Adapter;
@@ -107,7 +107,7 @@ async fn send_until_blocked<A: Adapter>(mut ws: Session<A::Stream>, max: usize) 
     }
     let start = Instant::now();
     let close = ws
-        .close(CloseCode::NORMAL, "bye")
+        .close(CloseFrame::new(CloseCode::NORMAL, "bye"))
         .await
         .map_err(|e| e.to_string());
     Backpressure {

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use futures_io::{AsyncRead, AsyncWrite};
 use ws_session::{
-    CloseCode, CloseReason, Config, DeflateConfig, Error, HandshakeError, Message, Session,
+    CloseCode, CloseFrame, CloseReason, Config, DeflateConfig, Error, HandshakeError, Message,
+    Session,
 };
 
 use crate::adapter::Adapter;
@@ -335,7 +336,7 @@ where
         let _ = rounds.send(Instant::now());
         sleep(BYSTANDER_PACE).await;
     }
-    ws.close(CloseCode::NORMAL, "done")
+    ws.close(CloseFrame::new(CloseCode::NORMAL, "done"))
         .await
         .map_err(|e| format!("bystander close: {e}"))?;
     match ws.close_reason() {
@@ -388,7 +389,7 @@ mod tests {
         );
         assert_eq!(c.send_timeout(), Some(SEND_TIMEOUT));
         assert_eq!(d.send_timeout().map(|t| t / TIME_SCALE), c.send_timeout());
-        let handshake = ws_session::HandshakeOptions::default().timeout;
+        let handshake = ws_session::HandshakeOptions::default().get_timeout();
         assert_eq!(handshake.map(|t| t / TIME_SCALE), Some(HANDSHAKE_TIMEOUT));
         // The limits are the defaults'.
         assert_eq!(c.max_message_size(), d.max_message_size());

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use adversarial_tests::faults::{FaultHandle, Faults, FaultyStream};
 use ws_session::{
-    CloseCode, CloseReason, Config, Error, HandshakeError, Message, Runtime, Session,
+    CloseCode, CloseFrame, CloseReason, Config, Error, HandshakeError, Message, Runtime, Session,
 };
 
 type Stream = FaultyStream<ws_session::MemoryStream>;
@@ -80,7 +80,7 @@ fn one_byte_reads_and_writes_carry_every_message_and_the_close() {
                 assert_eq!(&client.recv().await.expect("echo"), message);
             }
             client
-                .close(CloseCode::NORMAL, "done")
+                .close(CloseFrame::new(CloseCode::NORMAL, "done"))
                 .await
                 .expect("close");
         };
@@ -162,7 +162,7 @@ fn the_end_of_the_stream_in_the_handshake_is_a_handshake_error() {
             b,
             Config::default(),
             ws_session::HandshakeOptions::default(),
-            |_| ws_session::Decision::accept(),
+            async |_: &_| ws_session::Decision::accept(),
         )
         .await;
         match result {

@@ -240,11 +240,11 @@ fn hyper_ws(
                     return;
                 };
                 let _ = seen.send(Seen::Upgrade {
-                    method: accepted.request.method().clone(),
-                    version: accepted.request.version(),
-                    path: accepted.request.uri().path().to_owned(),
+                    method: accepted.request().method().clone(),
+                    version: accepted.request().version(),
+                    path: accepted.request().uri().path().to_owned(),
                     protocol,
-                    extensions: accepted.extensions,
+                    extensions: accepted.extensions().to_vec(),
                 });
                 echo(socket, &seen).await;
             });

@@ -8,25 +8,24 @@ use std::time::Duration;
 use http_servers_tests::raw::{RawResponse, exchange, upgrade_request};
 use http_servers_tests::servers::{Seen, Server, next, start};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use ws_axum::{CloseCode, Config, DeflateConfig, Message, OriginPolicy};
-use ws_tokio::{ClientBuilder, Connector, http::Version};
+use ws_axum::{CloseCode, CloseFrame, Config, DeflateConfig, Message, OriginPolicy};
+use ws_tokio::{ClientRequestBuilder, Connector, http::Version};
 
 /// Which server a test runs against.
 async fn our_client_end_to_end(server: Server) {
     let config = Config::default().with_compression(DeflateConfig::default());
     let (addr, mut seen) = start(server, config.clone()).await;
-    let builder = ClientBuilder::new(&format!("ws://{addr}/ws"))
-        .unwrap()
+    let builder = ClientRequestBuilder::new(format!("ws://{addr}/ws"))
         .subprotocol("other")
         .subprotocol("echo.v1");
     let (mut ws, response) = Connector::new()
         .config(config)
-        .connect_request(builder)
+        .connect(builder)
         .await
         .unwrap();
-    assert_eq!(response.response.status(), 101);
-    assert_eq!(response.subprotocol.as_deref(), Some("echo.v1"));
-    assert_eq!(response.extensions, ["permessage-deflate"]);
+    assert_eq!(response.status(), 101);
+    assert_eq!(response.subprotocol(), Some("echo.v1"));
+    assert_eq!(response.extensions(), ["permessage-deflate"]);
     let Seen::Upgrade {
         method,
         version,
@@ -53,7 +52,9 @@ async fn our_client_end_to_end(server: Server) {
         assert_eq!(ws.recv().await.unwrap(), message);
         assert_eq!(next(&mut seen).await, Seen::Message(message));
     }
-    ws.close(CloseCode::NORMAL, "done").await.unwrap();
+    ws.close(CloseFrame::new(CloseCode::NORMAL, "done"))
+        .await
+        .unwrap();
     assert!(ws.close_reason().unwrap().is_clean());
 }
 

@@ -9,7 +9,7 @@ use http::{Method, Request, StatusCode, Version};
 use http_servers_tests::h2ws::H2Client;
 use http_servers_tests::servers::{Seen, Server, next, start};
 use ws_axum::{CloseCode, Config, DeflateConfig, Message, OriginPolicy};
-use ws_tokio::wsproto_core::Event;
+use ws_tokio::wsproto_core::{self, Event};
 
 /// GET `path` on the connection: status and body.
 async fn get(client: &mut H2Client, path: &str) -> (StatusCode, String) {
@@ -74,17 +74,17 @@ async fn echo_over_extended_connect(server: Server) {
     );
 
     for message in [
-        Message::Text("over h2".into()),
-        Message::Binary(vec![1u8; 100_000].into()),
+        wsproto_core::Message::Text("over h2".into()),
+        wsproto_core::Message::Binary(vec![1u8; 100_000].into()),
     ] {
         ws.connection().send_message(message.clone()).unwrap();
         assert_eq!(ws.next_message().await.unwrap(), message);
-        assert_eq!(next(&mut seen).await, Seen::Message(message));
+        assert_eq!(next(&mut seen).await, Seen::Message(message.into()));
     }
     second.connection().send_text("second").unwrap();
     assert_eq!(
         second.next_message().await.unwrap(),
-        Message::Text("second".into())
+        wsproto_core::Message::Text("second".into())
     );
     assert_eq!(
         next(&mut seen).await,
@@ -109,7 +109,7 @@ async fn echo_over_extended_connect(server: Server) {
     second.connection().send_text("still here").unwrap();
     assert_eq!(
         second.next_message().await.unwrap(),
-        Message::Text("still here".into())
+        wsproto_core::Message::Text("still here".into())
     );
 }
 

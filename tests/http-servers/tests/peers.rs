@@ -7,8 +7,8 @@
 use http_servers_tests::adapters::{AxumServer, HyperServer};
 use interop_tests::{Direction, Peer, Scenario};
 
-fn run<A: interop_tests::Adapter>(peer: Peer, scenario: Scenario) {
-    interop_tests::run::<A>(
+fn run<A: interop_tests::OurServer<test_support::Tokio>>(peer: Peer, scenario: Scenario) {
+    interop_tests::run_with::<test_support::Tokio, A>(
         std::path::Path::new(env!("CARGO_TARGET_TMPDIR")),
         peer,
         Direction::OurServer,

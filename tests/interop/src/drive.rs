@@ -5,7 +5,8 @@
 use futures_io::{AsyncRead, AsyncWrite};
 use sha1::{Digest as _, Sha1};
 use ws_session::{
-    Bytes, CloseCode, CloseReason, Error, Event, Frame, Message, OpCode, Runtime, Session,
+    Bytes, CloseCode, CloseFrame, CloseReason, Error, Event, Frame, Message, OpCode, Runtime,
+    Session,
 };
 
 use crate::scenario::{Content, Plan, Step, hex};
@@ -30,9 +31,10 @@ impl Summary {
             kind: match message {
                 Message::Text(_) => "text",
                 Message::Binary(_) => "binary",
+                _ => "control",
             },
             len: message.len(),
-            sha1: hex(&Sha1::digest(message.as_bytes())),
+            sha1: hex(&Sha1::digest(message.as_payload())),
         }
     }
 }
@@ -186,7 +188,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<'_, S> {
             Step::PeerPing(data) => self.expect_control(false, data).await,
             Step::Close(code, reason) => {
                 self.ws
-                    .close(CloseCode(*code), reason)
+                    .close(CloseFrame::new(CloseCode(*code), *reason))
                     .await
                     .map_err(describe)?;
                 self.check_closed(true, *code, None)
@@ -300,10 +302,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<'_, S> {
                 _ => Frames::Unknown,
             });
         }
-        let (opcode, data) = match message {
-            Message::Text(text) => (OpCode::Text, text.as_bytes().clone()),
-            Message::Binary(data) => (OpCode::Binary, data.clone()),
+        let opcode = if message.is_text() {
+            OpCode::Text
+        } else {
+            OpCode::Binary
         };
+        let data = message.clone().into_data();
         let size = fragment.unwrap_or(data.len()).max(1);
         let pieces: Vec<Bytes> = if data.is_empty() {
             vec![data]
@@ -316,10 +320,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<'_, S> {
         for (k, piece) in pieces.iter().enumerate() {
             let opcode = if k == 0 { opcode } else { OpCode::Continuation };
             let frame = Frame::new(opcode, piece.clone()).with_fin(k + 1 == pieces.len());
-            self.ws.send(frame).await.map_err(describe)?;
+            self.ws.send_frame(frame).await.map_err(describe)?;
             if k == 0 && pieces.len() > 1 {
                 let ping = Frame::new(OpCode::Ping, BETWEEN_FRAGMENTS);
-                self.ws.send(ping).await.map_err(describe)?;
+                self.ws.send_frame(ping).await.map_err(describe)?;
                 self.saw(Seen::PingSent(BETWEEN_FRAGMENTS.to_vec()));
             }
         }
@@ -350,7 +354,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<'_, S> {
                 (OpCode::Ping, _) => {
                     self.saw(Seen::Ping(frame.payload.to_vec()));
                     let pong = Frame::new(OpCode::Pong, frame.payload);
-                    self.ws.send(pong).await.map_err(describe)?;
+                    self.ws.send_frame(pong).await.map_err(describe)?;
                     continue;
                 }
                 (OpCode::Pong, _) => {

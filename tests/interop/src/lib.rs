@@ -16,14 +16,14 @@
 //! see them, ping and pong payloads, close codes and reasons, the
 //! negotiated extensions.
 //!
-//! The adapter under test is a type implementing [`Adapter`];
-//! [`interop_tests!`] instantiates every (peer, direction, scenario) test
-//! for it. The peers are installed once per target directory under
-//! `CARGO_TARGET_TMPDIR` (a venv with `peers/python/requirements.txt`,
-//! `npm ci` of `peers/node/package-lock.json`).
+//! The adapter under test is a runtime of the shared harness
+//! ([`test_support::Rt`]); [`interop_tests!`] instantiates every (peer,
+//! direction, scenario) test for it. The peers are installed once per
+//! target directory under `CARGO_TARGET_TMPDIR` by the harness (a venv
+//! with `peers/python/requirements.txt`, `npm ci` of
+//! `peers/node/package-lock.json`).
 #![forbid(unsafe_code)]
 
-pub mod adapters;
 mod check;
 mod drive;
 mod peer;
@@ -32,48 +32,14 @@ mod scenario;
 
 use std::future::Future;
 use std::path::Path;
-use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use futures_io::{AsyncRead, AsyncWrite};
-use ws_session::{AcceptedRequest, ClientResponse, Config, Runtime, Session};
+use test_support::{Rt, ServerOptions};
+use ws_session::{Decision, Runtime, Session};
 
-pub use peer::{Peer, TestCert};
+pub use peer::Peer;
 pub use scenario::{Content, Scenario, Step};
-
-/// How one adapter connects and accepts; everything else (the session API)
-/// is shared. Implement it for an adapter, then `interop_tests!(Type)`.
-pub trait Adapter {
-    /// Shown in failure reports.
-    const NAME: &'static str;
-    /// The transport of the sessions it connects (TCP or TLS).
-    type ClientStream: AsyncRead + AsyncWrite + Unpin;
-    /// The transport of the sessions it accepts.
-    type ServerStream: AsyncRead + AsyncWrite + Unpin;
-
-    /// Runs a test body to completion on this adapter's runtime.
-    fn block_on<F: Future>(future: F) -> F::Output;
-
-    /// The runtime's clock and timers, for the tests' own timeouts.
-    fn runtime() -> Arc<dyn Runtime>;
-
-    /// Connects to a `ws://` or `wss://` URL; `roots` (for `wss://`) are the
-    /// only trusted certificates.
-    fn connect(
-        url: &str,
-        config: Config,
-        roots: Option<rustls::RootCertStore>,
-    ) -> impl Future<Output = Result<(Session<Self::ClientStream>, ClientResponse), String>>;
-
-    /// Accepts one connection on `listener` (bound on loopback, blocking
-    /// mode) and its upgrade, with TLS when `tls` is given.
-    fn accept(
-        listener: std::net::TcpListener,
-        config: Config,
-        tls: Option<&TestCert>,
-    ) -> impl Future<Output = Result<(Session<Self::ServerStream>, AcceptedRequest), String>>;
-}
 
 /// Who plays the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,9 +64,60 @@ impl std::fmt::Display for Direction {
 /// # Panics
 /// When the test fails, with the report: peer, direction, scenario, step,
 /// and what both sides sent and saw.
-pub fn run<A: Adapter>(tmp: &Path, peer: Peer, direction: Direction, scenario: Scenario) {
-    if let Err(report) = report::run::<A>(tmp, peer, direction, scenario) {
+pub fn run<R: Rt>(tmp: &Path, peer: Peer, direction: Direction, scenario: Scenario) {
+    run_with::<R, AdapterServer>(tmp, peer, direction, scenario);
+}
+
+/// [`run`] with our server side set up by `A` (for example a route of an
+/// HTTP server that hands its session to the test) instead of the
+/// adapter's accept; our client side is `R`'s.
+///
+/// # Panics
+/// As [`run`].
+pub fn run_with<R: Rt, A: OurServer<R>>(
+    tmp: &Path,
+    peer: Peer,
+    direction: Direction,
+    scenario: Scenario,
+) {
+    if let Err(report) = report::run::<R, A>(tmp, peer, direction, scenario) {
         panic!("{report}");
+    }
+}
+
+/// Our server side of a [`Direction::OurServer`] test: takes the bound
+/// listener the peer's client will connect to, accepts one WebSocket
+/// session on it with `options` (config, TLS), and hands it over with the
+/// path of the request it accepted. Runs on `R`'s executor.
+pub trait OurServer<R: Rt> {
+    /// The transport of the accepted session.
+    type Stream: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin;
+
+    /// Accepts one session on `listener`; the error says what failed.
+    fn accept(
+        listener: std::net::TcpListener,
+        options: ServerOptions,
+    ) -> impl Future<Output = Result<(Session<Self::Stream>, String), String>>;
+}
+
+/// The adapter's own accept path: `R`'s listener, `R::accept_tcp`, then
+/// `R::accept` (TLS first when configured), accepting every upgrade.
+#[derive(Debug)]
+pub struct AdapterServer;
+
+impl<R: Rt> OurServer<R> for AdapterServer {
+    type Stream = R::Server;
+
+    async fn accept(
+        listener: std::net::TcpListener,
+        options: ServerOptions,
+    ) -> Result<(Session<Self::Stream>, String), String> {
+        let listener = R::listener_from_std(listener);
+        let tcp = R::accept_tcp(&listener).await;
+        let (ws, request) = R::accept(tcp, options, |_| Decision::accept())
+            .await
+            .map_err(|e| format!("{e} ({e:?})"))?;
+        Ok((ws, request.uri().path().to_owned()))
     }
 }
 
@@ -124,7 +141,7 @@ async fn within<F: Future>(
     .await
 }
 
-/// Instantiates every interop test for an [`Adapter`]: modules
+/// Instantiates every interop test for a runtime: modules
 /// `python::our_client::text`, `node::our_server::tls`, …
 #[macro_export]
 macro_rules! interop_tests {

@@ -6,13 +6,15 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
+use test_support::process::PeerProcess;
+use test_support::{ClientOptions, Rt, ServerOptions, TestCert, connect_with};
 use ws_session::Session;
 
 use crate::check::{self, Outcome};
 use crate::drive::{self, Failure, Record};
-use crate::peer::{PeerArgs, PeerProcess, Role, TestCert};
+use crate::peer::{CertFiles, PeerArgs, Role};
 use crate::scenario::Plan;
-use crate::{Adapter, Direction, Peer, Scenario, within};
+use crate::{Direction, OurServer, Peer, Scenario, within};
 
 /// How long a peer server may take to start, and a peer to finish after
 /// our side is done.
@@ -21,7 +23,7 @@ const PEER_SECONDS: u64 = 30;
 const HANDSHAKE_SECONDS: u64 = 20;
 
 /// Runs the test; the failure report is the error.
-pub(crate) fn run<A: Adapter>(
+pub(crate) fn run<R: Rt, A: OurServer<R>>(
     tmp: &Path,
     peer: Peer,
     direction: Direction,
@@ -33,11 +35,11 @@ pub(crate) fn run<A: Adapter>(
     let mut process = None;
     let run_dir = tmp.join("interop-runs").join(format!(
         "{}-{peer:?}-{direction:?}-{}-{}",
-        A::NAME,
+        R::NAME,
         scenario.name(),
         std::process::id()
     ));
-    let result = converse::<A>(
+    let result = converse::<R, A>(
         tmp,
         &run_dir,
         peer,
@@ -69,7 +71,7 @@ pub(crate) fn run<A: Adapter>(
     let _ = std::fs::remove_dir_all(&run_dir);
     result.map_err(|failure| {
         render(&Context {
-            adapter: A::NAME,
+            adapter: R::NAME,
             peer,
             direction,
             scenario,
@@ -84,7 +86,7 @@ pub(crate) fn run<A: Adapter>(
 
 /// Starts the peer, connects or accepts, and runs our side of the steps.
 #[allow(clippy::too_many_arguments)] // the pieces of one test, passed once
-fn converse<A: Adapter>(
+fn converse<R: Rt, A: OurServer<R>>(
     tmp: &Path,
     run_dir: &Path,
     peer: Peer,
@@ -94,38 +96,46 @@ fn converse<A: Adapter>(
     record: &mut Record,
     process: &mut Option<PeerProcess>,
 ) -> Result<(), Failure> {
-    let cert = plan
-        .tls
-        .then(|| TestCert::generate(run_dir))
+    let cert = plan.tls.then(TestCert::new);
+    let files = cert
+        .as_ref()
+        .map(|cert| cert.write_pem(run_dir))
         .transpose()
-        .map_err(Failure::setup)?;
+        .map_err(Failure::setup)?
+        .map(|(cert_path, key_path)| CertFiles {
+            cert_path,
+            key_path,
+        });
     let scheme = if plan.tls { "wss" } else { "ws" };
     let mut args = PeerArgs {
         role: Role::Server,
         url: None,
         script: plan.peer_script(),
         deflate: plan.peer_deflate,
-        cert: cert.as_ref(),
+        cert: files.as_ref(),
     };
-    let runtime = A::runtime();
+    let runtime = R::runtime();
     match direction {
         Direction::OurClient => {
-            let command = peer.command(tmp, &args).map_err(Failure::setup)?;
-            let spawned = process.insert(PeerProcess::spawn(command).map_err(Failure::setup)?);
+            let spawned = process.insert(peer.spawn(tmp, &args).map_err(Failure::setup)?);
             let port = spawned
                 .wait_listening(Duration::from_secs(PEER_SECONDS))
                 .map_err(Failure::setup)?;
             let url = format!("{scheme}://127.0.0.1:{port}{path}");
             record.note(format!("our client connects to {url}"));
-            A::block_on(async {
-                let connect = A::connect(&url, plan.config(), cert.as_ref().map(TestCert::roots));
+            let options = ClientOptions {
+                config: plan.config(),
+                tls: cert.as_ref().map(TestCert::client_config),
+                ..ClientOptions::default()
+            };
+            R::block_on(async {
+                let connect = connect_with::<R>(url.as_str(), options);
                 let (mut ws, response) = within(&*runtime, HANDSHAKE_SECONDS, "connect", connect)
                     .await
                     .map_err(Failure::setup)?
-                    .map_err(|e| Failure::setup(format!("connect to {url} failed: {e}")))?;
-                record.extensions = response.extensions;
+                    .map_err(|e| Failure::setup(format!("connect to {url} failed: {e} ({e:?})")))?;
+                record.extensions = response.extensions().to_vec();
                 record.response_extensions = response
-                    .response
                     .headers()
                     .get("sec-websocket-extensions")
                     .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
@@ -146,17 +156,25 @@ fn converse<A: Adapter>(
             let url = format!("{scheme}://127.0.0.1:{port}{path}");
             args.role = Role::Client;
             args.url = Some(&url);
-            let command = peer.command(tmp, &args).map_err(Failure::setup)?;
-            *process = Some(PeerProcess::spawn(command).map_err(Failure::setup)?);
+            *process = Some(peer.spawn(tmp, &args).map_err(Failure::setup)?);
             record.note(format!("our server accepts on {url}"));
-            A::block_on(async {
-                let accept = A::accept(listener, plan.config(), cert.as_ref());
-                let (mut ws, request) = within(&*runtime, HANDSHAKE_SECONDS, "accept", accept)
+            let options = ServerOptions {
+                config: plan.config(),
+                tls: cert.as_ref().map(TestCert::server_config),
+                ..ServerOptions::default()
+            };
+            R::block_on(async {
+                let accept = A::accept(listener, options);
+                let (mut ws, path) = within(&*runtime, HANDSHAKE_SECONDS, "accept", accept)
                     .await
                     .map_err(Failure::setup)?
                     .map_err(|e| Failure::setup(format!("accept failed: {e}")))?;
-                record.extensions = request.extensions;
-                record.request_path = Some(request.request.uri().path().to_owned());
+                record.extensions = ws
+                    .connection()
+                    .extension_names()
+                    .map(str::to_owned)
+                    .collect();
+                record.request_path = Some(path);
                 record.note(format!(
                     "accepted {:?}; extensions {:?}",
                     record.request_path, record.extensions

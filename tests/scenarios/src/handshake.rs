@@ -8,8 +8,8 @@ use std::time::Duration;
 use futures_util::{AsyncReadExt as _, AsyncWriteExt as _};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use ws_session::{
-    AcceptOptions, ClientBuilder, CloseCode, Config, ConnectError, Decision, HandshakeError,
-    Message,
+    AcceptOptions, ClientRequestBuilder, Config, ConnectError, Decision, HandshakeError,
+    IntoClientRequest, Message,
 };
 
 use crate::{ClientOptions, Rt, ServerOptions, accept, connect, connect_with, finishes_within};
@@ -35,28 +35,25 @@ pub async fn request_subprotocols_and_headers_round_trip<R: Rt>() {
         })
         .await
         .unwrap();
-        assert_eq!(accepted.subprotocol.as_deref(), Some("chat.v2"));
+        assert_eq!(accepted.subprotocol(), Some("chat.v2"));
         let message = ws.recv().await.unwrap();
         ws.send_message(message).await.unwrap();
         let _ = ws.recv().await;
         seen.unwrap()
     });
-    let request = http::Request::builder()
-        .uri(format!("{url}/rooms/7?user=ann"))
+    // Headers as strings, as with `http`'s own request builder.
+    let request = ClientRequestBuilder::new(format!("{url}/rooms/7?user=ann"))
         .header("x-token", "secret")
-        .body(())
-        .unwrap();
-    let builder = ClientBuilder::from_request(request)
         .subprotocol("chat.v1")
         .subprotocol("chat.v2");
-    let (mut ws, response) = R::connect_request(builder, ClientOptions::default())
+    let (mut ws, response) = connect_with::<R>(request, ClientOptions::default())
         .await
         .unwrap();
-    assert_eq!(response.subprotocol.as_deref(), Some("chat.v2"));
-    assert_eq!(response.response.headers()["x-server"], "yes");
+    assert_eq!(response.subprotocol(), Some("chat.v2"));
+    assert_eq!(response.headers()["x-server"], "yes");
     ws.send_text("hi").await.unwrap();
     assert_eq!(ws.recv().await.unwrap(), Message::Text("hi".into()));
-    ws.close(CloseCode::NORMAL, "").await.unwrap();
+    ws.close(None).await.unwrap();
     let (path, query, token, offered) = server.await;
     assert_eq!(path, "/rooms/7");
     assert_eq!(query.as_deref(), Some("user=ann"));
@@ -204,17 +201,15 @@ pub async fn client_over_the_runtimes_own_tcp_stream<R: Rt>() {
         ws.recv().await.unwrap_err()
     });
     let tcp = R::connect_tcp(url.trim_start_matches("ws://")).await;
-    let (mut ws, response) =
-        R::client_over(tcp, ClientBuilder::new("ws://tunnel.example/x").unwrap())
-            .await
-            .unwrap();
-    assert_eq!(response.response.status(), 101);
+    let request = "ws://tunnel.example/x".into_client_request().unwrap();
+    let (mut ws, response) = R::connect_over(tcp, request).await.unwrap();
+    assert_eq!(response.status(), 101);
     ws.send_text("through the caller's stream").await.unwrap();
     assert_eq!(
         ws.recv().await.unwrap(),
         Message::Text("through the caller's stream".into())
     );
-    ws.close(CloseCode::NORMAL, "").await.unwrap();
+    ws.close(None).await.unwrap();
     let end = finishes_within(Duration::from_secs(5), server)
         .await
         .expect("the server saw the close");
@@ -254,4 +249,84 @@ pub async fn decision_reject_shorthand<R: Rt>() {
     let rejection = err.rejection().unwrap();
     assert_eq!(rejection.status(), StatusCode::NOT_FOUND);
     assert_eq!(&rejection.body()[..], b"no such room");
+}
+
+/// Scenario (see the module docs): an async decision awaits a lookup
+/// (here a timer) before it answers; a request without the token is
+/// refused with the status and body it chose, one with it gets the
+/// subprotocol.
+pub async fn async_decision_looks_things_up_before_answering<R: Rt>() {
+    let (listener, url) = R::listen().await;
+    let server = async {
+        let mut outcomes = Vec::new();
+        for _ in 0..2 {
+            let tcp = R::accept_tcp(&listener).await;
+            let decide = async |request: &ws_session::UpgradeRequest| {
+                // A lookup elsewhere: the handshake waits for it.
+                async_io::Timer::after(Duration::from_millis(20)).await;
+                match request.request().headers().get("x-token") {
+                    Some(token) if token == "secret" => {
+                        Decision::accept_with(AcceptOptions::new().subprotocol("chat"))
+                    }
+                    _ => Decision::reject(StatusCode::UNAUTHORIZED, "a token, please"),
+                }
+            };
+            let outcome = R::accept_async(tcp, ServerOptions::default(), decide).await;
+            outcomes.push(outcome.map(|(_, accepted)| accepted.subprotocol().map(str::to_owned)));
+        }
+        outcomes
+    };
+    let clients = async {
+        let refused = connect::<R>(&url).await.unwrap_err();
+        let rejection = refused.rejection().unwrap();
+        assert_eq!(rejection.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(&rejection.body()[..], b"a token, please");
+        let request = ClientRequestBuilder::new(url.as_str())
+            .header("x-token", "secret")
+            .subprotocol("chat");
+        let (mut ws, response) = connect_with::<R>(request, ClientOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(response.subprotocol(), Some("chat"));
+        ws.close(None).await.unwrap();
+    };
+    let (outcomes, ()) = futures_util::future::join(server, clients).await;
+    assert!(matches!(
+        outcomes[0],
+        Err(HandshakeError::Rejected(StatusCode::UNAUTHORIZED))
+    ));
+    assert_eq!(outcomes[1].as_ref().unwrap().as_deref(), Some("chat"));
+}
+
+/// Scenario (see the module docs): with an Origin allow-list, a page of
+/// another site gets 403 and no session; the listed site and clients that
+/// send no Origin (not browsers) are let through.
+pub async fn origin_policy_answers_403_to_other_sites<R: Rt>() {
+    let url = crate::echo_server::<R>(ServerOptions {
+        allowed_origins: Some(vec!["https://chat.example".to_owned()]),
+        ..ServerOptions::default()
+    })
+    .await;
+    let with_origin =
+        |origin: &'static str| ClientRequestBuilder::new(url.as_str()).header("origin", origin);
+    let refused = connect_with::<R>(
+        with_origin("https://evil.example"),
+        ClientOptions::default(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.rejection().unwrap().status(), StatusCode::FORBIDDEN);
+    for request in [
+        with_origin("https://CHAT.example")
+            .into_client_request()
+            .unwrap(),
+        url.as_str().into_client_request().unwrap(),
+    ] {
+        let (mut ws, _) = connect_with::<R>(request, ClientOptions::default())
+            .await
+            .unwrap();
+        ws.send_text("allowed").await.unwrap();
+        assert_eq!(ws.recv().await.unwrap(), Message::text("allowed"));
+        ws.close(None).await.unwrap();
+    }
 }

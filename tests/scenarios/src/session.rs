@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt as _};
 use ws_session::{
-    CloseCode, CloseReason, Config, DeflateConfig, Error, Event, Frame, Message, Mode, OpCode,
+    CloseCode, CloseFrame, CloseReason, Config, DeflateConfig, Error, Event, Frame, Message, Mode,
+    OpCode,
 };
 
 use crate::{Rt, ServerOptions, accept, connect, connect_config, echo_server};
@@ -15,7 +16,7 @@ use crate::{Rt, ServerOptions, accept, connect, connect_config, echo_server};
 pub async fn echo_text_and_binary_then_clean_close<R: Rt>() {
     let url = echo_server::<R>(ServerOptions::default()).await;
     let (mut ws, response) = connect::<R>(&format!("{url}/echo")).await.unwrap();
-    assert_eq!(response.response.status(), 101);
+    assert_eq!(response.status(), 101);
     ws.send_text("hello").await.unwrap();
     ws.send_binary(vec![1u8, 2, 3]).await.unwrap();
     assert_eq!(ws.recv().await.unwrap(), Message::Text("hello".into()));
@@ -23,7 +24,9 @@ pub async fn echo_text_and_binary_then_clean_close<R: Rt>() {
         ws.recv().await.unwrap(),
         Message::Binary(vec![1u8, 2, 3].into())
     );
-    ws.close(CloseCode::NORMAL, "bye").await.unwrap();
+    ws.close(CloseFrame::new(CloseCode::NORMAL, "bye"))
+        .await
+        .unwrap();
     let reason = ws.close_reason().unwrap();
     assert!(reason.is_clean(), "{}: {reason}", R::NAME);
     // Every later call reports the end.
@@ -42,12 +45,12 @@ pub async fn deflate_is_negotiated_and_large_messages_round_trip<R: Rt>() {
         .with_max_inflated_size(8 << 20);
     let url = echo_server::<R>(ServerOptions::with_config(config.clone())).await;
     let (mut ws, response) = connect_config::<R>(&url, config).await.unwrap();
-    assert_eq!(response.extensions, ["permessage-deflate"]);
+    assert_eq!(response.extensions(), ["permessage-deflate"]);
     let big: String = "all work and no play ".repeat(200_000);
     ws.send_text(big.clone()).await.unwrap();
     let echoed = ws.recv().await.unwrap();
-    assert_eq!(echoed.as_bytes(), big.as_bytes());
-    ws.close(CloseCode::NORMAL, "").await.unwrap();
+    assert_eq!(echoed.as_payload(), big.as_bytes());
+    ws.close(None).await.unwrap();
 }
 
 /// Scenario (see the module docs).
@@ -69,7 +72,9 @@ pub async fn message_sent_before_close_is_delivered_first<R: Rt>() {
     for i in 0..100 {
         ws.send_text(format!("m{i}")).await.unwrap();
     }
-    ws.close(CloseCode::NORMAL, "done").await.unwrap();
+    ws.close(CloseFrame::new(CloseCode::NORMAL, "done"))
+        .await
+        .unwrap();
     let (got, end) = server.await;
     let expected: Vec<Message> = (0..100)
         .map(|i| Message::Text(format!("m{i}").into()))
@@ -99,8 +104,13 @@ pub async fn stream_and_sink<R: Rt>() {
         received.push(ws.next().await.unwrap().unwrap());
     }
     assert_eq!(received, messages);
-    // Sink::close runs the close handshake; the Stream then ends.
+    // Sink::close runs the close handshake; the Stream then shows the
+    // peer's answering Close, and ends.
     SinkExt::close(&mut ws).await.unwrap();
+    assert_eq!(
+        ws.next().await.unwrap().unwrap(),
+        Message::Close(Some(CloseFrame::new(CloseCode::NORMAL, "")))
+    );
     assert!(ws.next().await.is_none());
     assert!(ws.close_reason().unwrap().is_clean());
 }
@@ -109,10 +119,10 @@ pub async fn stream_and_sink<R: Rt>() {
 pub async fn frames_pings_and_pongs_in_default_mode<R: Rt>() {
     let url = echo_server::<R>(ServerOptions::default()).await;
     let (mut ws, _) = connect::<R>(&url).await.unwrap();
-    ws.send(Frame::new(OpCode::Ping, &b"are you there"[..]))
+    ws.send_frame(Frame::new(OpCode::Ping, &b"are you there"[..]))
         .await
         .unwrap();
-    ws.send(Frame::new(OpCode::Text, &b"framed"[..]))
+    ws.send_frame(Frame::new(OpCode::Text, &b"framed"[..]))
         .await
         .unwrap();
     assert_eq!(
@@ -125,8 +135,10 @@ pub async fn frames_pings_and_pongs_in_default_mode<R: Rt>() {
     );
     // A fragment cannot be sent as a message in default mode.
     let fragment = Frame::new(OpCode::Text, &b"x"[..]).with_fin(false);
-    assert!(matches!(ws.send(fragment).await, Err(Error::Send(_))));
-    ws.close(CloseCode::GOING_AWAY, "").await.unwrap();
+    assert!(matches!(ws.send_frame(fragment).await, Err(Error::Send(_))));
+    ws.close(CloseFrame::new(CloseCode::GOING_AWAY, ""))
+        .await
+        .unwrap();
     assert_eq!(
         ws.close_reason().unwrap().code(),
         CloseCode::GOING_AWAY,
@@ -220,8 +232,7 @@ pub async fn content_conversion_and_bad_values_keep_the_session<R: Rt>() {
     }
     let p: Point = server.receive_deserialized().await.unwrap();
     assert_eq!(p, Point { x: 3, y: 4 });
-    let (closed, end) =
-        futures_util::future::join(client.close(CloseCode::NORMAL, ""), server.recv()).await;
+    let (closed, end) = futures_util::future::join(client.close(None), server.recv()).await;
     closed.unwrap();
     assert!(end.unwrap_err().is_clean_close());
 }
@@ -244,8 +255,11 @@ pub async fn in_memory_pair_with_compression<R: Rt>() {
         client.recv().await.unwrap(),
         Message::Binary(vec![9u8; 1000].into())
     );
-    let (closed, received) =
-        futures_util::future::join(client.close(CloseCode::NORMAL, "end"), server.recv()).await;
+    let (closed, received) = futures_util::future::join(
+        client.close(CloseFrame::new(CloseCode::NORMAL, "end")),
+        server.recv(),
+    )
+    .await;
     closed.unwrap();
     assert!(received.unwrap_err().is_clean_close());
     assert!(client.close_reason().unwrap().is_clean());
@@ -272,14 +286,18 @@ pub async fn raw_session_sees_frames_as_they_are<R: Rt>() {
     let ping = ws.recv_frame().await.unwrap();
     assert_eq!((ping.opcode, &ping.payload[..]), (OpCode::Ping, &b"p1"[..]));
     // Nothing automatic: we answer ourselves, and send a fragmented message.
-    ws.send(Frame::new(OpCode::Pong, &b"p1"[..])).await.unwrap();
-    ws.send(Frame::new(OpCode::Text, &b"frag"[..]).with_fin(false))
+    ws.send_frame(Frame::new(OpCode::Pong, &b"p1"[..]))
         .await
         .unwrap();
-    ws.send(Frame::new(OpCode::Continuation, &b"ment"[..]))
+    ws.send_frame(Frame::new(OpCode::Text, &b"frag"[..]).with_fin(false))
         .await
         .unwrap();
-    ws.close(CloseCode::NORMAL, "raw bye").await.unwrap();
+    ws.send_frame(Frame::new(OpCode::Continuation, &b"ment"[..]))
+        .await
+        .unwrap();
+    ws.close(CloseFrame::new(CloseCode::NORMAL, "raw bye"))
+        .await
+        .unwrap();
     let (events, end) = server.await;
     assert_eq!(events[0], Event::Pong((&b"p1"[..]).into()));
     assert_eq!(events[1], Event::Message(Message::Text("fragment".into())));
@@ -294,21 +312,27 @@ pub async fn raw_session_answers_the_peers_close_itself<R: Rt>() {
     for answer_with_frame in [true, false] {
         let (mut client, mut server) = R::pair(raw.clone()).await.unwrap();
         let server_side = R::spawn(async move {
-            server.close(CloseCode(4000), "done").await.unwrap();
+            server
+                .close(CloseFrame::new(CloseCode(4000), "done"))
+                .await
+                .unwrap();
             server.close_reason().cloned()
         });
         let close = client.recv_frame().await.unwrap();
         assert_eq!(close.opcode, OpCode::Close);
         if answer_with_frame {
-            client.send(close).await.unwrap();
+            client.send_frame(close).await.unwrap();
             // Nothing may follow our Close.
             assert!(matches!(
-                client.send(Frame::new(OpCode::Text, "late")).await,
+                client.send_frame(Frame::new(OpCode::Text, "late")).await,
                 Err(Error::Send(_) | Error::Closed(_))
             ));
             assert!(client.recv_frame().await.unwrap_err().is_clean_close());
         } else {
-            client.close(CloseCode(4000), "").await.unwrap();
+            client
+                .close(CloseFrame::new(CloseCode(4000), ""))
+                .await
+                .unwrap();
         }
         assert!(client.close_reason().unwrap().is_clean());
         let server_end = server_side.await.unwrap();
@@ -378,7 +402,7 @@ pub async fn dropping_recv_in_a_race_loses_nothing<R: Rt>() {
     for (i, message) in received.into_iter().enumerate() {
         assert_eq!(message, Message::Binary(payload(i).into()), "message {i}");
     }
-    client.close(CloseCode::NORMAL, "").await.unwrap();
+    client.close(None).await.unwrap();
     sender.await;
 }
 
@@ -398,7 +422,9 @@ pub async fn close_takes_what_arrives_before_the_peers_close<R: Rt>() {
     });
     let config = Config::default().with_close_timeout(Duration::from_secs(5));
     let (mut ws, _) = connect_config::<R>(&url, config).await.unwrap();
-    ws.close(CloseCode::NORMAL, "bye").await.unwrap();
+    ws.close(CloseFrame::new(CloseCode::NORMAL, "bye"))
+        .await
+        .unwrap();
     let reason = ws.close_reason().unwrap();
     assert!(reason.is_clean(), "{}: {reason:?}", R::NAME);
     assert_eq!(
@@ -426,7 +452,7 @@ pub async fn fragmented_send_flush_and_split_conversion<R: Rt>() {
         .unwrap();
     client.flush().await.unwrap();
     assert_eq!(client.connection().queued_bytes(), 0);
-    let (mut reader, mut writer) = server.split();
+    let (mut writer, mut reader) = server.spawn_split();
     assert_eq!(
         reader.recv().await.unwrap(),
         Message::Text("one two three four".into())
@@ -444,8 +470,7 @@ pub async fn fragmented_send_flush_and_split_conversion<R: Rt>() {
     ));
     let p: Pair = reader.receive_deserialized().await.unwrap();
     assert_eq!(p, Pair { a: 7, b: 8 });
-    let (closed, end) =
-        futures_util::future::join(client.close(CloseCode::NORMAL, ""), reader.recv()).await;
+    let (closed, end) = futures_util::future::join(client.close(None), reader.recv()).await;
     closed.unwrap();
     assert!(end.unwrap_err().is_clean_close());
 }
@@ -460,9 +485,9 @@ pub async fn raw_recv_returns_whole_frames_as_messages_and_keeps_fragments<R: Rt
         Frame::new(OpCode::Text, &b"par"[..]).with_fin(false),
         Frame::new(OpCode::Continuation, &b"t"[..]),
     ] {
-        server.send(frame).await.unwrap();
+        server.send_frame(frame).await.unwrap();
     }
-    let (mut reader, _writer) = client.split();
+    let (_writer, mut reader) = client.spawn_split();
     assert_eq!(
         reader.recv().await.unwrap(),
         Message::Binary((&b"whole"[..]).into())

@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt as _};
-use ws_session::{CloseCode, CloseReason, Config, Error, Event, Frame, Message, Mode, OpCode};
+use ws_session::{
+    CloseCode, CloseFrame, CloseReason, Config, Error, Event, Frame, Message, Mode, OpCode,
+};
 
 use crate::{Rt, ServerOptions, accept, connect, echo_server, finishes_within, silent_server};
 
@@ -14,7 +16,7 @@ use crate::{Rt, ServerOptions, accept, connect, echo_server, finishes_within, si
 pub async fn halves_in_two_tasks<R: Rt>() {
     let url = echo_server::<R>(ServerOptions::default()).await;
     let (ws, _) = connect::<R>(&url).await.unwrap();
-    let (mut reader, mut writer) = ws.split();
+    let (mut writer, mut reader) = ws.spawn_split();
     let writing = R::spawn(async move {
         for i in 0..500 {
             writer.send_text(format!("message {i}")).await.unwrap();
@@ -33,8 +35,11 @@ pub async fn halves_in_two_tasks<R: Rt>() {
     });
     let mut writer = writing.await;
     let mut reader = reading.await;
-    let (closed, end) =
-        futures_util::future::join(writer.close(CloseCode::NORMAL, "done"), reader.recv()).await;
+    let (closed, end) = futures_util::future::join(
+        writer.close(CloseFrame::new(CloseCode::NORMAL, "done")),
+        reader.recv(),
+    )
+    .await;
     closed.unwrap();
     assert!(end.unwrap_err().is_clean_close());
     assert!(writer.close_reason().unwrap().is_clean());
@@ -51,13 +56,17 @@ pub async fn pong_and_close_reply_go_out_while_only_the_reader_is_polled<R: Rt>(
         let mut ws = accept::<R>(tcp, Config::default().with_mode(Mode::Raw))
             .await
             .unwrap();
-        ws.send(Frame::new(OpCode::Ping, &b"hb"[..])).await.unwrap();
+        ws.send_frame(Frame::new(OpCode::Ping, &b"hb"[..]))
+            .await
+            .unwrap();
         let pong = ws.recv_frame().await.unwrap();
-        ws.close(CloseCode::GOING_AWAY, "restart").await.unwrap();
+        ws.close(CloseFrame::new(CloseCode::GOING_AWAY, "restart"))
+            .await
+            .unwrap();
         (pong, ws.close_reason().cloned())
     });
     let (ws, _) = connect::<R>(&url).await.unwrap();
-    let (mut reader, _writer) = ws.split();
+    let (_writer, mut reader) = ws.spawn_split();
     let mut events = Vec::new();
     let end = loop {
         match reader.recv_event().await {
@@ -77,7 +86,7 @@ pub async fn pong_and_close_reply_go_out_while_only_the_reader_is_polled<R: Rt>(
 pub async fn heartbeat_runs_in_the_driver_of_a_split_session<R: Rt>() {
     let (url, _release) = silent_server::<R>().await;
     let (ws, _) = connect::<R>(&url).await.unwrap();
-    let (mut reader, mut writer) = ws.split();
+    let (mut writer, mut reader) = ws.spawn_split();
     writer
         .set_timeout(Duration::from_millis(200))
         .await
@@ -101,7 +110,7 @@ pub async fn heartbeat_runs_in_the_driver_of_a_split_session<R: Rt>() {
 pub async fn terminate_through_the_writer<R: Rt>() {
     let url = echo_server::<R>(ServerOptions::default()).await;
     let (ws, _) = connect::<R>(&url).await.unwrap();
-    let (mut reader, writer) = ws.split();
+    let (writer, mut reader) = ws.spawn_split();
     writer.terminate();
     let end = reader.recv().await.unwrap_err();
     assert!(
@@ -114,7 +123,7 @@ pub async fn terminate_through_the_writer<R: Rt>() {
 pub async fn split_stream_and_sink<R: Rt>() {
     let url = echo_server::<R>(ServerOptions::default()).await;
     let (ws, _) = connect::<R>(&url).await.unwrap();
-    let (mut reader, mut writer) = ws.split();
+    let (mut writer, mut reader) = ws.spawn_split();
     SinkExt::send(&mut writer, Message::Text("via sink".into()))
         .await
         .unwrap();
@@ -122,10 +131,16 @@ pub async fn split_stream_and_sink<R: Rt>() {
         reader.next().await.unwrap().unwrap(),
         Message::Text("via sink".into())
     );
-    let (closed, end) =
-        futures_util::future::join(writer.close(CloseCode::NORMAL, ""), reader.next()).await;
+    let (closed, end) = futures_util::future::join(writer.close(None), reader.next()).await;
     closed.unwrap();
-    assert!(end.is_none(), "a clean close ends the stream");
+    assert!(
+        end.unwrap().unwrap().is_close(),
+        "the peer's answering Close"
+    );
+    assert!(
+        reader.next().await.is_none(),
+        "a clean close ends the stream"
+    );
 }
 
 /// Scenario (see the module docs).
@@ -142,7 +157,7 @@ pub async fn a_reader_that_does_not_read_stops_the_socket_reads<R: Rt>() {
         let _ = ws.recv().await;
     });
     let (ws, _) = connect::<R>(&url).await.unwrap();
-    let (mut reader, mut writer) = ws.split();
+    let (mut writer, mut reader) = ws.spawn_split();
     // 48 MiB cannot all be in flight: the driver stops reading after about
     // 1 MiB the reader has not taken, so the sender waits.
     assert!(
@@ -155,7 +170,7 @@ pub async fn a_reader_that_does_not_read_stops_the_socket_reads<R: Rt>() {
         let message = reader.recv().await.unwrap();
         assert_eq!(message, Message::Binary(vec![i; 1 << 20].into()));
     }
-    writer.close(CloseCode::NORMAL, "").await.unwrap();
+    writer.close(None).await.unwrap();
     sender.await;
 }
 
@@ -172,7 +187,7 @@ pub async fn dropping_split_recv_in_a_race_loses_nothing<R: Rt>() {
         }
         let _ = server.recv().await;
     });
-    let (mut reader, mut writer) = client.split();
+    let (mut writer, mut reader) = client.spawn_split();
     let mut received = Vec::new();
     while received.len() < COUNT {
         // `or` polls the yield first: from its second poll on it wins, so
@@ -196,6 +211,6 @@ pub async fn dropping_split_recv_in_a_race_loses_nothing<R: Rt>() {
             "message {i}"
         );
     }
-    writer.close(CloseCode::NORMAL, "").await.unwrap();
+    writer.close(None).await.unwrap();
     sender.await;
 }

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use ws_session::{CloseCode, CloseReason, Config, Error};
+use ws_session::{CloseCode, CloseFrame, CloseReason, Config, Error};
 
 use crate::{Rt, connect_config, finishes_within, silent_server};
 
@@ -46,7 +46,9 @@ pub async fn close_times_out_when_the_peer_never_answers<R: Rt>() {
     let config = Config::default().with_close_timeout(Duration::from_millis(300));
     let (mut ws, _) = connect_config::<R>(&url, config).await.unwrap();
     let started = now();
-    ws.close(CloseCode::NORMAL, "anyone?").await.unwrap();
+    ws.close(CloseFrame::new(CloseCode::NORMAL, "anyone?"))
+        .await
+        .unwrap();
     let elapsed = started.elapsed();
     assert_eq!(
         ws.close_reason(),
@@ -90,7 +92,7 @@ pub async fn split_writer_waits_when_the_peer_never_reads<R: Rt>() {
     let (url, _release) = silent_server::<R>().await;
     let config = Config::default().with_send_queue_limit(64 * 1024);
     let (ws, _) = connect_config::<R>(&url, config).await.unwrap();
-    let (_reader, mut writer) = ws.split_with_capacity(4);
+    let (mut writer, _reader) = ws.spawn_split_with_capacity(4);
     let chunk = vec![7u8; 16 * 1024];
     let mut sent = 0usize;
     let blocked = finishes_within(Duration::from_millis(500), async {

@@ -1,10 +1,9 @@
-//! TLS (tokio-rustls, futures-rustls) with certificates generated at test
-//! time: `wss://` on both sides with a caller's
+//! TLS (rustls) with certificates generated at test time: `wss://` on both sides with a caller's
 //! `ClientConfig`, and an untrusted certificate refused by the default roots.
 
-use ws_session::{CloseCode, ConnectError, Message};
+use ws_session::{ConnectError, Message};
 
-use crate::{ClientOptions, Rt, ServerOptions, certificate, connect, connect_with, echo_server};
+use crate::{ClientOptions, Rt, ServerOptions, TestCert, connect, connect_with, echo_server};
 
 /// The port of a TLS echo server (the certificate is for `localhost`).
 async fn tls_echo_port<R: Rt>(tls: std::sync::Arc<rustls::ServerConfig>) -> u16 {
@@ -18,26 +17,25 @@ async fn tls_echo_port<R: Rt>(tls: std::sync::Arc<rustls::ServerConfig>) -> u16 
 
 /// Scenario (see the module docs).
 pub async fn wss_round_trip_with_a_caller_client_config<R: Rt>() {
-    let (server_tls, roots) = certificate();
-    let port = tls_echo_port::<R>(server_tls).await;
+    let cert = TestCert::new();
+    let port = tls_echo_port::<R>(cert.server_config()).await;
     let options = ClientOptions {
-        tls: Some(ws_session::tls::client_config_with_roots(roots)),
+        tls: Some(cert.client_config()),
         ..ClientOptions::default()
     };
     let (mut ws, response) = connect_with::<R>(&format!("wss://localhost:{port}/secure"), options)
         .await
         .unwrap();
-    assert_eq!(response.response.status(), 101);
+    assert_eq!(response.status(), 101);
     ws.send_text("over tls").await.unwrap();
     assert_eq!(ws.recv().await.unwrap(), Message::Text("over tls".into()));
-    ws.close(CloseCode::NORMAL, "").await.unwrap();
+    ws.close(None).await.unwrap();
     assert!(ws.close_reason().unwrap().is_clean());
 }
 
 /// Scenario (see the module docs).
 pub async fn default_roots_refuse_a_self_signed_certificate<R: Rt>() {
-    let (server_tls, _) = certificate();
-    let port = tls_echo_port::<R>(server_tls).await;
+    let port = tls_echo_port::<R>(TestCert::new().server_config()).await;
     let err = connect::<R>(&format!("wss://localhost:{port}/"))
         .await
         .unwrap_err();

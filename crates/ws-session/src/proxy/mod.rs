@@ -67,7 +67,7 @@ use crate::runtime::Runtime;
 /// for `host` over it, then the WebSocket handshake. Only the dial is
 /// bounded here (by `options`); bound the rest as the handshake is.
 #[allow(clippy::too_many_arguments)]
-pub async fn connect_through<P, T, R, RF, C, CF, L, LF>(
+pub async fn connect_through<P, R, RF, C, CF, L, LF>(
     runtime: &dyn Runtime,
     proxy: &Proxy,
     host: &str,
@@ -76,16 +76,15 @@ pub async fn connect_through<P, T, R, RF, C, CF, L, LF>(
     resolve: R,
     connect: C,
     tls: L,
-) -> Result<Tunnel<MaybeTls<P, T>>, ProxyError>
+) -> Result<Tunnel<MaybeTls<P>>, ProxyError>
 where
     P: AsyncRead + AsyncWrite + Unpin,
-    T: AsyncRead + AsyncWrite + Unpin,
     R: Fn(String, u16) -> RF,
     RF: Future<Output = io::Result<Vec<SocketAddr>>>,
     C: FnMut(SocketAddr) -> CF,
     CF: Future<Output = io::Result<P>>,
     L: FnOnce(String, P) -> LF,
-    LF: Future<Output = io::Result<T>>,
+    LF: Future<Output = io::Result<MaybeTls<P>>>,
 {
     let (tcp, _) = dial(
         runtime,
@@ -101,14 +100,12 @@ where
         source,
     })?;
     let stream = if proxy.scheme().is_tls() {
-        let tls_stream =
-            tls(proxy.host().to_owned(), tcp)
-                .await
-                .map_err(|source| ProxyError::Tls {
-                    proxy: proxy.addr().clone(),
-                    source,
-                })?;
-        MaybeTls::Tls(Box::new(tls_stream))
+        tls(proxy.host().to_owned(), tcp)
+            .await
+            .map_err(|source| ProxyError::Tls {
+                proxy: proxy.addr().clone(),
+                source,
+            })?
     } else {
         MaybeTls::Plain(tcp)
     };

@@ -10,9 +10,8 @@ use crate::frame::{OpCode, Rsv};
 
 use super::EXTENSION_NAME;
 use super::compress::Compressor;
-use super::config::DeflateConfig;
+use super::config::{DeflateConfig, DeflateParams};
 use super::inflate::Decompressor;
-use super::negotiate::DeflateParams;
 
 /// permessage-deflate on one connection: compresses our messages and
 /// inflates the peer's, each direction with its negotiated parameters.

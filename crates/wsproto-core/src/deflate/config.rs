@@ -6,6 +6,34 @@ pub const MIN_WINDOW_BITS: u8 = 8;
 /// Largest LZ77 window RFC 7692 allows (2^15 = 32 KiB), also the default.
 pub const MAX_WINDOW_BITS: u8 = 15;
 
+/// The parameters both ends agreed on (RFC 7692 §7.1): what each direction's
+/// compressor may do. The receiving side only needs the `*_no_context_takeover`
+/// flags (it always inflates with a 32 KiB window, which decodes any smaller
+/// one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DeflateParams {
+    /// The server resets its compressor after every message.
+    pub server_no_context_takeover: bool,
+    /// The client resets its compressor after every message.
+    pub client_no_context_takeover: bool,
+    /// Base-2 logarithm of the server's LZ77 window, `8..=15`.
+    pub server_max_window_bits: u8,
+    /// Base-2 logarithm of the client's LZ77 window, `8..=15`.
+    pub client_max_window_bits: u8,
+}
+
+impl Default for DeflateParams {
+    /// No parameter: context takeover in both directions, 32 KiB windows.
+    fn default() -> Self {
+        DeflateParams {
+            server_no_context_takeover: false,
+            client_no_context_takeover: false,
+            server_max_window_bits: MAX_WINDOW_BITS,
+            client_max_window_bits: MAX_WINDOW_BITS,
+        }
+    }
+}
+
 /// Configuration of permessage-deflate (RFC 7692), shared by client and
 /// server. Add it to a [`Config`](crate::Config) with
 /// [`Config::with_compression`](crate::Config::with_compression).

@@ -57,8 +57,7 @@ use std::sync::Arc;
 use crate::config::Config;
 
 pub use codec::DeflateExtension;
-pub use config::{DeflateConfig, MAX_WINDOW_BITS, MIN_WINDOW_BITS};
-pub use negotiate::DeflateParams;
+pub use config::{DeflateConfig, DeflateParams, MAX_WINDOW_BITS, MIN_WINDOW_BITS};
 
 /// The extension token, `permessage-deflate` (RFC 7692 §7).
 pub const EXTENSION_NAME: &str = "permessage-deflate";

@@ -6,40 +6,12 @@ use crate::extension::{Extension, ExtensionFactory, ExtensionHeader, Negotiation
 
 use super::EXTENSION_NAME;
 use super::codec::DeflateExtension;
-use super::config::{DeflateConfig, MAX_WINDOW_BITS, MIN_WINDOW_BITS};
+use super::config::{DeflateConfig, DeflateParams, MAX_WINDOW_BITS, MIN_WINDOW_BITS};
 
 const SERVER_NO_CONTEXT_TAKEOVER: &str = "server_no_context_takeover";
 const CLIENT_NO_CONTEXT_TAKEOVER: &str = "client_no_context_takeover";
 const SERVER_MAX_WINDOW_BITS: &str = "server_max_window_bits";
 const CLIENT_MAX_WINDOW_BITS: &str = "client_max_window_bits";
-
-/// The parameters both ends agreed on (RFC 7692 §7.1): what each direction's
-/// compressor may do. The receiving side only needs the `*_no_context_takeover`
-/// flags (it always inflates with a 32 KiB window, which decodes any smaller
-/// one).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct DeflateParams {
-    /// The server resets its compressor after every message.
-    pub server_no_context_takeover: bool,
-    /// The client resets its compressor after every message.
-    pub client_no_context_takeover: bool,
-    /// Base-2 logarithm of the server's LZ77 window, `8..=15`.
-    pub server_max_window_bits: u8,
-    /// Base-2 logarithm of the client's LZ77 window, `8..=15`.
-    pub client_max_window_bits: u8,
-}
-
-impl Default for DeflateParams {
-    /// No parameter: context takeover in both directions, 32 KiB windows.
-    fn default() -> Self {
-        DeflateParams {
-            server_no_context_takeover: false,
-            client_no_context_takeover: false,
-            server_max_window_bits: MAX_WINDOW_BITS,
-            client_max_window_bits: MAX_WINDOW_BITS,
-        }
-    }
-}
 
 /// One offer or response, checked against the grammar of RFC 7692 §7.1.
 /// `client_max_window_bits` is `Some(None)` when given without a value

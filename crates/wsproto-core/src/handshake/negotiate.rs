@@ -257,6 +257,15 @@ impl UpgradeRequest {
         Ok(self)
     }
 
+    /// Whether `policy` lets this request through: the same check the
+    /// negotiation runs with the config's policy (every `Origin` field
+    /// against the request's `Host` or `:authority`), for a server that
+    /// holds a policy of its own besides the config's.
+    #[must_use]
+    pub fn origin_allowed(&self, policy: &OriginPolicy) -> bool {
+        policy.check(self.request.headers(), authority(&self.request))
+    }
+
     /// A config's Origin policy and extension factories.
     fn apply(
         &mut self,
