@@ -10,6 +10,7 @@ use arbitrary::{Arbitrary, Result, Unstructured};
 
 pub mod connection;
 pub mod handshake;
+pub mod prepared;
 pub mod seeds;
 pub mod wire;
 
