@@ -79,6 +79,7 @@
 //!   (`tracing = ["ws-session/tracing"]`).
 #![forbid(unsafe_code)]
 
+pub mod broadcast;
 mod connect;
 mod convert;
 mod driver;

@@ -68,6 +68,7 @@ pub(crate) fn event_bytes(event: &Event) -> usize {
 
 enum Command {
     Message(Message),
+    Prepared(wsproto_core::PreparedMessage),
     Frame(Frame),
     Ping(Bytes),
     Pong(Bytes),
@@ -84,6 +85,8 @@ struct Shared {
     /// first half to report it; touched only at the end).
     io_error: Mutex<Option<std::io::Error>>,
     terminate: AtomicBool,
+    /// A close asked for without waiting (`SessionWriter::close_soon`).
+    close_soon: Mutex<Option<(CloseCode, String)>>,
     /// Payload bytes in the event channel (see `READ_AHEAD_BYTES`).
     in_flight: AtomicUsize,
     /// Waiters for the end of the session (`close`).
@@ -160,6 +163,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> DriverTask<S> {
         // learns of the end from the closed channel and `close_reason`.
         let _ = match command {
             Command::Message(message) => conn.send_message(message),
+            Command::Prepared(message) => conn.send_prepared(&message),
             Command::Frame(frame) => conn.send_frame(now, frame),
             Command::Ping(payload) => conn.send_ping(payload),
             Command::Pong(payload) => conn.send_pong(payload),
@@ -313,6 +317,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> std::future::Future for DriverTask<S> {
                 && this.driver.conn.state() != State::Closed
             {
                 this.driver.conn.terminate();
+            }
+            if let Some((code, reason)) = this
+                .shared
+                .close_soon
+                .lock()
+                .ok()
+                .and_then(|mut c| c.take())
+            {
+                let now = this.driver.now();
+                let _ = this.driver.conn.close(now, code, &reason);
             }
             let mut progressed = this.forward_events(cx);
             progressed |= this.take_commands(cx);
@@ -519,6 +533,59 @@ impl SessionWriter {
             return Err(Error::Send(SendError::MessageInRawMode));
         }
         self.command(Command::Message(message)).await
+    }
+
+    /// Sends a prepared message (see [`wsproto_core::PreparedMessage`]):
+    /// as [`send_message`](Self::send_message), but framed and compressed
+    /// once for every session that can share it. Waits while the send
+    /// buffer is full.
+    pub async fn send_prepared(
+        &mut self,
+        message: &wsproto_core::PreparedMessage,
+    ) -> Result<(), Error> {
+        if self.raw {
+            return Err(Error::Send(SendError::MessageInRawMode));
+        }
+        self.command(Command::Prepared(message.clone())).await
+    }
+
+    /// Hands a prepared message to the driver without waiting: the
+    /// broadcast path ([`crate::broadcast`]), which must never be held up
+    /// by one slow session.
+    ///
+    /// # Errors
+    /// [`TrySendError::Full`] when the session's buffers are full (the
+    /// driver takes no more while the core's send queue is at
+    /// `send_queue_limit`): nothing was queued; [`TrySendError::Closed`]
+    /// once the session is closing or ended, or in raw mode.
+    pub fn try_send_prepared(
+        &mut self,
+        message: &wsproto_core::PreparedMessage,
+    ) -> Result<(), crate::broadcast::TrySendError> {
+        use crate::broadcast::TrySendError;
+        if self.raw || self.shared.reason.get().is_some() {
+            return Err(TrySendError::Closed);
+        }
+        self.commands
+            .try_send(Command::Prepared(message.clone()))
+            .map_err(|e| {
+                if e.is_full() {
+                    TrySendError::Full
+                } else {
+                    TrySendError::Closed
+                }
+            })
+    }
+
+    /// Starts the close handshake without waiting, even while the send
+    /// buffer is full: the Close is queued after what the core already
+    /// holds (`close_timeout` bounds the wait for a peer that reads
+    /// nothing). For closing a slow subscriber from a publishing loop.
+    pub fn close_soon(&self, code: CloseCode, reason: &str) {
+        if let Ok(mut slot) = self.shared.close_soon.lock() {
+            slot.get_or_insert_with(|| (code, reason.to_owned()));
+        }
+        self.shared.driver_waker.wake();
     }
 
     /// Sends a frame: as it is in raw mode; in default mode as for
