@@ -297,7 +297,7 @@ impl<S: Subscriber> Hub<S> {
         if cell.gone.load(Ordering::Acquire) {
             return;
         }
-        let mut sink = cell.sink.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut sink = lock(&cell.sink);
         match sink.try_send_prepared(message) {
             Ok(()) => {
                 cell.delivered.fetch_add(1, Ordering::Relaxed);
@@ -348,8 +348,7 @@ impl<S: Subscriber> Hub<S> {
 
     /// Takes `cell` out of the hub and every topic it subscribed to.
     fn remove(&self, cell: &Cell<S>) {
-        let topics =
-            std::mem::take(&mut *cell.topics.lock().unwrap_or_else(PoisonError::into_inner));
+        let topics = std::mem::take(&mut *lock(&cell.topics));
         {
             let mut map = write(&self.inner.topics);
             for topic in topics {
@@ -386,12 +385,9 @@ impl<S: Subscriber> Member<S> {
     /// Subscribes to `topic` (once: a second call does nothing). Returns
     /// whether it was new. A member already closed by the hub is not
     /// subscribed.
+    #[allow(clippy::must_use_candidate)] // called for its effect
     pub fn subscribe(&self, topic: &str) -> bool {
-        let mut mine = self
-            .cell
-            .topics
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut mine = lock(&self.cell.topics);
         if self.is_gone() || mine.iter().any(|t| &**t == topic) {
             return false;
         }
@@ -405,12 +401,9 @@ impl<S: Subscriber> Member<S> {
     }
 
     /// Unsubscribes from `topic`; returns whether it was subscribed.
+    #[allow(clippy::must_use_candidate)] // called for its effect
     pub fn unsubscribe(&self, topic: &str) -> bool {
-        let mut mine = self
-            .cell
-            .topics
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut mine = lock(&self.cell.topics);
         let Some(index) = mine.iter().position(|t| &**t == topic) else {
             return false;
         };
@@ -428,11 +421,7 @@ impl<S: Subscriber> Member<S> {
     /// The topics it subscribes to.
     #[must_use]
     pub fn topics(&self) -> Vec<String> {
-        let mine = self
-            .cell
-            .topics
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mine = lock(&self.cell.topics);
         mine.iter().map(ToString::to_string).collect()
     }
 
@@ -460,6 +449,10 @@ impl<S: Subscriber> Drop for Member<S> {
     fn drop(&mut self) {
         self.hub.remove(&self.cell);
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
