@@ -26,6 +26,7 @@
 pub mod adapters;
 mod check;
 mod drive;
+mod nats;
 mod peer;
 mod report;
 mod scenario;
@@ -39,6 +40,7 @@ use std::time::Duration;
 use futures_io::{AsyncRead, AsyncWrite};
 use ws_session::{AcceptedRequest, ClientResponse, Config, Runtime, Session};
 
+pub use nats::{NatsServer, nats_server_binary};
 pub use peer::{Peer, TestCert};
 pub use scenario::{Content, Scenario, Step};
 

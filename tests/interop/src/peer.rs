@@ -13,7 +13,7 @@ use std::time::Duration;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 /// The peer scripts, committed beside this crate.
-fn peers_dir() -> PathBuf {
+pub(crate) fn peers_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("peers")
 }
 
@@ -100,31 +100,42 @@ impl Peer {
             Peer::Node => &NODE,
         };
         cell.get_or_init(|| {
-            let root = tmp.join("interop-peers");
-            fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
-            // Other test binaries (and other `cargo test` runs) may install
-            // at the same time: one at a time, and each checks the marker.
-            let lock_path = root.join(format!("{self:?}.lock"));
-            let lock = File::create(&lock_path)
-                .and_then(|lock| lock.lock().map(|()| lock))
-                .map_err(|e| format!("locking {}: {e}", lock_path.display()))?;
-            let installed = match self {
-                Peer::Python => install_python(&root.join("python-venv")),
-                Peer::Node => install_node(&root.join("node")),
-            };
-            drop(lock);
-            installed
+            locked_install(tmp, &format!("{self:?}"), || match self {
+                Peer::Python => install_python(
+                    &tmp.join("interop-peers").join("python-venv"),
+                    &peers_dir().join("python").join("requirements.txt"),
+                ),
+                Peer::Node => install_node(&tmp.join("interop-peers").join("node")),
+            })
         })
         .clone()
     }
 }
 
-/// Installs `websockets` into a venv at `venv`, unless the marker says the
-/// pinned requirements are already installed there.
-fn install_python(venv: &Path) -> Result<PathBuf, String> {
-    let requirements = peers_dir().join("python").join("requirements.txt");
+/// Runs `install` under a file lock named `name` in `tmp/interop-peers`:
+/// other test binaries (and other `cargo test` runs) may install at the
+/// same time, so one at a time, and each checks its marker.
+pub(crate) fn locked_install(
+    tmp: &Path,
+    name: &str,
+    install: impl FnOnce() -> Result<PathBuf, String>,
+) -> Result<PathBuf, String> {
+    let root = tmp.join("interop-peers");
+    fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
+    let lock_path = root.join(format!("{name}.lock"));
+    let lock = File::create(&lock_path)
+        .and_then(|lock| lock.lock().map(|()| lock))
+        .map_err(|e| format!("locking {}: {e}", lock_path.display()))?;
+    let installed = install();
+    drop(lock);
+    installed
+}
+
+/// Installs the pinned `requirements` into a venv at `venv`, unless the
+/// marker says they are already installed there.
+pub(crate) fn install_python(venv: &Path, requirements: &Path) -> Result<PathBuf, String> {
     let marker = venv.join("installed-requirements.txt");
-    if read(&marker).is_ok_and(|m| Ok(m) == read(&requirements)) {
+    if read(&marker).is_ok_and(|m| Ok(m) == read(requirements)) {
         return Ok(venv.to_owned());
     }
     let _ = fs::remove_dir_all(venv);
@@ -136,10 +147,10 @@ fn install_python(venv: &Path) -> Result<PathBuf, String> {
         Command::new(venv.join("bin").join("python"))
             .args(["-m", "pip", "install", "--disable-pip-version-check"])
             .args(["--quiet", "--retries", "1", "--timeout", "30", "-r"])
-            .arg(&requirements),
+            .arg(requirements),
         "installing the Python peer with pip (is the Python package registry reachable?)",
     )?;
-    fs::copy(&requirements, &marker).map_err(|e| format!("{}: {e}", marker.display()))?;
+    fs::copy(requirements, &marker).map_err(|e| format!("{}: {e}", marker.display()))?;
     Ok(venv.to_owned())
 }
 
