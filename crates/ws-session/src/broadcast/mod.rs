@@ -259,6 +259,16 @@ impl<S: Subscriber> Hub<S> {
         self.finish(delivery)
     }
 
+    /// Starts closing every member's session with `code` (e.g.
+    /// [`CloseCode::GOING_AWAY`] at shutdown), without waiting. Messages
+    /// they already took go out first.
+    pub fn close_all(&self, code: CloseCode, reason: &str) {
+        let members = read(&self.inner.members);
+        for cell in members.values() {
+            lock(&cell.sink).close_soon(code, reason);
+        }
+    }
+
     /// How many members subscribe to `topic`.
     #[must_use]
     pub fn subscribers(&self, topic: &str) -> usize {

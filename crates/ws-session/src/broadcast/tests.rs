@@ -126,6 +126,10 @@ fn close_policy_closes_a_full_subscriber_and_removes_it() {
     );
     assert_eq!(hub.publish("t", text("c")).closed, 0);
     assert_eq!(hub.stats().closed, 1);
+    let fast = Fake::with_room(1);
+    let _member = hub.join(fast.clone());
+    hub.close_all(CloseCode::GOING_AWAY, "bye");
+    assert_eq!(fast.close_code(), Some(1001));
 }
 
 #[test]
