@@ -53,19 +53,8 @@ struct Cli {
 
 fn main() {
     let cli = Cli::parse();
-    let runtime = match cli.threads {
-        Some(1) => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build(),
-        Some(n) => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(n)
-            .enable_all()
-            .build(),
-        None => tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build(),
-    }
-    .unwrap_or_else(|e| examples::fail(&format!("cannot start tokio: {e}")));
+    let runtime = examples::tokio_runtime(cli.threads)
+        .unwrap_or_else(|e| examples::fail(&format!("cannot start tokio: {e}")));
     if let Err(e) = runtime.block_on(serve(cli)) {
         examples::fail(&e);
     }

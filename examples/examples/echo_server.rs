@@ -22,26 +22,11 @@ fn main() {
     let threads = args.threads().unwrap_or_else(|e| fail(&e));
     let config = echo_config(args.switch("compress", true).unwrap_or_else(|e| fail(&e)));
     match args.runtime().unwrap_or_else(|e| fail(&e)) {
-        RuntimeChoice::Tokio => tokio_runtime(threads)
+        RuntimeChoice::Tokio => examples::tokio_runtime(threads)
             .unwrap_or_else(|e| fail(&format!("cannot start tokio: {e}")))
             .block_on(serve_tokio(&addr, config)),
         RuntimeChoice::AsyncStd => async_std::task::block_on(serve_async_std(&addr, config)),
         RuntimeChoice::Smol => smol::block_on(serve_smol(&addr, config)),
-    }
-}
-
-fn tokio_runtime(threads: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
-    match threads {
-        Some(1) => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build(),
-        Some(n) => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(n)
-            .enable_all()
-            .build(),
-        None => tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build(),
     }
 }
 
