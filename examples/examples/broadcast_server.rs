@@ -35,9 +35,11 @@ struct Cli {
     /// A NATS URL: share topics with the other nodes on this broker.
     #[arg(long)]
     nats: Option<String>,
-    /// permessage-deflate (without context takeover on our side, so a
-    /// message is compressed once for all subscribers).
-    #[arg(long, default_value = "on", value_parser = ["on", "off"])]
+    /// permessage-deflate: `on` without context takeover on our side, so
+    /// a message is compressed once for all subscribers with the same
+    /// parameters; `takeover` keeps each connection's context (every
+    /// connection compresses for itself: the benchmark's comparison).
+    #[arg(long, default_value = "on", value_parser = ["on", "off", "takeover"])]
     compress: String,
     /// Close a subscriber that cannot keep up with 1013 instead of
     /// skipping messages for it.
@@ -82,9 +84,13 @@ async fn serve(cli: Cli) -> Result<(), String> {
         None => Arc::new(hub.clone()),
     };
     let mut config = Config::default();
-    if cli.compress == "on" {
-        config =
-            config.with_compression(DeflateConfig::default().with_server_no_context_takeover(true));
+    match cli.compress.as_str() {
+        "on" => {
+            config = config
+                .with_compression(DeflateConfig::default().with_server_no_context_takeover(true));
+        }
+        "takeover" => config = config.with_compression(DeflateConfig::default()),
+        _ => {}
     }
     let acceptor = ws_tokio::Acceptor::new().config(config);
     let listener = tokio::net::TcpListener::bind(&cli.addr)
