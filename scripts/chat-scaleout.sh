@@ -14,7 +14,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 WORK="$TARGET/chat-scaleout"
-VENV="$WORK/nats-venv"
+VENV="$TARGET/nats-venv"
 mkdir -p "$WORK"
 
 pids=()
