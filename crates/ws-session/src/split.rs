@@ -554,9 +554,9 @@ impl SessionWriter {
     /// by one slow session.
     ///
     /// # Errors
-    /// [`TrySendError::Full`] when the session's buffers are full (the
+    /// [`TrySendError::Full`](crate::broadcast::TrySendError::Full) when the session's buffers are full (the
     /// driver takes no more while the core's send queue is at
-    /// `send_queue_limit`): nothing was queued; [`TrySendError::Closed`]
+    /// `send_queue_limit`): nothing was queued; [`TrySendError::Closed`](crate::broadcast::TrySendError::Closed)
     /// once the session is closing or ended, or in raw mode.
     pub fn try_send_prepared(
         &mut self,

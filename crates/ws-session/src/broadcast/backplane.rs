@@ -55,7 +55,8 @@ pub struct BackplaneStatus {
     pub received: u64,
 }
 
-/// Cross-process fan-out: see the [module docs](self).
+/// Cross-process fan-out: a message published on any node reaches the
+/// [`Hub`] of every node (this one included) once, in order per publisher.
 pub trait Backplane: Send + Sync {
     /// Publishes `message` on `topic` on every node.
     ///
