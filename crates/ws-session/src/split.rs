@@ -85,8 +85,10 @@ struct Shared {
     /// first half to report it; touched only at the end).
     io_error: Mutex<Option<std::io::Error>>,
     terminate: AtomicBool,
-    /// A close asked for without waiting (`SessionWriter::close_soon`).
+    /// A close asked for without waiting (`SessionWriter::close_soon`);
+    /// the flag spares the driver a lock on every poll.
     close_soon: Mutex<Option<(CloseCode, String)>>,
+    close_soon_set: AtomicBool,
     /// Payload bytes in the event channel (see `READ_AHEAD_BYTES`).
     in_flight: AtomicUsize,
     /// Waiters for the end of the session (`close`).
@@ -318,12 +320,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> std::future::Future for DriverTask<S> {
             {
                 this.driver.conn.terminate();
             }
-            if let Some((code, reason)) = this
-                .shared
-                .close_soon
-                .lock()
-                .ok()
-                .and_then(|mut c| c.take())
+            if this.shared.close_soon_set.swap(false, Ordering::AcqRel)
+                && let Some((code, reason)) = this
+                    .shared
+                    .close_soon
+                    .lock()
+                    .ok()
+                    .and_then(|mut c| c.take())
             {
                 let now = this.driver.now();
                 let _ = this.driver.conn.close(now, code, &reason);
@@ -585,6 +588,7 @@ impl SessionWriter {
         if let Ok(mut slot) = self.shared.close_soon.lock() {
             slot.get_or_insert_with(|| (code, reason.to_owned()));
         }
+        self.shared.close_soon_set.store(true, Ordering::Release);
         self.shared.driver_waker.wake();
     }
 
