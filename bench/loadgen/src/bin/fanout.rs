@@ -119,7 +119,9 @@ fn main() {
         let mut publisher = None;
         let mut negotiated = false;
         for i in 0..conns {
-            let (stream, upgraded) = connect_to(&addr, &path, &offer).await.unwrap_or_else(|e| panic!("connection {i}: {e}"));
+            let (stream, upgraded) = connect_retrying(&addr, &path, &offer)
+                .await
+                .unwrap_or_else(|e| panic!("connection {i}: {e}"));
             negotiated = upgraded.deflate;
             let (read, write) = stream.into_split();
             tokio::task::spawn_local(count(read, upgraded.leftover, counts.clone(), i == 0));
@@ -176,6 +178,26 @@ fn main() {
         );
         std::process::exit(0);
     });
+}
+
+/// Connects, trying again a few times (a server just started, or a
+/// listen backlog overflowing while thousands connect).
+async fn connect_retrying(
+    addr: &str,
+    path: &str,
+    offer: &str,
+) -> Result<(tokio::net::TcpStream, wsbench::Upgraded), String> {
+    let mut tries = 0;
+    loop {
+        match connect_to(addr, path, offer).await {
+            Ok(done) => return Ok(done),
+            Err(e) if tries == 20 => return Err(e),
+            Err(_) => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
 }
 
 /// A process's user and system CPU ticks (`/proc/PID/stat` fields 14, 15).
