@@ -188,3 +188,28 @@ fn a_stalled_subscriber_is_dropped_from_and_the_others_get_everything() {
 fn a_stalled_subscriber_is_closed_with_1013_and_the_others_get_everything() {
     run(SlowPolicy::Close(CloseCode::TRY_AGAIN_LATER));
 }
+
+#[test]
+fn prepared_messages_go_through_a_session_and_a_write_half() {
+    let pool = ThreadPool::builder().pool_size(1).create().unwrap();
+    let runtime: Arc<dyn Runtime> = Arc::new(PoolRuntime(pool));
+    let config = Config::default().with_compression(ws_session::DeflateConfig::default());
+    block_on(async {
+        let (a, b) = duplex(4096);
+        let (mut client, mut server) = pair(runtime, a, b, config).await.unwrap();
+        let hello = PreparedMessage::text("hello, prepared");
+        server.send_prepared(&hello).await.unwrap();
+        assert_eq!(client.recv().await.unwrap(), *hello.message());
+        let (_reader, mut writer) = server.split();
+        writer.send_prepared(&hello).await.unwrap();
+        writer.try_send_prepared(&hello).unwrap();
+        assert_eq!(client.recv().await.unwrap(), *hello.message());
+        assert_eq!(client.recv().await.unwrap(), *hello.message());
+        writer.close_soon(CloseCode::POLICY_VIOLATION, "bye");
+        let Err(Error::Closed(reason)) = client.recv().await else {
+            panic!("closed")
+        };
+        assert_eq!(reason.code(), CloseCode::POLICY_VIOLATION);
+        assert!(writer.try_send_prepared(&hello).is_err());
+    });
+}
