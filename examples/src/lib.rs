@@ -64,3 +64,23 @@ pub fn fail(message: &str) -> ! {
     eprintln!("error: {message}");
     std::process::exit(2)
 }
+
+/// A tokio runtime with `threads` workers: 1 is the current-thread runtime
+/// (the benchmarks' setting), `None` one worker per core.
+///
+/// # Errors
+/// The runtime could not start.
+pub fn tokio_runtime(threads: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
+    match threads {
+        Some(1) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        Some(n) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build(),
+        None => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+    }
+}

@@ -12,6 +12,7 @@ pub mod connection;
 pub mod handshake;
 pub mod proxy;
 pub mod negotiation;
+pub mod prepared;
 pub mod seeds;
 pub mod wire;
 

@@ -216,18 +216,36 @@ pub struct Upgraded {
 /// # Errors
 /// Connection failure, or a response that is not a valid 101 for our key.
 pub async fn connect(addr: &str, deflate: bool) -> Result<(TcpStream, Upgraded), String> {
+    let offer = if deflate { DEFLATE_OFFER } else { "" };
+    connect_to(addr, "/", offer).await
+}
+
+/// permessage-deflate without context takeover either way.
+pub const DEFLATE_OFFER: &str =
+    "permessage-deflate; client_no_context_takeover; server_no_context_takeover";
+
+/// [`connect`] to `path`, offering `extensions` (a `Sec-WebSocket-Extensions`
+/// value; empty for none).
+///
+/// # Errors
+/// As [`connect`].
+pub async fn connect_to(
+    addr: &str,
+    path: &str,
+    extensions: &str,
+) -> Result<(TcpStream, Upgraded), String> {
     let mut stream = TcpStream::connect(addr)
         .await
         .map_err(|e| format!("connect {addr}: {e}"))?;
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
     let key = "dGhlIHNhbXBsZSBub25jZQ==";
-    let offer = if deflate {
-        "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; server_no_context_takeover\r\n"
+    let offer = if extensions.is_empty() {
+        String::new()
     } else {
-        ""
+        format!("Sec-WebSocket-Extensions: {extensions}\r\n")
     };
     let request = format!(
-        "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n"
     );
     stream

@@ -90,6 +90,7 @@
 
 mod acceptor;
 mod adapter;
+pub mod broadcast;
 mod builder;
 mod connector;
 mod convert;

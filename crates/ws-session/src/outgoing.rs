@@ -16,6 +16,9 @@ use crate::message::Message;
 pub(crate) enum Outgoing {
     /// A whole data message (default mode).
     Message(wsproto_core::Message),
+    /// A message framed (and compressed) once for many sessions (default
+    /// mode).
+    Prepared(wsproto_core::PreparedMessage),
     /// A frame exactly as given (raw mode).
     Frame(Frame),
     /// A ping.
@@ -96,6 +99,7 @@ impl Outgoing {
         }
         match self {
             Outgoing::Message(message) => conn.send_message(message),
+            Outgoing::Prepared(message) => conn.send_prepared(&message),
             Outgoing::Frame(frame) => conn.send_frame(now, frame),
             Outgoing::Ping(payload) => conn.send_ping(payload),
             Outgoing::Pong(payload) => conn.send_pong(payload),

@@ -279,6 +279,17 @@ pub trait Extension: Send + fmt::Debug {
         out: &mut BytesMut,
         max_len: usize,
     ) -> Result<(), ExtensionError>;
+
+    /// Whether [`encode_message`](Self::encode_message)'s output depends
+    /// on nothing but the message and the returned key (no state carried
+    /// from one message to the next, e.g. permessage-deflate without
+    /// context takeover on our side). Connections whose only extension
+    /// returns equal keys then share one encoding of a
+    /// [`PreparedMessage`](crate::PreparedMessage). The default, `None`,
+    /// makes every connection encode prepared messages itself.
+    fn shared_encoding(&self) -> Option<crate::prepared::EncodingKey> {
+        None
+    }
 }
 
 #[cfg(test)]

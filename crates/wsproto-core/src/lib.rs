@@ -111,6 +111,7 @@ pub mod frame;
 #[cfg(fuzzing)]
 pub mod fuzzing;
 pub mod handshake;
+mod prepared;
 mod rng;
 #[doc(hidden)]
 pub mod utf8;
@@ -129,6 +130,7 @@ pub use error::{ExtensionError, ProtocolError, SendError};
 pub use event::{CloseReason, Event, Message, MessageChunk, MessageKind};
 pub use extension::{Extension, ExtensionFactory, ExtensionHeader, NegotiationError};
 pub use frame::{Frame, OpCode, Rsv};
+pub use prepared::{EncodingKey, PreparedMessage};
 pub use rng::MaskRng;
 
 /// Which end of the connection this is. It decides masking (RFC 6455 §5.1:

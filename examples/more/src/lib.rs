@@ -5,6 +5,8 @@
 pub mod event_loop;
 pub mod tls_demo;
 
+pub use examples::tokio_runtime;
+
 use std::net::SocketAddr;
 
 use examples::echo;
@@ -28,26 +30,6 @@ pub enum Switch {
     On,
     /// Off.
     Off,
-}
-
-/// A tokio runtime: current-thread for `Some(1)`, else multi-thread with
-/// `threads` workers (one per core by default).
-///
-/// # Errors
-/// The runtime could not start.
-pub fn tokio_runtime(threads: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
-    match threads {
-        Some(1) => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build(),
-        Some(n) => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(n)
-            .enable_all()
-            .build(),
-        None => tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build(),
-    }
 }
 
 fn listening(runtime: &str, local: std::io::Result<SocketAddr>) {

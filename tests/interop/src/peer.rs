@@ -8,7 +8,7 @@ use std::process::Command;
 use test_support::process::PeerProcess;
 
 /// The peer scripts, committed beside this crate.
-fn peers_dir() -> PathBuf {
+pub(crate) fn peers_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("peers")
 }
 

@@ -24,6 +24,7 @@
 
 mod cert;
 pub mod install;
+pub mod nats;
 pub mod process;
 mod runtimes;
 

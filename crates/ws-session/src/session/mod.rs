@@ -185,6 +185,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
             .await
     }
 
+    /// Sends a prepared message (see [`wsproto_core::PreparedMessage`]):
+    /// as [`send_message`](Self::send_message), but framed and compressed
+    /// once for every session that can share it.
+    pub async fn send_prepared(
+        &mut self,
+        message: &wsproto_core::PreparedMessage,
+    ) -> Result<(), Error> {
+        self.send_outgoing(Outgoing::Prepared(message.clone()))
+            .await
+    }
+
     /// Queues a message without starting to write it (`Sink::feed`'s
     /// meaning). Waits while the send queue is full, writing meanwhile. It
     /// goes out with the next [`recv`](Self::recv) that needs the

@@ -69,6 +69,10 @@ struct Shared {
     /// first half to report it; touched only at the end).
     io_error: Mutex<Option<std::io::Error>>,
     terminate: AtomicBool,
+    /// A close asked for without waiting (`SessionWriter::close_soon`);
+    /// the flag spares the driver a lock on every poll.
+    close_soon: Mutex<Option<(CloseCode, String)>>,
+    close_soon_set: AtomicBool,
     /// Payload bytes in the event channel (see `READ_AHEAD_BYTES`).
     in_flight: AtomicUsize,
     /// Waiters for the end of the session (`close`).
@@ -273,8 +277,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> std::future::Future for DriverTask<S> {
             {
                 this.driver.conn.terminate();
             }
+            if this.shared.close_soon_set.swap(false, Ordering::AcqRel)
+                && let Some((code, reason)) = this
+                    .shared
+                    .close_soon
+                    .lock()
+                    .ok()
+                    .and_then(|mut c| c.take())
+            {
+                let now = this.driver.now();
+                let _ = this.driver.conn.close(now, code, &reason);
+            }
             let mut progressed = this.forward_events(cx);
             progressed |= this.take_commands(cx);
+            let could_send = this.driver.conn.can_send();
             // `Ready`: everything the core had, so everything sent before
             // a flush, is written.
             if this.driver.poll_write_out(cx).is_ready() {
@@ -282,6 +298,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> std::future::Future for DriverTask<S> {
                     let _ = waiter.send(());
                 }
             }
+            // The write made room in a send queue that was full: take the
+            // commands waiting in the channel now. Nothing else would wake
+            // this task for them (the channel's senders are waiting for
+            // room, or a broadcast's `try_send` does not wait at all, and a
+            // write that finished registers no waker).
+            progressed |= !could_send && this.driver.conn.can_send();
             if this.driver.may_close_transport() {
                 ready!(this.driver.poll_close_transport(cx));
                 // Every event is handed to the reader before the end is.

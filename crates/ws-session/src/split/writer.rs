@@ -61,7 +61,7 @@ impl SessionWriter {
     /// refuses), then hands `outgoing` to the driver.
     async fn send_outgoing(&mut self, outgoing: Outgoing) -> Result<(), Error> {
         match &outgoing {
-            Outgoing::Message(_) if self.mode == Mode::Raw => {
+            Outgoing::Message(_) | Outgoing::Prepared(_) if self.mode == Mode::Raw => {
                 return Err(SendError::MessageInRawMode.into());
             }
             Outgoing::Ping(payload) | Outgoing::Pong(payload) if payload.len() > 125 => {
@@ -91,6 +91,59 @@ impl SessionWriter {
     pub async fn send_message(&mut self, message: impl Into<Message>) -> Result<(), Error> {
         self.send_outgoing(Outgoing::of_message(message.into(), self.mode)?)
             .await
+    }
+
+    /// Sends a prepared message (see [`wsproto_core::PreparedMessage`]):
+    /// as [`send_message`](Self::send_message), but framed and compressed
+    /// once for every session that can share it. Waits while the send
+    /// buffer is full.
+    pub async fn send_prepared(
+        &mut self,
+        message: &wsproto_core::PreparedMessage,
+    ) -> Result<(), Error> {
+        self.send_outgoing(Outgoing::Prepared(message.clone()))
+            .await
+    }
+
+    /// Hands a prepared message to the driver without waiting: the
+    /// broadcast path ([`crate::broadcast`]), which must never be held up
+    /// by one slow session.
+    ///
+    /// # Errors
+    /// [`TrySendError::Full`](crate::broadcast::TrySendError::Full) when
+    /// the session's buffers are full (the driver takes no more while the
+    /// core's send queue is at `send_queue_limit`): nothing was queued;
+    /// [`TrySendError::Closed`](crate::broadcast::TrySendError::Closed)
+    /// once the session is closing or ended, or in raw mode.
+    pub fn try_send_prepared(
+        &mut self,
+        message: &wsproto_core::PreparedMessage,
+    ) -> Result<(), crate::broadcast::TrySendError> {
+        use crate::broadcast::TrySendError;
+        if self.mode == Mode::Raw || self.shared.reason.get().is_some() {
+            return Err(TrySendError::Closed);
+        }
+        self.commands
+            .try_send(Command::Send(Outgoing::Prepared(message.clone())))
+            .map_err(|e| {
+                if e.is_full() {
+                    TrySendError::Full
+                } else {
+                    TrySendError::Closed
+                }
+            })
+    }
+
+    /// Starts the close handshake without waiting, even while the send
+    /// buffer is full: the Close is queued after what the core already
+    /// holds (`close_timeout` bounds the wait for a peer that reads
+    /// nothing). For closing a slow subscriber from a publishing loop.
+    pub fn close_soon(&self, code: CloseCode, reason: &str) {
+        if let Ok(mut slot) = self.shared.close_soon.lock() {
+            slot.get_or_insert_with(|| (code, reason.to_owned()));
+        }
+        self.shared.close_soon_set.store(true, Ordering::Release);
+        self.shared.driver_waker.wake();
     }
 
     /// Sends a frame; as [`Session::send_frame`](crate::Session::send_frame).

@@ -63,6 +63,9 @@ struct Outgoing {
     /// FIN on the last frame (raw frames may be non-final fragments).
     fin: bool,
     started: bool,
+    /// `payload` is already framed: a [`PreparedMessage`](crate::PreparedMessage)'s
+    /// wire bytes, taken a frame at a time (`prepared.rs`).
+    framed: bool,
 }
 
 /// A frame whose header is in the transmit buffer but whose payload is not
@@ -182,6 +185,7 @@ impl Sender {
             pos: 0,
             fin: true,
             started: false,
+            framed: false,
         });
     }
 
@@ -266,6 +270,10 @@ impl Sender {
             let Some(item) = self.data.front_mut() else {
                 break;
             };
+            if item.framed {
+                self.take_prepared_frame(zero_copy);
+                continue;
+            }
             let remaining = item.payload.len() - item.pos;
             let take = remaining.min(item.max_frame);
             let last = take == remaining;
@@ -469,6 +477,7 @@ impl Connection {
             max_frame: fragment_size.max(1),
             fin: true,
             started: false,
+            framed: false,
         });
         Ok(())
     }
@@ -565,6 +574,7 @@ impl Connection {
             pos: 0,
             fin: frame.fin,
             started: false,
+            framed: false,
         });
         Ok(())
     }
@@ -659,5 +669,6 @@ impl Connection {
     }
 }
 
+mod prepared;
 #[cfg(test)]
 mod tests;

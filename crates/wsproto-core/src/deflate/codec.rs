@@ -113,4 +113,10 @@ impl Extension for DeflateExtension {
     ) -> Result<(), ExtensionError> {
         self.decompressor.decode(payload, fin, out, max_len)
     }
+
+    /// Our direction without context takeover: the compression settings
+    /// and window bits (see [`PreparedMessage`](crate::PreparedMessage)).
+    fn shared_encoding(&self) -> Option<crate::EncodingKey> {
+        self.compressor.shared_key()
+    }
 }

@@ -55,6 +55,25 @@ impl Compressor {
         self.window_bits.max(9)
     }
 
+    /// The key under which this compressor's output may be shared with
+    /// other connections: everything the output depends on, when it keeps
+    /// no context between messages (RFC 7692 §7.1.1); `None` otherwise.
+    pub(crate) fn shared_key(&self) -> Option<crate::EncodingKey> {
+        if !self.no_context_takeover {
+            return None;
+        }
+        // Threshold (0: none, else t + 1) above level, memLevel and window.
+        let threshold = self.threshold.map_or(0, |t| t as u128 + 1);
+        let params = (threshold << 32)
+            | u128::from(self.level) << 16
+            | u128::from(self.mem_level) << 8
+            | u128::from(self.window_bits);
+        Some(crate::EncodingKey {
+            extension: super::EXTENSION_NAME,
+            params,
+        })
+    }
+
     /// Appends the compressed form of `payload` to `out`, or returns
     /// `Ok(false)` without touching `out` when `payload` is not bigger than
     /// the threshold.

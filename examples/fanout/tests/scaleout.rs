@@ -1,0 +1,181 @@
+//! Scale-out: a real `nats-server` and three `broadcast_server` processes
+//! sharing the topic `room`. Two clients per node, one of which publishes:
+//! every client gets every message once, in order per publisher. Then the
+//! broker is killed: every node says so, and messages sent meanwhile are
+//! reported lost by the node that took them (never delivered late); the
+//! broker is restarted on the same port, every node says it is back, and
+//! messages flow again.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::Duration;
+
+use test_support::nats::NatsServer;
+use ws_tokio::{Message, WebSocket};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// The example's binary. `cargo test -p examples-fanout` (and `--workspace`)
+/// builds it with the tests; `cargo test -p examples-fanout --test scaleout`
+/// alone does not (add `--example broadcast_server`), so a missing one is
+/// built here.
+fn server_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    let binary = dir.join("examples").join("broadcast_server");
+    if !binary.is_file() {
+        let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+        let status = Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--example",
+                "broadcast_server",
+                "--manifest-path",
+                manifest,
+            ])
+            .status()
+            .expect("cargo build");
+        assert!(status.success(), "building broadcast_server");
+    }
+    binary
+}
+
+/// A `broadcast_server` process: its stdout lines, killed by PID on drop.
+struct Node {
+    child: Child,
+    lines: Receiver<String>,
+    url: String,
+}
+
+impl Node {
+    fn start(nats: &str, name: &str) -> Node {
+        let mut child = Command::new(server_binary())
+            .args(["--addr", "127.0.0.1:0", "--nats", nats, "--name", name])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("broadcast_server starts");
+        let (tx, lines) = mpsc::channel();
+        let out = child.stdout.take().expect("piped");
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut node = Node {
+            child,
+            lines,
+            url: String::new(),
+        };
+        let line = node.wait_line(|l| l.contains("listening on ws://"));
+        let addr = line.rsplit("ws://").next().expect("address");
+        node.url = format!("ws://{addr}/topic/room");
+        node
+    }
+
+    /// The next line for which `pred` holds (earlier lines are skipped).
+    fn wait_line(&mut self, pred: impl Fn(&str) -> bool) -> String {
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(WAIT)
+                .expect("broadcast_server printed the line in time");
+            if pred(&line) {
+                return line;
+            }
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Sends `count` messages `p{n}:{tag}:{i}` from each node's publisher.
+async fn publish(publishers: &mut [WebSocket], tag: &str, count: usize) {
+    for i in 0..count {
+        for (n, ws) in publishers.iter_mut().enumerate() {
+            ws.send_text(format!("p{n}:{tag}:{i}")).await.unwrap();
+        }
+    }
+    for ws in publishers {
+        ws.flush().await.unwrap();
+    }
+}
+
+/// Every client gets `count` messages of `tag` from each publisher, once
+/// each, in order, and nothing else first.
+async fn expect(clients: &mut [WebSocket], tag: &str, count: usize) {
+    for (c, ws) in clients.iter_mut().enumerate() {
+        let mut next = [0usize; 3];
+        for _ in 0..3 * count {
+            let message = tokio::time::timeout(WAIT, ws.recv())
+                .await
+                .unwrap_or_else(|_| panic!("client {c}: only {next:?} of {tag} in time"))
+                .unwrap();
+            let Message::Text(text) = message else {
+                panic!("binary")
+            };
+            let mut parts = text.split(':');
+            let from: usize = parts.next().unwrap()[1..].parse().unwrap();
+            assert_eq!(parts.next(), Some(tag), "client {c}: {text}");
+            let i: usize = parts.next().unwrap().parse().unwrap();
+            assert_eq!(
+                i, next[from],
+                "client {c}: once each, in order per publisher"
+            );
+            next[from] += 1;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_share_a_topic_through_nats_and_survive_a_broker_restart() {
+    let tmp = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let mut broker = NatsServer::start(tmp).expect("nats-server");
+    let mut nodes: Vec<Node> = (0..3)
+        .map(|n| Node::start(&broker.url(), &format!("node{n}")))
+        .collect();
+    // Publishers first (index n), then a listener per node.
+    let mut clients = Vec::new();
+    for _ in 0..2 {
+        for node in &nodes {
+            let (ws, _) = ws_tokio::connect(node.url.as_str()).await.unwrap();
+            clients.push(ws);
+        }
+    }
+    // Every node has every client subscribed once a message from each
+    // publisher has gone round.
+    publish(&mut clients[..3], "hello", 1).await;
+    expect(&mut clients, "hello", 1).await;
+
+    publish(&mut clients[..3], "a", 100).await;
+    expect(&mut clients, "a", 100).await;
+
+    broker.stop();
+    for node in &mut nodes {
+        node.wait_line(|l| l == "backplane: disconnected");
+    }
+    publish(&mut clients[..3], "during", 5).await;
+    for node in &mut nodes {
+        for _ in 0..5 {
+            node.wait_line(|l| l.starts_with("lost: topic=room"));
+        }
+    }
+    broker.restart().expect("nats-server again, same port");
+    for node in &mut nodes {
+        node.wait_line(|l| l == "backplane: connected");
+    }
+    publish(&mut clients[..3], "after", 50).await;
+    // The next messages are the ones after the outage: the lost ones were
+    // reported, not delivered late.
+    expect(&mut clients, "after", 50).await;
+}
