@@ -174,6 +174,17 @@ impl TryFrom<Message> for wsproto_core::Message {
     }
 }
 
+impl TryFrom<Message> for wsproto_core::PreparedMessage {
+    type Error = Message;
+
+    /// A data message prepared for broadcast (see
+    /// [`crate::broadcast::Hub::publish`]), or the message itself when it
+    /// is not text or binary.
+    fn try_from(message: Message) -> Result<Self, Message> {
+        wsproto_core::Message::try_from(message).map(wsproto_core::PreparedMessage::from)
+    }
+}
+
 macro_rules! text_from {
     ($($t:ty),*) => {$(
         impl From<$t> for Message {
@@ -470,5 +481,16 @@ mod tests {
         assert_eq!(wsproto_core::Message::try_from(ping.clone()), Err(ping));
         let frame = Message::Frame(Frame::new(OpCode::Text, "part").with_fin(false));
         assert_eq!(frame.to_text(), Ok("part"));
+        let prepared = wsproto_core::PreparedMessage::try_from(Message::Binary(Bytes::from("b")))
+            .expect("a data message");
+        assert_eq!(
+            *prepared.message(),
+            wsproto_core::Message::Binary(Bytes::from("b"))
+        );
+        let control = Message::Pong(Bytes::new());
+        assert_eq!(
+            wsproto_core::PreparedMessage::try_from(control.clone()).map(|_| ()),
+            Err(control)
+        );
     }
 }
