@@ -350,6 +350,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         if self.transport_closed {
             return Poll::Ready(());
         }
+        // The session has ended: its place under the cap is free before the
+        // peer sees the transport close (a client that reconnects then
+        // finds it free).
+        self.release_guard();
         if !self.broken {
             if !self.read_closed {
                 self.discard_input(cx);
@@ -364,7 +368,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         if let Some(reason) = self.conn.close_reason() {
             crate::trace::session_ended(reason);
         }
-        self.release_guard();
         Poll::Ready(())
     }
 
