@@ -44,8 +44,10 @@ pub const PING_INTERVAL: Duration = Duration::from_millis(200);
 /// none of them (its client stopped reading, the session's send queue and
 /// the socket are full) and who falls this far behind is put out of the
 /// room. A real chat server must bound this, or one stalled client makes
-/// it hold every line said after.
-pub const MEMBER_QUEUE: usize = 64;
+/// it hold every line said after. Room for bursts: one read of a talker's
+/// connection can bring over a hundred pipelined lines at once, which a
+/// member that is reading must not be put out for.
+pub const MEMBER_QUEUE: usize = 256;
 
 /// Who said what, in order: the conversation a demo run plays.
 #[derive(Debug, Clone)]
