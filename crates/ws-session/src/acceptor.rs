@@ -187,7 +187,11 @@ impl<R: Net> Acceptor<R> {
     }
 
     /// Accepts every valid upgrade request on `stream` (that the Origin
-    /// policy allows): TLS first when configured, then the upgrade.
+    /// policy allows): TLS first when configured, then the upgrade. With a
+    /// [`connection_limit`](Self::connection_limit) or a
+    /// [`shutdown`](Self::shutdown) handle, a full or closing server
+    /// answers 503 instead (`HandshakeError::Rejected`), and the session
+    /// holds its place and its registration until it ends.
     pub async fn accept<S>(
         &self,
         stream: S,
