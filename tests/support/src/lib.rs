@@ -23,6 +23,7 @@
 #![allow(clippy::missing_panics_doc)]
 
 mod cert;
+pub mod example_servers;
 pub mod install;
 pub mod nats;
 pub mod process;
