@@ -1,4 +1,4 @@
-//! Raw mode (Ktor's `webSocketRaw`) and streaming delivery of large
+//! Raw mode and streaming delivery of large
 //! messages.
 
 mod util;
