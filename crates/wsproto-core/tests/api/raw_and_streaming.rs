@@ -1,7 +1,7 @@
 //! Raw mode and streaming delivery of large
 //! messages.
 
-mod util;
+use crate::util;
 
 use bytes::Bytes;
 use util::{Pair, client_frame};
