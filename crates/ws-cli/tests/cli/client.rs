@@ -3,7 +3,7 @@
 //! as the server sees them, --binary and --json output, and the exit
 //! status of every kind of ending.
 
-mod support;
+use crate::support;
 
 use std::sync::mpsc;
 
