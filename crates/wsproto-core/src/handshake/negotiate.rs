@@ -18,7 +18,7 @@ use crate::extension::{Extension, ExtensionFactory, ExtensionHeader};
 use crate::frame::Rsv;
 
 use super::accept_key;
-use super::error::RequestError;
+use super::error::{InvalidHeader, RequestError};
 use super::headers::{has_token, is_token, joined, list_elements};
 use super::origin::{self, OriginPolicy};
 use super::wire;
@@ -78,6 +78,9 @@ pub struct UpgradeRequest {
 pub struct AcceptOptions {
     subprotocol: Option<String>,
     headers: HeaderMap,
+    /// The first header given as strings that HTTP does not allow,
+    /// reported by `accept`.
+    invalid: Option<InvalidHeader>,
 }
 
 impl AcceptOptions {
@@ -95,10 +98,18 @@ impl AcceptOptions {
         self
     }
 
-    /// Adds a response header (e.g. `Set-Cookie`).
+    /// Adds a response header (e.g. `Set-Cookie`), appended if the name is
+    /// already present. Name and value are typed ([`HeaderName`],
+    /// [`HeaderValue`]) or strings: a string HTTP does not allow makes
+    /// [`accept`](UpgradeRequest::accept) fail with
+    /// [`AcceptErrorKind::InvalidHeader`].
     #[must_use]
-    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.append(name, value);
+    pub fn header<K, V>(mut self, name: K, value: V) -> Self
+    where
+        HeaderName: TryFrom<K>,
+        HeaderValue: TryFrom<V>,
+    {
+        InvalidHeader::append(&mut self.headers, &mut self.invalid, name, value);
         self
     }
 
@@ -343,10 +354,13 @@ impl UpgradeRequest {
     /// chosen subprotocol and `options`' extra headers.
     ///
     /// # Errors
-    /// [`AcceptError`] (caller misuse) when the subprotocol was not offered
-    /// or an extra header is one the handshake sets; the request comes back
-    /// inside it.
+    /// [`AcceptError`] (caller misuse) when the subprotocol was not offered,
+    /// an extra header is one the handshake sets or was given as an invalid
+    /// string; the request comes back inside it.
     pub fn accept(self, options: &AcceptOptions) -> Result<ServerUpgrade, AcceptError> {
+        if let Some(invalid) = &options.invalid {
+            return Err(self.misuse(AcceptErrorKind::InvalidHeader(invalid.clone())));
+        }
         if let Some(p) = &options.subprotocol {
             if !self.subprotocols.contains(p) {
                 return Err(self.misuse(AcceptErrorKind::UnofferedSubprotocol(p.clone())));
@@ -594,6 +608,9 @@ pub enum AcceptErrorKind {
     /// must not carry).
     #[error("header {0} is set by the handshake and cannot be given as an extra header")]
     ReservedHeader(HeaderName),
+    /// An extra header given as strings that HTTP does not allow.
+    #[error(transparent)]
+    InvalidHeader(#[from] InvalidHeader),
 }
 
 /// Caller misuse in [`UpgradeRequest::accept`]: nothing was produced. The

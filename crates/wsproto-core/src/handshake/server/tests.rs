@@ -2,9 +2,11 @@ use super::*;
 use crate::config::HandshakeLimits;
 use crate::frame::Rsv;
 use crate::handshake::test_util::{TestFactory, config_with, feed_split};
-use crate::handshake::{AcceptErrorKind, AcceptOptions, OriginPolicy, response_bytes};
+use crate::handshake::{
+    AcceptErrorKind, AcceptOptions, InvalidHeader, OriginPolicy, response_bytes,
+};
 use http::StatusCode;
-use http::header::{self, HeaderValue};
+use http::header::{self, HeaderName, HeaderValue};
 
 /// The request of RFC 6455 §1.3.
 const EXAMPLE: &str = "GET /chat HTTP/1.1\r\n\
@@ -375,6 +377,52 @@ fn accept_misuse_returns_the_request() {
     let text = String::from_utf8(up.response_bytes()).unwrap();
     assert!(text.ends_with("\r\nset-cookie: a=1\r\n\r\n"), "{text}");
     assert!(!text.contains("Sec-WebSocket-Protocol"), "{text}");
+}
+
+#[test]
+fn accept_headers_are_given_as_strings_or_typed_values() {
+    let req = request(&Config::default(), EXAMPLE.as_bytes());
+    let up = req
+        .accept(
+            &AcceptOptions::new()
+                .header("Set-Cookie", "a=1")
+                .header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
+                .header(String::from("x-node"), b"n1".as_slice()),
+        )
+        .unwrap();
+    let response = up.response.headers();
+    assert_eq!(response["set-cookie"], "a=1");
+    assert_eq!(response["cache-control"], "no-store");
+    assert_eq!(response["x-node"], "n1");
+
+    // An invalid string fails `accept`, which hands the request back; the
+    // first mistake is the one reported.
+    let req = request(&Config::default(), EXAMPLE.as_bytes());
+    let err = req
+        .accept(
+            &AcceptOptions::new()
+                .header("x-ok", "1")
+                .header("x-b", "a\r\nInjected: 1"),
+        )
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        &AcceptErrorKind::InvalidHeader(InvalidHeader::Value(HeaderName::from_static("x-b")))
+    );
+    let err = err
+        .into_request()
+        .accept(
+            &AcceptOptions::new()
+                .header("bad name", "x")
+                .header("x-b", "\n"),
+        )
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        &AcceptErrorKind::InvalidHeader(InvalidHeader::Name)
+    );
+    assert!(err.to_string().contains("token"), "{err}");
+    assert!(err.into_request().accept(&AcceptOptions::new()).is_ok());
 }
 
 #[test]
