@@ -12,7 +12,7 @@ use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, Version};
 use http_body_util::Full;
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
-use ws_tokio::ws_session::{Decision, MaybeTls, SessionGuard, start_server_session};
+use ws_tokio::ws_session::{AdmitError, MaybeTls, SessionGuard, start_server_session};
 use ws_tokio::wsproto_core::handshake::{
     AcceptErrorKind, AcceptOptions, RequestError, ServerUpgrade, UpgradeRequest, Via,
 };
@@ -57,8 +57,8 @@ pub enum UpgradeError {
     Upgrade(#[source] hyper::Error),
     /// The server is at its connection cap or shutting down: answered 503
     /// (with `Retry-After` when full), no session.
-    #[error("the server is full or shutting down (503)")]
-    Unavailable,
+    #[error("{0} (answered 503)")]
+    Unavailable(AdmitError),
 }
 
 /// A request that is not upgraded, with the response that says why.
@@ -96,22 +96,13 @@ impl Refusal {
         self.0.response
     }
 
-    /// The 503 that [`SessionGuard::admit`] chose (server full, or
-    /// shutting down), for a request of `version`: `Connection: close`
-    /// only on HTTP/1 (HTTP/2 forbids the header; the stream ends there).
+    /// The 503 for a server that is full (with `Retry-After`) or shutting
+    /// down ([`SessionGuard::admit`]'s error), for a request of `version`:
+    /// `Connection: close` only on HTTP/1 (HTTP/2 forbids the header; the
+    /// stream ends there).
     #[must_use]
-    pub fn unavailable(decision: Decision, version: Version) -> Self {
-        let Decision::Reject {
-            status,
-            mut headers,
-            body,
-        } = decision
-        else {
-            return Self::new(
-                UpgradeError::Unavailable,
-                server_error(&UpgradeError::Unavailable),
-            );
-        };
+    pub fn unavailable(refused: AdmitError, version: Version) -> Self {
+        let mut headers = refused.headers();
         if version >= Version::HTTP_2 {
             headers.remove(http::header::CONNECTION);
         }
@@ -119,10 +110,10 @@ impl Refusal {
             http::header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; charset=utf-8"),
         );
-        let mut response = Response::new(Bytes::from(body));
-        *response.status_mut() = status;
+        let mut response = Response::new(Bytes::from_static(refused.body()));
+        *response.status_mut() = refused.status();
         *response.headers_mut() = headers;
-        Self::new(UpgradeError::Unavailable, response)
+        Self::new(UpgradeError::Unavailable(refused), response)
     }
 }
 

@@ -18,7 +18,7 @@ use wsproto_core::handshake::{OriginPolicy, UpgradeRequest};
 
 use crate::error::HandshakeError;
 use crate::handshake::{AcceptedRequest, Decision, HandshakeOptions};
-use crate::lifecycle::{ConnectionLimit, SessionGuard, Shutdown};
+use crate::lifecycle::{AdmitError, ConnectionLimit, SessionGuard, Shutdown};
 use crate::net::{Net, TcpOptions};
 use crate::runtime::Runtime;
 use crate::session::Session;
@@ -166,16 +166,18 @@ impl<R: Net> Acceptor<R> {
 
     /// A place under the cap and a shutdown registration for one more
     /// connection, or the 503 to answer it with.
-    pub(crate) fn admit(&self) -> Result<SessionGuard, Decision> {
+    pub(crate) fn admit(&self) -> Result<SessionGuard, AdmitError> {
         SessionGuard::admit(self.limit.as_ref(), self.shutdown.as_ref())
     }
 
-    /// Answers the upgrade on `stream` with `refusal` (after reading the
-    /// request, so that the client reads the answer rather than a reset).
-    pub(crate) async fn refuse<S>(&self, stream: S, refusal: Decision) -> HandshakeError
+    /// Answers the upgrade on `stream` with the 503 of `refused` (after
+    /// reading the request, so that the client reads the answer rather
+    /// than a reset).
+    pub(crate) async fn refuse<S>(&self, stream: S, refused: AdmitError) -> HandshakeError
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
+        let refusal = refused.decision();
         match self
             .accept_guarded(stream, SessionGuard::default(), async move |_| refusal)
             .await

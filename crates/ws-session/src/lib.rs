@@ -128,8 +128,8 @@ pub use handshake::{
 };
 pub use incoming::{AcceptErrorKind, Incoming};
 pub use lifecycle::{
-    ConnectionLimit, ConnectionPermit, SessionGuard, Shutdown, ShutdownPhase, ShutdownReport,
-    ShutdownWatch,
+    AdmitError, ConnectionLimit, ConnectionPermit, SessionGuard, Shutdown, ShutdownPhase,
+    ShutdownReport, ShutdownWatch,
 };
 pub use memory::{MemoryStream, duplex};
 pub use message::{Event, Message, NotUtf8, Utf8Bytes};

@@ -5,9 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use http::header::{CONNECTION, RETRY_AFTER};
-use http::{HeaderMap, HeaderValue, StatusCode};
-
+use super::AdmitError;
 use crate::handshake::Decision;
 
 /// What a refused client is told to wait before it tries again: long
@@ -122,38 +120,19 @@ impl ConnectionLimit {
         self.inner.retry_after
     }
 
-    /// The headers of the 503: `Retry-After` (seconds) and
-    /// `Connection: close` (leave the latter out on HTTP/2, where it is
-    /// not allowed).
+    /// Why a connection over the cap is refused, with its 503's headers
+    /// (`Retry-After`, `Connection: close`) and body.
     #[must_use]
-    pub fn refusal_headers(&self) -> HeaderMap {
-        let secs =
-            self.inner.retry_after.as_secs() + u64::from(self.inner.retry_after.subsec_nanos() > 0);
-        let mut headers = HeaderMap::new();
-        headers.insert(RETRY_AFTER, HeaderValue::from(secs));
-        headers.insert(CONNECTION, HeaderValue::from_static("close"));
-        headers
+    pub fn full(&self) -> AdmitError {
+        AdmitError::Full {
+            retry_after: self.inner.retry_after,
+        }
     }
 
     /// The answer to an upgrade over the cap, for an accept callback.
     #[must_use]
     pub fn refusal(&self) -> Decision {
-        refusal(self.refusal_headers(), BUSY_BODY)
-    }
-}
-
-/// The body of a 503 for a full server.
-pub(crate) const BUSY_BODY: &[u8] = b"too many connections, try again later\n";
-
-/// The body of a 503 for a server shutting down.
-pub(crate) const SHUTTING_DOWN_BODY: &[u8] = b"the server is shutting down\n";
-
-/// A 503 with `headers` and `body`.
-pub(crate) fn refusal(headers: HeaderMap, body: &[u8]) -> Decision {
-    Decision::Reject {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        headers,
-        body: body.to_vec(),
+        self.full().decision()
     }
 }
 
@@ -191,12 +170,17 @@ mod tests {
         assert_eq!(limit.refused(), 1);
         drop(permit);
         assert_eq!(limit.active(), 0);
-        let headers = limit.refusal_headers();
-        assert_eq!(headers[RETRY_AFTER], "2");
-        assert_eq!(headers[CONNECTION], "close");
+        let headers = limit.full().headers();
+        assert_eq!(headers[http::header::RETRY_AFTER], "2");
+        assert_eq!(headers[http::header::CONNECTION], "close");
         let Decision::Reject { status, .. } = limit.refusal() else {
             panic!("a refusal")
         };
-        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(status, http::StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            !AdmitError::ShuttingDown
+                .headers()
+                .contains_key(http::header::RETRY_AFTER)
+        );
     }
 }

@@ -14,7 +14,70 @@ mod shutdown;
 pub use limit::{ConnectionLimit, ConnectionPermit};
 pub use shutdown::{Shutdown, ShutdownPhase, ShutdownReport, ShutdownWatch};
 
+use std::time::Duration;
+
+use http::{HeaderMap, StatusCode};
+
 use crate::handshake::Decision;
+
+/// Why a connection was not admitted: answered 503, no session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AdmitError {
+    /// Every place under the [`ConnectionLimit`] is taken.
+    #[error("the server is at its connection cap (retry after {retry_after:?})")]
+    Full {
+        /// The wait told to the client (`Retry-After`).
+        retry_after: Duration,
+    },
+    /// The [`Shutdown`] has begun.
+    #[error("the server is shutting down")]
+    ShuttingDown,
+}
+
+impl AdmitError {
+    /// 503 Service Unavailable.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        StatusCode::SERVICE_UNAVAILABLE
+    }
+
+    /// `Retry-After` (seconds, rounded up) when full, and
+    /// `Connection: close` (leave it out on HTTP/2, where it is not
+    /// allowed).
+    #[must_use]
+    pub fn headers(&self) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let AdmitError::Full { retry_after } = self {
+            let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            headers.insert(http::header::RETRY_AFTER, secs.into());
+        }
+        headers.insert(
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("close"),
+        );
+        headers
+    }
+
+    /// The body of the 503, a line that says why.
+    #[must_use]
+    pub fn body(&self) -> &'static [u8] {
+        match self {
+            AdmitError::Full { .. } => b"too many connections, try again later\n",
+            AdmitError::ShuttingDown => b"the server is shutting down\n",
+        }
+    }
+
+    /// The answer to the upgrade, for an accept callback.
+    #[must_use]
+    pub fn decision(&self) -> Decision {
+        Decision::Reject {
+            status: self.status(),
+            headers: self.headers(),
+            body: self.body().to_vec(),
+        }
+    }
+}
 
 /// What ties a session to its server's lifecycle: its place under the
 /// [`ConnectionLimit`] and its registration with the [`Shutdown`] handle.
@@ -30,23 +93,24 @@ pub struct SessionGuard {
 
 impl SessionGuard {
     /// Takes a place under `limit` and registers with `shutdown` (either
-    /// may be absent). `Err` is the answer to give instead of an upgrade:
-    /// 503 with `Retry-After` when the server is full, 503 when it is
-    /// shutting down.
+    /// may be absent).
     ///
     /// # Errors
-    /// The 503 [`Decision`], when there is no place or the shutdown has
-    /// begun.
+    /// Why not, when there is no place or the shutdown has begun: answer
+    /// the upgrade with [`AdmitError::decision`] (503, with `Retry-After`
+    /// when full).
     pub fn admit(
         limit: Option<&ConnectionLimit>,
         shutdown: Option<&Shutdown>,
-    ) -> Result<Self, Decision> {
+    ) -> Result<Self, AdmitError> {
         let permit = match limit {
-            Some(limit) => Some(limit.try_acquire().ok_or_else(|| limit.refusal())?),
+            Some(limit) => Some(limit.try_acquire().ok_or(AdmitError::Full {
+                retry_after: limit.get_retry_after(),
+            })?),
             None => None,
         };
         let watch = match shutdown {
-            Some(shutdown) => Some(shutdown.register().ok_or_else(shutting_down)?),
+            Some(shutdown) => Some(shutdown.register().ok_or(AdmitError::ShuttingDown)?),
             None => None,
         };
         Ok(SessionGuard { permit, watch })
@@ -63,14 +127,4 @@ impl SessionGuard {
     pub fn watch(&self) -> Option<&ShutdownWatch> {
         self.watch.as_ref()
     }
-}
-
-/// The answer to an upgrade that arrives during a shutdown.
-fn shutting_down() -> Decision {
-    let mut headers = http::HeaderMap::new();
-    headers.insert(
-        http::header::CONNECTION,
-        http::HeaderValue::from_static("close"),
-    );
-    limit::refusal(headers, limit::SHUTTING_DOWN_BODY)
 }
