@@ -20,6 +20,7 @@
 #![allow(clippy::missing_panics_doc)]
 
 pub mod handshake;
+pub mod lifecycle;
 pub mod session;
 pub mod split;
 pub mod timers;
@@ -71,6 +72,12 @@ macro_rules! scenarios {
             origin_policy_answers_403_to_other_sites;
             tls: wss_round_trip_with_a_caller_client_config,
             default_roots_refuse_a_self_signed_certificate;
+            lifecycle: the_cap_answers_503_with_retry_after_and_frees_a_place_when_a_session_ends,
+            a_panicking_handler_gives_its_place_back,
+            shutdown_delivers_what_was_queued_then_1001,
+            shutdown_delivers_a_split_writers_queue_then_1001,
+            a_peer_that_never_answers_the_close_is_forced_at_the_deadline,
+            an_upgrade_during_a_shutdown_is_answered_503;
         );
     };
     (@each $rt:ty; $($module:ident: $($name:ident),* ;)*) => {
