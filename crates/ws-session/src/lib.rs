@@ -121,7 +121,7 @@ pub use convert::{ConvertError, Converter};
 pub use error::{ConnectError, Error, HandshakeError};
 pub use handshake::{
     AcceptedRequest, ClientResponse, Decision, HandshakeOptions, build_request, client, pair,
-    server, start_server_session,
+    server, start_client_session, start_server_session,
 };
 pub use incoming::{AcceptErrorKind, Incoming};
 pub use memory::{MemoryStream, duplex};

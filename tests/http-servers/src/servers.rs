@@ -328,6 +328,29 @@ pub fn serve_axum_tls_on(
     addr
 }
 
+/// Serves `router` on a loopback port with hyper-util's server for both
+/// versions (HTTP/1.1 with upgrades, h2c) but without RFC 8441: its
+/// HTTP/2 SETTINGS do not enable extended CONNECT, so an HTTP/2 client
+/// must fall back to HTTP/1.1 for a WebSocket. Returns its address.
+///
+/// # Panics
+/// If loopback cannot be bound.
+pub async fn serve_axum_without_rfc8441(router: Router) -> SocketAddr {
+    let listener = bind().await;
+    let addr = listener.local_addr().expect("local address");
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let service = hyper_util::service::TowerToHyperService::new(router.clone());
+            tokio::spawn(async move {
+                let _ = auto::Builder::new(TokioExecutor::new())
+                    .serve_connection_with_upgrades(TokioIo::new(tcp), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
 /// hyper-util's server for both versions, with RFC 8441 on HTTP/2.
 fn builder() -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());

@@ -1,0 +1,269 @@
+//! Our RFC 8441 client (`ws-h2`) against the axum and hyper servers of
+//! `ws-axum`: an echo over an extended CONNECT stream (h2c with prior
+//! knowledge, and TLS with ALPN `h2`), three WebSockets at once on one
+//! connection, messages far over HTTP/2's 64 KiB flow-control window, the
+//! fallback to HTTP/1.1 from a server without extended CONNECT and from
+//! one without HTTP/2 at all, and the typed refusals with the fallback
+//! off.
+
+use std::time::Duration;
+
+use http::{StatusCode, Version};
+use http_servers_tests::servers::{
+    Seen, Server, axum_app, next, serve_axum_tls, serve_axum_without_rfc8441, start,
+};
+use ws_h2::{H2Connector, H2Error, WebSocket};
+use ws_tokio::{CloseCode, CloseFrame, Config, Message};
+
+/// Far over the 65,535-byte initial windows of HTTP/2 (stream and
+/// connection), both ways.
+const LARGE: usize = 3 * 1024 * 1024;
+
+fn config() -> Config {
+    Config::default()
+        .with_max_message_size(4 * 1024 * 1024)
+        .with_max_frame_size(4 * 1024 * 1024)
+}
+
+fn h2c() -> H2Connector {
+    H2Connector::new().config(config()).prior_knowledge(true)
+}
+
+async fn within<F: Future>(future: F) -> F::Output {
+    tokio::time::timeout(Duration::from_secs(30), future)
+        .await
+        .expect("within 30 s")
+}
+
+async fn echo(ws: &mut WebSocket, message: Message) {
+    ws.send_message(message.clone()).await.unwrap();
+    assert_eq!(within(ws.recv()).await.unwrap(), message);
+}
+
+async fn close(mut ws: WebSocket) {
+    within(ws.close(CloseFrame::new(CloseCode::NORMAL, "done")))
+        .await
+        .unwrap();
+}
+
+async fn one_socket_echo(server: Server) {
+    let (addr, mut seen) = start(server, config()).await;
+    let (mut ws, response) = h2c().connect(format!("ws://{addr}/ws")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(ws.get_ref().version(), Version::HTTP_2);
+    assert!(matches!(
+        next(&mut seen).await,
+        Seen::Upgrade {
+            version: Version::HTTP_2,
+            ..
+        }
+    ));
+    echo(&mut ws, Message::text("over an extended CONNECT")).await;
+    close(ws).await;
+}
+
+async fn three_multiplexed(server: Server) {
+    let (addr, mut seen) = start(server, config()).await;
+    let connection = h2c().connect_h2(format!("ws://{addr}/")).await.unwrap();
+    assert!(connection.extended_connect_enabled());
+    let mut sockets = Vec::new();
+    for _ in 0..3 {
+        let (ws, _) = connection.open(format!("ws://{addr}/ws")).await.unwrap();
+        sockets.push(ws);
+    }
+    // Streams of one connection: client stream ids 1, 3, 5 (RFC 9113 §5.1.1).
+    let ids: Vec<u32> = sockets
+        .iter()
+        .map(|ws| ws.get_ref().as_h2().unwrap().stream_id())
+        .collect();
+    assert_eq!(ids, [1, 3, 5]);
+    for _ in 0..3 {
+        assert!(matches!(next(&mut seen).await, Seen::Upgrade { .. }));
+    }
+    // All three at once, each with its own traffic, one large message each.
+    let conversations = sockets
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut ws)| async move {
+            for n in 0..20 {
+                echo(&mut ws, Message::text(format!("socket {i} message {n}"))).await;
+            }
+            echo(&mut ws, Message::binary(vec![i as u8; LARGE])).await;
+            close(ws).await;
+        });
+    within(join_all(conversations)).await;
+}
+
+async fn large_messages(server: Server) {
+    let (addr, _seen) = start(server, config()).await;
+    let (mut ws, _) = h2c().connect(format!("ws://{addr}/ws")).await.unwrap();
+    let pattern: Vec<u8> = (0..LARGE).map(|i| (i % 251) as u8).collect();
+    echo(&mut ws, Message::binary(pattern)).await;
+    // A burst larger than the windows before reading anything back.
+    for n in 0..4u8 {
+        ws.send_message(Message::binary(vec![n; 512 * 1024]))
+            .await
+            .unwrap();
+    }
+    for n in 0..4u8 {
+        assert_eq!(
+            within(ws.recv()).await.unwrap(),
+            Message::binary(vec![n; 512 * 1024])
+        );
+    }
+    close(ws).await;
+}
+
+/// A refusal of the extended CONNECT is typed, with the status and body.
+async fn refused_path(server: Server) {
+    let (addr, _seen) = start(server, config()).await;
+    let error = h2c()
+        .connect(format!("ws://{addr}/nowhere"))
+        .await
+        .unwrap_err();
+    let rejection = error.rejection().expect("a refusal");
+    assert_eq!(rejection.status(), StatusCode::NOT_FOUND);
+    // A URL of another origin is not sent on the connection.
+    let connection = h2c().connect_h2(format!("ws://{addr}/")).await.unwrap();
+    let error = connection.open("ws://other.example/ws").await.unwrap_err();
+    assert!(matches!(error, H2Error::OtherOrigin { .. }), "{error}");
+}
+
+http_servers_tests::on_both_servers! {
+    echo_on_one_stream => one_socket_echo,
+    three_websockets_on_one_connection => three_multiplexed,
+    messages_over_the_flow_control_window => large_messages,
+    refusals_are_typed => refused_path,
+}
+
+async fn join_all<F: Future<Output = ()>>(futures: impl Iterator<Item = F>) {
+    let mut set = Vec::new();
+    for future in futures {
+        set.push(Box::pin(future));
+    }
+    std::future::poll_fn(|cx| {
+        set.retain_mut(|f| f.as_mut().poll(cx).is_pending());
+        if set.is_empty() {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn tls_with_alpn_h2() {
+    let cert = test_support::TestCert::new();
+    let (router, mut seen) = axum_app(config());
+    let addr = serve_axum_tls(router, (*cert.server_config()).clone()).await;
+    let connector = H2Connector::new()
+        .config(config())
+        .tls_config(cert.client_config());
+    let url = format!("wss://localhost:{}/ws", addr.port());
+    let (mut ws, _) = connector.connect(url.as_str()).await.unwrap();
+    assert_eq!(ws.get_ref().version(), Version::HTTP_2);
+    assert!(matches!(
+        next(&mut seen).await,
+        Seen::Upgrade {
+            version: Version::HTTP_2,
+            ..
+        }
+    ));
+    echo(&mut ws, Message::binary(vec![7u8; LARGE])).await;
+    // A second WebSocket on a shared connection over TLS.
+    let connection = connector.connect_h2(url.as_str()).await.unwrap();
+    let (mut a, _) = connection.open(url.as_str()).await.unwrap();
+    let (mut b, _) = connection.open(url.as_str()).await.unwrap();
+    echo(&mut a, Message::text("a")).await;
+    echo(&mut b, Message::text("b")).await;
+    close(ws).await;
+}
+
+#[tokio::test]
+async fn fallback_from_a_server_without_extended_connect() {
+    let (router, mut seen) = axum_app(config());
+    let addr = serve_axum_without_rfc8441(router).await;
+    let url = format!("ws://{addr}/ws");
+
+    // Fallback off: a typed refusal naming the missing setting.
+    let error = h2c().connect(url.as_str()).await.unwrap_err();
+    assert!(
+        matches!(&error, H2Error::ExtendedConnectRefused { authority } if *authority == addr.to_string()),
+        "{error}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("SETTINGS_ENABLE_CONNECT_PROTOCOL")
+    );
+    let error = h2c().connect_h2(url.as_str()).await.unwrap_err();
+    assert!(
+        matches!(error, H2Error::ExtendedConnectRefused { .. }),
+        "{error}"
+    );
+
+    // Fallback on: the HTTP/1.1 upgrade, on a new connection.
+    let (mut ws, response) = h2c()
+        .fallback_to_http1(true)
+        .connect(url.as_str())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);
+    assert_eq!(ws.get_ref().version(), Version::HTTP_11);
+    assert!(matches!(
+        next(&mut seen).await,
+        Seen::Upgrade {
+            version: Version::HTTP_11,
+            ..
+        }
+    ));
+    echo(&mut ws, Message::binary(vec![1u8; LARGE])).await;
+    close(ws).await;
+}
+
+#[tokio::test]
+async fn fallback_from_a_server_without_http2() {
+    // ws-tokio's own accept loop speaks HTTP/1.1 only.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(mut ws) = ws_tokio::accept(tcp).await else {
+                    return;
+                };
+                while let Ok(message) = ws.recv().await {
+                    if ws.send_message(message).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let url = format!("ws://{addr}/");
+    let error = h2c().connect(url.as_str()).await.unwrap_err();
+    assert!(matches!(error, H2Error::Http2 { .. }), "{error}");
+    let (mut ws, _) = h2c()
+        .fallback_to_http1(true)
+        .connect(url.as_str())
+        .await
+        .unwrap();
+    assert_eq!(ws.get_ref().version(), Version::HTTP_11);
+    echo(&mut ws, Message::text("over HTTP/1.1")).await;
+    close(ws).await;
+
+    // Without prior knowledge a ws:// URL is HTTP/1.1 (fallback on) or
+    // a typed error (off).
+    let error = H2Connector::new().connect(url.as_str()).await.unwrap_err();
+    assert!(
+        matches!(error, H2Error::CleartextNeedsPriorKnowledge { .. }),
+        "{error}"
+    );
+    let (ws, _) = H2Connector::new()
+        .fallback_to_http1(true)
+        .connect(url.as_str())
+        .await
+        .unwrap();
+    assert_eq!(ws.get_ref().version(), Version::HTTP_11);
+}
