@@ -104,6 +104,7 @@ mod message;
 mod net;
 mod outgoing;
 pub mod proxy;
+pub mod reconnect;
 mod request;
 mod runtime;
 mod session;
@@ -127,6 +128,9 @@ pub use incoming::{AcceptErrorKind, Incoming};
 pub use memory::{MemoryStream, duplex};
 pub use message::{Event, Message, NotUtf8, Utf8Bytes};
 pub use net::{DirectTcp, Net, TcpOptions, Transport, TransportFuture};
+pub use reconnect::{
+    Backoff, Offline, Reconnect, ReconnectEvent, ReconnectEvents, ReconnectHandle, ReconnectOptions,
+};
 pub use request::{ClientRequestBuilder, IntoClientRequest};
 pub use runtime::{Runtime, Timer};
 pub use session::Session;
