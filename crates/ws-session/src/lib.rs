@@ -165,6 +165,10 @@ pub use wsproto_core::{
 pub mod prelude {
     #[cfg(feature = "json")]
     pub use crate::JsonConverter;
+    pub use crate::reconnect::{
+        Backoff, Connected, End, Offline, Reconnect, ReconnectEvent, ReconnectEvents,
+        ReconnectHandle, ReconnectOptions, SendError as ReconnectSendError,
+    };
     #[cfg(feature = "rustls")]
     pub use crate::tls::{
         PemError, client_config_with_roots, crypto_provider, default_client_config, server_config,

@@ -20,6 +20,7 @@
 #![allow(clippy::missing_panics_doc)]
 
 pub mod handshake;
+pub mod reconnect;
 pub mod session;
 pub mod split;
 pub mod timers;
@@ -71,6 +72,9 @@ macro_rules! scenarios {
             origin_policy_answers_403_to_other_sites;
             tls: wss_round_trip_with_a_caller_client_config,
             default_roots_refuse_a_self_signed_certificate;
+            reconnect: reconnects_to_a_server_restarted_on_the_same_port,
+            stop_closes_cleanly_and_ends_the_events,
+            refuses_sends_while_down_and_gives_up;
         );
     };
     (@each $rt:ty; $($module:ident: $($name:ident),* ;)*) => {

@@ -159,6 +159,32 @@ pub trait Rt: 'static {
     fn pair(
         config: Config,
     ) -> impl Future<Output = Result<SessionPair<Self>, HandshakeError>> + Send;
+    /// The adapter's `Connector::reconnecting` to `url` with `options`
+    /// (not started).
+    fn reconnecting(
+        url: &str,
+        options: ws_session::ReconnectOptions,
+    ) -> Result<ws_session::Reconnect<Self::Client>, ConnectError>;
+}
+
+/// A listener on `addr` again (a port a test bound before and let go),
+/// with `SO_REUSEADDR` so that connections of the previous listener left
+/// in `TIME_WAIT` do not keep the port: a server restarting on its port.
+///
+/// # Panics
+/// If the port cannot be bound again.
+#[must_use]
+pub fn rebind(addr: std::net::SocketAddr) -> std::net::TcpListener {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )
+    .expect("a TCP socket");
+    socket.set_reuse_address(true).expect("SO_REUSEADDR");
+    socket.bind(&addr.into()).expect("the same port again");
+    socket.listen(128).expect("listen");
+    socket.into()
 }
 
 /// A session over the runtime's own TCP stream.
