@@ -13,11 +13,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpStream;
+use ws_tokio::ws_session::reconnect::DialFuture;
 use ws_tokio::ws_session::{DirectTcp, Net as _, Transport};
 use ws_tokio::wsproto_core::handshake::{ClientHandshake, Scheme};
 use ws_tokio::{
     ClientResponse, Config, ConnectError, ConnectOptions, IntoClientRequest, TokioRuntime,
 };
+use ws_tokio::{Reconnect, ReconnectOptions};
 
 use crate::connection::H2Connection;
 use crate::error::H2Error;
@@ -362,4 +364,26 @@ fn tls_disabled(handshake: &ClientHandshake) -> H2Error {
         port: handshake.port(),
     }
     .into()
+}
+
+impl H2Connector {
+    /// A client of `request` that reconnects (backoff with jitter, a hook
+    /// on every new session, one event stream across sessions; see
+    /// `ws_session::reconnect`), each session opened by
+    /// [`connect`](Self::connect) on a connection of its own. Add the hook
+    /// with `on_connect`, then `start()`.
+    pub fn reconnecting(
+        &self,
+        request: impl IntoClientRequest,
+        options: ReconnectOptions,
+    ) -> Result<Reconnect<Stream>, H2Error> {
+        let request = request.into_client_request()?;
+        let connector = self.clone();
+        let dial = move || -> DialFuture<'static, Stream> {
+            let connector = connector.clone();
+            let request = request.clone();
+            Box::pin(async move { Ok(connector.connect(request).await?.0) })
+        };
+        Ok(Reconnect::new(runtime(), dial, options))
+    }
 }

@@ -351,6 +351,25 @@ pub async fn serve_axum_without_rfc8441(router: Router) -> SocketAddr {
     addr
 }
 
+/// Serves `router` on `listener` like [`serve_axum_on`] (HTTP/1.1 and
+/// h2c, RFC 8441 on), but every connection is owned by the returned
+/// task: aborting it kills the server, its connections included (a
+/// server process dying, for reconnect tests).
+#[must_use]
+pub fn serve_axum_killable(listener: TcpListener, router: Router) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut connections = tokio::task::JoinSet::new();
+        while let Ok((tcp, _)) = listener.accept().await {
+            let service = hyper_util::service::TowerToHyperService::new(router.clone());
+            connections.spawn(async move {
+                let _ = builder()
+                    .serve_connection_with_upgrades(TokioIo::new(tcp), service)
+                    .await;
+            });
+        }
+    })
+}
+
 /// hyper-util's server for both versions, with RFC 8441 on HTTP/2.
 fn builder() -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());

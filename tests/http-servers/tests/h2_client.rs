@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use http::{StatusCode, Version};
 use http_servers_tests::servers::{
-    Seen, Server, axum_app, next, serve_axum_tls, serve_axum_without_rfc8441, start,
+    Seen, Server, axum_app, next, serve_axum_killable, serve_axum_tls, serve_axum_without_rfc8441,
+    start,
 };
 use ws_h2::{H2Connector, H2Error, WebSocket};
 use ws_tokio::{CloseCode, CloseFrame, Config, Message};
@@ -266,4 +267,87 @@ async fn fallback_from_a_server_without_http2() {
         .await
         .unwrap();
     assert_eq!(ws.get_ref().version(), Version::HTTP_11);
+}
+
+/// The reconnecting client over HTTP/2: the hook's message goes out on
+/// the extended CONNECT stream and comes back through the events; a
+/// server restart on the same port is reconnected to.
+#[tokio::test]
+async fn reconnecting_over_http2() {
+    use ws_tokio::{Backoff, End, ReconnectEvent, ReconnectOptions};
+
+    let listener = http_servers_tests::servers::bind().await;
+    let addr = listener.local_addr().unwrap();
+    let (router, mut seen) = axum_app(config());
+    let server = serve_axum_killable(listener, router);
+    let options = ReconnectOptions::new()
+        .backoff(Backoff::new().initial(Duration::from_millis(50)))
+        .seed(1);
+    let (client, mut events) = h2c()
+        .reconnecting(format!("ws://{addr}/ws"), options)
+        .unwrap()
+        .on_connect(|ws, connected| {
+            Box::pin(async move {
+                ws.send_text(format!("subscribe #{}", connected.reconnects))
+                    .await
+            })
+        })
+        .start();
+    assert!(matches!(
+        within(events.next_event()).await,
+        Some(ReconnectEvent::Connected { attempts: 1 })
+    ));
+    assert!(matches!(
+        next(&mut seen).await,
+        Seen::Upgrade {
+            version: Version::HTTP_2,
+            ..
+        }
+    ));
+    let Some(ReconnectEvent::Message(echo)) = within(events.next_event()).await else {
+        panic!("expected the echo");
+    };
+    assert_eq!(echo, Message::text("subscribe #0"));
+
+    // Kill the server and its connections, then serve again on the same
+    // port.
+    server.abort();
+    let _ = server.await;
+    loop {
+        match within(events.next_event()).await {
+            Some(ReconnectEvent::Disconnected(_) | ReconnectEvent::AttemptFailed { .. }) => {}
+            other => panic!("expected the loss, got {other:?}"),
+        }
+        if !client.is_connected() {
+            break;
+        }
+    }
+    let listener = tokio::net::TcpListener::from_std({
+        let std = test_support::rebind(addr);
+        std.set_nonblocking(true).unwrap();
+        std
+    })
+    .unwrap();
+    let (router, _seen) = axum_app(config());
+    let _server = serve_axum_killable(listener, router);
+    let reconnected = loop {
+        match within(events.next_event()).await {
+            Some(ReconnectEvent::Reconnected { attempts, gap }) => break (attempts, gap),
+            Some(ReconnectEvent::Disconnected(_) | ReconnectEvent::AttemptFailed { .. }) => {}
+            other => panic!("expected the reconnect, got {other:?}"),
+        }
+    };
+    assert!(
+        reconnected.0 >= 1 && reconnected.1 < Duration::from_secs(10),
+        "{reconnected:?}"
+    );
+    let Some(ReconnectEvent::Message(echo)) = within(events.next_event()).await else {
+        panic!("expected the echo");
+    };
+    assert_eq!(echo, Message::text("subscribe #1"));
+    client.stop().await;
+    assert!(matches!(
+        within(events.next_event()).await,
+        Some(ReconnectEvent::Ended(End::Stopped))
+    ));
 }
