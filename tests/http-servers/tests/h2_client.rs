@@ -286,12 +286,7 @@ async fn reconnecting_over_http2() {
     let (client, mut events) = h2c()
         .reconnecting(format!("ws://{addr}/ws"), options)
         .unwrap()
-        .on_connect(|ws, connected| {
-            Box::pin(async move {
-                ws.send_text(format!("subscribe #{}", connected.reconnects))
-                    .await
-            })
-        })
+        .on_connect(test_support::subscribe_hook())
         .start();
     assert!(matches!(
         within(events.next_event()).await,

@@ -70,12 +70,7 @@ pub async fn reconnects_to_a_server_restarted_on_the_same_port<R: Rt>() {
     let addr: std::net::SocketAddr = url.trim_start_matches("ws://").parse().unwrap();
     let (client, mut events) = R::reconnecting(&format!("{url}/feed"), options())
         .unwrap()
-        .on_connect(|ws, connected| {
-            Box::pin(async move {
-                ws.send_text(format!("subscribe #{}", connected.reconnects))
-                    .await
-            })
-        })
+        .on_connect(test_support::subscribe_hook())
         .start();
 
     // The first server: it sees the subscription, sends, and dies when told.

@@ -167,6 +167,26 @@ pub trait Rt: 'static {
     ) -> Result<ws_session::Reconnect<Self::Client>, ConnectError>;
 }
 
+/// A reconnecting client's hook that sends `subscribe #N`, N the
+/// session's number (0 for the first): a server that sees it knows the
+/// hook ran, and on which session.
+pub fn subscribe_hook<S>() -> impl for<'a> FnMut(
+    &'a mut Session<S>,
+    ws_session::reconnect::Connected,
+) -> ws_session::reconnect::HookFuture<'a>
++ Send
++ 'static
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    |ws, connected| {
+        Box::pin(async move {
+            ws.send_text(format!("subscribe #{}", connected.reconnects))
+                .await
+        })
+    }
+}
+
 /// A listener on `addr` again (a port a test bound before and let go),
 /// with `SO_REUSEADDR` so that connections of the previous listener left
 /// in `TIME_WAIT` do not keep the port: a server restarting on its port.
