@@ -346,3 +346,62 @@ async fn reconnecting_over_http2() {
         Some(ReconnectEvent::Ended(End::Stopped))
     ));
 }
+
+/// The port in the peer's `{"event": "listening", "port": N}` line.
+fn announced_port(line: &str) -> Option<u16> {
+    let rest = line.strip_prefix(r#"{"event": "listening", "port": "#)?;
+    rest.strip_suffix('}')?.parse().ok()
+}
+
+/// An RFC 8441 server that is not ours: Hypercorn (Python, the `h2`
+/// library) with an ASGI echo app, over h2c. Installed into a venv on
+/// first use (needs the Python package registry).
+#[tokio::test]
+async fn against_hypercorn() {
+    let peers = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/hypercorn");
+    let venv = test_support::install::python_venv(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")),
+        "hypercorn",
+        &peers.join("requirements.txt"),
+    )
+    .expect("Hypercorn installed");
+    let mut command = std::process::Command::new(venv.join("bin").join("python"));
+    command.arg(peers.join("echo.py"));
+    let peer =
+        test_support::process::PeerProcess::spawn(command, announced_port).expect("Hypercorn");
+    let port = peer
+        .wait_listening(Duration::from_secs(30))
+        .expect("Hypercorn listening");
+    let url = format!("ws://127.0.0.1:{port}/echo");
+
+    // Hypercorn 0.18 does not end its side of the stream after the close
+    // handshake (it forgets the stream), so a client waits its close
+    // timeout for that end: short here. (Frames that then arrive on the
+    // forgotten stream make it drop the whole connection, so both
+    // WebSockets are closed last.)
+    let connector = h2c().config(config().with_close_timeout(Duration::from_millis(300)));
+    let connection = connector.connect_h2(url.as_str()).await.unwrap();
+    assert!(connection.extended_connect_enabled());
+    let (mut a, response) = connection.open(url.as_str()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let (mut b, _) = connection.open(url.as_str()).await.unwrap();
+    echo(&mut a, Message::text("to hypercorn over h2")).await;
+    echo(&mut b, Message::binary(vec![3u8; LARGE])).await;
+    echo(&mut a, Message::binary(vec![4u8; LARGE])).await;
+    echo(&mut b, Message::text("both streams alive")).await;
+    within(join_all([close(a), close(b)].into_iter())).await;
+    drop(connection);
+    // Hypercorn saw both as HTTP/2 WebSockets.
+    let reports = peer.stdout();
+    let websockets: Vec<&String> = reports
+        .iter()
+        .filter(|l| l.contains(r#""event": "websocket""#))
+        .collect();
+    assert_eq!(websockets.len(), 2, "{reports:?}");
+    assert!(
+        websockets
+            .iter()
+            .all(|l| l.contains(r#""http_version": "2""#)),
+        "{reports:?}"
+    );
+}
