@@ -17,7 +17,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use bytes::{Buf as _, Bytes};
+use bytes::{Buf as _, Bytes, BytesMut};
 use futures_io::{AsyncRead, AsyncWrite};
 use h2::{RecvStream, SendStream};
 use tokio::net::TcpStream;
@@ -54,6 +54,47 @@ impl H2Stream {
     #[must_use]
     pub fn stream_id(&self) -> u32 {
         self.send.stream_id().into()
+    }
+}
+
+impl H2Stream {
+    /// Writes as much of `bufs` as the peer's window allows (at least one
+    /// byte, waiting for room), as one DATA frame.
+    fn poll_send(
+        &mut self,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        if total == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        if self.finished {
+            return Poll::Ready(Err(stream_closed()));
+        }
+        self.send.reserve_capacity(total);
+        loop {
+            // `poll_capacity` reports changes only: use what is there first.
+            let available = self.send.capacity();
+            if available > 0 {
+                let n = available.min(total);
+                let mut data = BytesMut::with_capacity(n);
+                for buf in bufs {
+                    let room = n - data.len();
+                    if room == 0 {
+                        break;
+                    }
+                    data.extend_from_slice(&buf[..buf.len().min(room)]);
+                }
+                self.send.send_data(data.freeze(), false).map_err(h2_io)?;
+                return Poll::Ready(Ok(n));
+            }
+            match ready!(self.send.poll_capacity(cx)) {
+                Some(Ok(_)) => {}
+                Some(Err(error)) => return Poll::Ready(Err(h2_io(error))),
+                None => return Poll::Ready(Err(stream_closed())),
+            }
+        }
     }
 }
 
@@ -118,30 +159,17 @@ impl AsyncWrite for H2Stream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let this = &mut *self;
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        if this.finished {
-            return Poll::Ready(Err(stream_closed()));
-        }
-        this.send.reserve_capacity(buf.len());
-        loop {
-            // `poll_capacity` reports changes only: use what is there first.
-            let available = this.send.capacity();
-            if available > 0 {
-                let n = available.min(buf.len());
-                this.send
-                    .send_data(Bytes::copy_from_slice(&buf[..n]), false)
-                    .map_err(h2_io)?;
-                return Poll::Ready(Ok(n));
-            }
-            match ready!(this.send.poll_capacity(cx)) {
-                Some(Ok(_)) => {}
-                Some(Err(error)) => return Poll::Ready(Err(h2_io(error))),
-                None => return Poll::Ready(Err(stream_closed())),
-            }
-        }
+        self.poll_send(cx, &[io::IoSlice::new(buf)])
+    }
+
+    /// The session writes a frame's header and payload as separate slices:
+    /// they go out in one DATA frame where the window allows.
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_send(cx, bufs)
     }
 
     /// The connection task writes queued DATA frames as the socket takes

@@ -16,8 +16,8 @@ use http_servers_tests::servers::{
 use ws_h2::{H2Connector, H2Error, WebSocket};
 use ws_tokio::{CloseCode, CloseFrame, Config, Message};
 
-/// Far over the 65,535-byte initial windows of HTTP/2 (stream and
-/// connection), both ways.
+/// Far over the flow-control windows both ways: HTTP/2's 64 KiB default,
+/// our client's 1 MiB stream window, hyper's windows.
 const LARGE: usize = 3 * 1024 * 1024;
 
 fn config() -> Config {
