@@ -68,7 +68,8 @@ fn text(event: ReconnectEvent) -> String {
 pub async fn reconnects_to_a_server_restarted_on_the_same_port<R: Rt>() {
     let (listener, url) = R::listen().await;
     let addr: std::net::SocketAddr = url.trim_start_matches("ws://").parse().unwrap();
-    let (client, mut events) = R::reconnecting(&format!("{url}/feed"), options())
+    let options = options().offline(Offline::Queue(2));
+    let (client, mut events) = R::reconnecting(&format!("{url}/feed"), options)
         .unwrap()
         .on_connect(test_support::subscribe_hook())
         .start();
@@ -98,6 +99,11 @@ pub async fn reconnects_to_a_server_restarted_on_the_same_port<R: Rt>() {
     // While down, sends wait in the queue for the next session.
     assert!(!client.is_connected());
     client.send_text("queued while down").await.unwrap();
+    client.send_text("queued too").await.unwrap();
+    assert_eq!(
+        client.clone().send_text("one too many").await,
+        Err(SendError::QueueFull(2))
+    );
 
     // The same port again.
     let listener = R::listener_from_std(test_support::rebind(addr));
@@ -106,6 +112,7 @@ pub async fn reconnects_to_a_server_restarted_on_the_same_port<R: Rt>() {
         // The hook first, then what was queued.
         expect_text::<R>(&mut ws, "subscribe #1").await;
         expect_text::<R>(&mut ws, "queued while down").await;
+        expect_text::<R>(&mut ws, "queued too").await;
         ws.send_text("from the second server").await.unwrap();
         // Come back later: a code in the set.
         ws.close(CloseFrame::new(CloseCode::SERVICE_RESTART, "restarting"))

@@ -117,9 +117,10 @@ const EVENT_BUFFER: usize = 16;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Offline {
-    /// Keep up to this many messages (about: each handle adds one slot)
-    /// for the next session, sent after the hook; more is
-    /// [`SendError::QueueFull`].
+    /// Keep up to this many messages (at least one) for the next
+    /// session, sent after the hook; more is [`SendError::QueueFull`].
+    /// While connected, the same queue feeds the session and `send` waits
+    /// while it is full.
     Queue(usize),
     /// Refuse at once with [`SendError::Disconnected`].
     Fail,
@@ -303,7 +304,9 @@ enum Control {
 /// Sends and stops; cloneable. See the [module docs](self).
 #[derive(Debug, Clone)]
 pub struct ReconnectHandle {
-    outgoing: mpsc::Sender<Message>,
+    /// One sender for every clone: the queue's bound is the channel's
+    /// (a channel's capacity grows with each sender).
+    outgoing: Arc<futures_util::lock::Mutex<mpsc::Sender<Message>>>,
     control: mpsc::UnboundedSender<Control>,
     shared: Arc<Shared>,
     offline: Offline,
@@ -320,9 +323,9 @@ impl ReconnectHandle {
     /// full; without a session, see [`Offline`].
     pub async fn send(&self, message: impl Into<Message>) -> Result<(), SendError> {
         let message = message.into();
-        let mut outgoing = self.outgoing.clone();
+        let mut outgoing = self.outgoing.lock().await;
         if self.is_connected() {
-            return futures_util::SinkExt::send(&mut outgoing, message)
+            return futures_util::SinkExt::send(&mut *outgoing, message)
                 .await
                 .map_err(|_| SendError::Stopped);
         }
@@ -432,16 +435,17 @@ where
     /// events.
     #[must_use]
     pub fn start(self) -> (ReconnectHandle, ReconnectEvents) {
-        let capacity = match self.options.offline {
+        let limit = match self.options.offline {
             Offline::Queue(limit) => limit,
             Offline::Fail => DEFAULT_QUEUE,
         };
-        let (outgoing, queued) = mpsc::channel(capacity);
+        // A channel holds its buffer and one message per sender (one here).
+        let (outgoing, queued) = mpsc::channel(limit.saturating_sub(1));
         let (control, controls) = mpsc::unbounded();
         let (events_tx, events) = mpsc::channel(EVENT_BUFFER);
         let shared = Arc::new(Shared::default());
         let handle = ReconnectHandle {
-            outgoing,
+            outgoing: Arc::new(futures_util::lock::Mutex::new(outgoing)),
             control,
             shared: shared.clone(),
             offline: self.options.offline,
