@@ -432,7 +432,7 @@ macro_rules! adapter {
                 &self,
                 request: impl $crate::IntoClientRequest,
                 options: $crate::ReconnectOptions,
-            ) -> ::std::result::Result<$crate::Reconnect<$crate::MaybeTls<<$runtime as $crate::Net>::Tcp>>, $crate::ConnectError> {
+            ) -> ::std::result::Result<$crate::Reconnect<$crate::MaybeTls<<$runtime as $crate::Net>::Tcp>>, $crate::HandshakeError> {
                 self.inner.reconnecting(request, options)
             }
         }

@@ -164,7 +164,7 @@ pub trait Rt: 'static {
     fn reconnecting(
         url: &str,
         options: ws_session::ReconnectOptions,
-    ) -> Result<ws_session::Reconnect<Self::Client>, ConnectError>;
+    ) -> Result<ws_session::Reconnect<Self::Client>, HandshakeError>;
 }
 
 /// A reconnecting client's hook that sends `subscribe #N`, N the

@@ -91,7 +91,7 @@ macro_rules! adapter_calls {
         fn reconnecting(
             url: &str,
             options: ReconnectOptions,
-        ) -> Result<Reconnect<Self::Client>, ConnectError> {
+        ) -> Result<Reconnect<Self::Client>, HandshakeError> {
             $adapter::Connector::new()
                 .runtime($runtime)
                 .reconnecting(url, options)

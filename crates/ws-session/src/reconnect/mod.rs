@@ -55,7 +55,7 @@ use wsproto_core::{CloseCode, CloseReason};
 pub use backoff::Backoff;
 
 use crate::connector::Connector;
-use crate::error::{ConnectError, Error};
+use crate::error::{Error, HandshakeError};
 use crate::message::Message;
 use crate::net::Net;
 use crate::request::IntoClientRequest;
@@ -467,15 +467,15 @@ where
 
 impl<R: Net> Connector<R> {
     /// A reconnecting client (see [`crate::reconnect`]) that connects to
-    /// `request` with this connector every time.
+    /// `request` with this connector every time. Fails only for a request
+    /// that is not one (a bad URL); connecting starts with
+    /// [`Reconnect::start`].
     pub fn reconnecting(
         &self,
         request: impl IntoClientRequest,
         options: ReconnectOptions,
-    ) -> Result<Reconnect<MaybeTls<R::Tcp>>, ConnectError> {
-        let request = request
-            .into_client_request()
-            .map_err(ConnectError::Handshake)?;
+    ) -> Result<Reconnect<MaybeTls<R::Tcp>>, HandshakeError> {
+        let request = request.into_client_request()?;
         let connector = self.clone();
         let dial = move || -> DialFuture<'static, MaybeTls<R::Tcp>> {
             let connector = connector.clone();
