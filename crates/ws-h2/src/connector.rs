@@ -65,7 +65,10 @@ impl H2Connector {
         H2Connector {
             config: Arc::default(),
             options: ConnectOptions::default(),
-            transport: Arc::new(DirectTcp),
+            // `default()`: the direct transport gains options (the address
+            // race) in the proxy work; a unit struct here until then.
+            #[allow(clippy::default_constructed_unit_structs)]
+            transport: Arc::new(DirectTcp::default()),
             #[cfg(feature = "rustls")]
             tls: None,
             prior_knowledge: false,
