@@ -19,7 +19,7 @@ use ws_tokio::wsproto_core::handshake::{ClientHandshake, Scheme};
 use ws_tokio::{
     ClientResponse, Config, ConnectError, ConnectOptions, IntoClientRequest, TokioRuntime,
 };
-use ws_tokio::{Reconnect, ReconnectOptions};
+use ws_tokio::{HandshakeError, Reconnect, ReconnectOptions};
 
 use crate::connection::H2Connection;
 use crate::error::H2Error;
@@ -373,13 +373,14 @@ impl H2Connector {
     /// A client of `request` that reconnects (backoff with jitter, a hook
     /// on every new session, one event stream across sessions; see
     /// `ws_session::reconnect`), each session opened by
-    /// [`connect`](Self::connect) on a connection of its own. Add the hook
-    /// with `on_connect`, then `start()`.
+    /// [`connect`](Self::connect) on a connection of its own. Fails only
+    /// for a request that is not one (a bad URL). Add the hook with
+    /// `on_connect`, then `start()`.
     pub fn reconnecting(
         &self,
         request: impl IntoClientRequest,
         options: ReconnectOptions,
-    ) -> Result<Reconnect<Stream>, H2Error> {
+    ) -> Result<Reconnect<Stream>, HandshakeError> {
         let request = request.into_client_request()?;
         let connector = self.clone();
         let dial = move || -> DialFuture<'static, Stream> {
