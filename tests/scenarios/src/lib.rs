@@ -74,7 +74,7 @@ macro_rules! scenarios {
             default_roots_refuse_a_self_signed_certificate;
             reconnect: reconnects_to_a_server_restarted_on_the_same_port,
             stop_closes_cleanly_and_ends_the_events,
-            refuses_sends_while_down_and_gives_up;
+            refuses_sends_while_down_and_gives_up, a_failing_hook_is_a_failed_attempt;
         );
     };
     (@each $rt:ty; $($module:ident: $($name:ident),* ;)*) => {

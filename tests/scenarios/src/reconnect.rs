@@ -227,3 +227,37 @@ pub async fn refuses_sends_while_down_and_gives_up<R: Rt>() {
     assert!(error.to_string().contains("could not connect"), "{error}");
     assert!(events.next_event().await.is_none());
 }
+
+/// A hook that fails counts as a failed attempt: the session is dropped,
+/// the backoff runs, and the next session's hook runs again.
+pub async fn a_failing_hook_is_a_failed_attempt<R: Rt>() {
+    let url = crate::echo_server::<R>(ServerOptions::default()).await;
+    let runs = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let counted = runs.clone();
+    let (client, mut events) = R::reconnecting(&url, options())
+        .unwrap()
+        .on_connect(move |ws, _| {
+            let run = counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Box::pin(async move {
+                if run == 0 {
+                    // Sending on a closed session fails: the hook's error.
+                    ws.close(CloseFrame::new(CloseCode::NORMAL, "")).await?;
+                }
+                ws.send_text(format!("hook run {run}")).await
+            })
+        })
+        .start();
+    let ReconnectEvent::AttemptFailed { attempt, error, .. } = next(&mut events).await else {
+        panic!("expected the hook's failure");
+    };
+    assert_eq!(attempt, 1);
+    assert!(error.to_string().contains("ended"), "{error}");
+    assert!(matches!(
+        next(&mut events).await,
+        ReconnectEvent::Connected { attempts: 2 }
+    ));
+    // The echo of the second run's message: it went out on the session.
+    assert_eq!(text(next(&mut events).await), "hook run 1");
+    assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 2);
+    client.stop().await;
+}
