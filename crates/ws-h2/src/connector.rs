@@ -3,8 +3,8 @@
 //! WebSockets over HTTP/2 (fall back to HTTP/1.1, or a typed error).
 //!
 //! ```text
-//!  wss://: Transport ─► TLS, ALPN [h2, http/1.1*] ─ h2 ─► HTTP/2 handshake ─► SETTINGS_ENABLE_CONNECT_PROTOCOL? ─ yes ─► extended CONNECT ─► Session
-//!                                                 └ http/1.1* ─► HTTP/1.1 upgrade on this TLS stream ─► Session       └ no* ─► new connection, HTTP/1.1
+//!  wss://: Transport ─► TLS, ALPN [h2, http/1.1] ─ h2 ─► HTTP/2 handshake ─► SETTINGS_ENABLE_CONNECT_PROTOCOL? ─ yes ─► extended CONNECT ─► Session
+//!                                                └ http/1.1* ─► HTTP/1.1 upgrade on this TLS stream ─► Session       └ no* ─► new connection, HTTP/1.1
 //!  ws:// + prior knowledge: Transport ─► HTTP/2 handshake ─► (the same)   (a server that does not speak h2c*: new connection, HTTP/1.1)
 //!  ws:// without it*: Transport ─► HTTP/1.1 upgrade                       (* only with fallback_to_http1(true); a typed error otherwise)
 //! ```
@@ -100,8 +100,7 @@ impl H2Connector {
     }
 
     /// The TLS configuration for `wss://` (its roots and client
-    /// certificate; the ALPN list is set here: `h2`, and `http/1.1` when
-    /// the fallback is on).
+    /// certificate; the ALPN list is set here: `h2`, then `http/1.1`).
     #[cfg(feature = "rustls")]
     #[must_use]
     pub fn tls_config(mut self, tls: Arc<rustls::ClientConfig>) -> Self {
@@ -228,10 +227,10 @@ impl H2Connector {
         Err(tls_disabled(handshake))
     }
 
-    /// TLS with ALPN `h2` (and `http/1.1` with the fallback): HTTP/2 when
-    /// the server chose it; `Some(Http1)` on this stream when it chose
-    /// HTTP/1.1 (or nothing) and the fallback is on; `None` when HTTP/2
-    /// has no extended CONNECT.
+    /// TLS with ALPN `h2` and `http/1.1`: HTTP/2 when the server chose
+    /// it; `Some(Http1)` on this stream when it chose HTTP/1.1 (or
+    /// nothing) and the fallback is on, `NoH2` when it is off; `None` when
+    /// HTTP/2 has no extended CONNECT.
     #[cfg(feature = "rustls")]
     async fn dial_tls(
         &self,
@@ -239,12 +238,10 @@ impl H2Connector {
         fallback: bool,
     ) -> Result<Option<Dialed>, H2Error> {
         let tcp = self.tcp(handshake).await?;
-        let alpn: &[&[u8]] = if fallback {
-            &[b"h2", b"http/1.1"]
-        } else {
-            &[b"h2"]
-        };
-        let tls = self.tls(tcp, handshake, alpn).await?;
+        // `http/1.1` is offered even without the fallback: a server that
+        // speaks only HTTP/1.1 then chooses it and the error is `NoH2`
+        // naming it, instead of a TLS alert (no common protocol).
+        let tls = self.tls(tcp, handshake, &[b"h2", b"http/1.1"]).await?;
         let chosen = tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
         if chosen.as_deref() == Some(b"h2") {
             return self.h2_over(tls, handshake).await;

@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use http::{StatusCode, Version};
 use http_servers_tests::servers::{
-    Seen, Server, axum_app, next, serve_axum_killable, serve_axum_tls, serve_axum_without_rfc8441,
-    start,
+    Seen, SeenRx, Server, axum_app, next, serve_axum_killable, serve_axum_tls, serve_axum_tls_with,
+    serve_axum_without_rfc8441, start,
 };
 use ws_h2::{H2Connector, H2Error, WebSocket};
-use ws_tokio::{CloseCode, CloseFrame, Config, Message};
+use ws_tokio::{ClientResponse, CloseCode, CloseFrame, Config, Message};
 
 /// Far over the flow-control windows both ways: HTTP/2's 64 KiB default,
 /// our client's 1 MiB stream window, hyper's windows.
@@ -47,20 +47,37 @@ async fn close(mut ws: WebSocket) {
         .unwrap();
 }
 
+/// A WebSocket that `opened` over `version`: the status it was answered
+/// with (200 over HTTP/2, 101 over HTTP/1.1), its transport, the upgrade
+/// the server saw; then an echo of `message` and a clean close.
+async fn converse_over(
+    version: Version,
+    opened: Result<(WebSocket, ClientResponse), H2Error>,
+    seen: &mut SeenRx,
+    message: Message,
+) {
+    let (mut ws, response) = opened.unwrap();
+    let status = if version == Version::HTTP_2 {
+        StatusCode::OK
+    } else {
+        StatusCode::SWITCHING_PROTOCOLS
+    };
+    assert_eq!(response.status(), status);
+    assert_eq!(ws.get_ref().version(), version);
+    let upgrade = next(seen).await;
+    assert!(
+        matches!(&upgrade, Seen::Upgrade { version: v, .. } if *v == version),
+        "{upgrade:?}"
+    );
+    echo(&mut ws, message).await;
+    close(ws).await;
+}
+
 async fn one_socket_echo(server: Server) {
     let (addr, mut seen) = start(server, config()).await;
-    let (mut ws, response) = h2c().connect(format!("ws://{addr}/ws")).await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(ws.get_ref().version(), Version::HTTP_2);
-    assert!(matches!(
-        next(&mut seen).await,
-        Seen::Upgrade {
-            version: Version::HTTP_2,
-            ..
-        }
-    ));
-    echo(&mut ws, Message::text("over an extended CONNECT")).await;
-    close(ws).await;
+    let opened = h2c().connect(format!("ws://{addr}/ws")).await;
+    let message = Message::text("over an extended CONNECT");
+    converse_over(Version::HTTP_2, opened, &mut seen, message).await;
 }
 
 async fn three_multiplexed(server: Server) {
@@ -205,22 +222,45 @@ async fn fallback_from_a_server_without_extended_connect() {
     );
 
     // Fallback on: the HTTP/1.1 upgrade, on a new connection.
-    let (mut ws, response) = h2c()
-        .fallback_to_http1(true)
-        .connect(url.as_str())
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);
-    assert_eq!(ws.get_ref().version(), Version::HTTP_11);
-    assert!(matches!(
-        next(&mut seen).await,
-        Seen::Upgrade {
-            version: Version::HTTP_11,
-            ..
+    let opened = h2c().fallback_to_http1(true).connect(url.as_str()).await;
+    let message = Message::binary(vec![1u8; LARGE]);
+    converse_over(Version::HTTP_11, opened, &mut seen, message).await;
+}
+
+/// Over TLS: a server whose ALPN has no `h2` (the fallback upgrades on
+/// the same TLS connection) and one with HTTP/2 but no extended CONNECT
+/// (the fallback opens a new connection offering only `http/1.1`).
+#[tokio::test]
+async fn fallbacks_over_tls() {
+    let cert = test_support::TestCert::new();
+    let connector = |fallback| {
+        H2Connector::new()
+            .config(config())
+            .tls_config(cert.client_config())
+            .fallback_to_http1(fallback)
+    };
+    let cases: [(&[&[u8]], bool); 2] = [(&[b"http/1.1"], true), (&[b"h2", b"http/1.1"], false)];
+    for (alpn, rfc8441) in cases {
+        let (router, mut seen) = axum_app(config());
+        let addr =
+            serve_axum_tls_with(router, (*cert.server_config()).clone(), alpn, rfc8441).await;
+        let url = format!("wss://localhost:{}/ws", addr.port());
+        let error = connector(false).connect(url.as_str()).await.unwrap_err();
+        if alpn.contains(&b"h2".as_slice()) {
+            assert!(
+                matches!(error, H2Error::ExtendedConnectRefused { .. }),
+                "{error}"
+            );
+        } else {
+            assert!(
+                matches!(&error, H2Error::NoH2 { alpn: Some(chosen), .. } if chosen == "http/1.1"),
+                "{error}"
+            );
         }
-    ));
-    echo(&mut ws, Message::binary(vec![1u8; LARGE])).await;
-    close(ws).await;
+        let opened = connector(true).connect(url.as_str()).await;
+        let message = Message::text("over TLS and HTTP/1.1");
+        converse_over(Version::HTTP_11, opened, &mut seen, message).await;
+    }
 }
 
 #[tokio::test]
