@@ -16,15 +16,19 @@
 //!   wire against their size ([`Entry::Wire`]);
 //! - a clean close: each member closes with 1000, both ends report the
 //!   completed close handshake ([`Entry::Closed`]).
+//!
+//! Each member's queue of lines is bounded ([`MEMBER_QUEUE`]): a member
+//! that stops reading while the room talks fills it, and is then put out
+//! of the room and sent Close 1008 (policy violation) instead of making
+//! the server hold ever more lines for it ([`Entry::TooSlow`]).
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use futures_channel::mpsc;
+use futures_channel::{mpsc, oneshot};
 use futures_util::future::{Either, select};
-use futures_util::stream::FusedStream as _;
 use futures_util::{AsyncRead, AsyncWrite, StreamExt as _};
 use ws_session::{
     CloseCode, CloseFrame, CloseReason, Config, Decision, DeflateConfig, Error, Event, Message,
@@ -35,6 +39,15 @@ use crate::counted::Counted;
 
 /// How often the server pings each member.
 pub const PING_INTERVAL: Duration = Duration::from_millis(200);
+
+/// Lines waiting for one member, at most: a member whose connection takes
+/// none of them (its client stopped reading, the session's send queue and
+/// the socket are full) and who falls this far behind is put out of the
+/// room. A real chat server must bound this, or one stalled client makes
+/// it hold every line said after. Room for bursts: one read of a talker's
+/// connection can bring over a hundred pipelined lines at once, which a
+/// member that is reading must not be put out for.
+pub const MEMBER_QUEUE: usize = 256;
 
 /// Who said what, in order: the conversation a demo run plays.
 #[derive(Debug, Clone)]
@@ -134,6 +147,12 @@ pub enum Entry {
         /// Bytes read off the member's TCP connection after the handshake.
         wire: u64,
     },
+    /// A member fell [`MEMBER_QUEUE`] lines behind: the server put it out
+    /// of the room and sent it Close 1008.
+    TooSlow {
+        /// The member.
+        who: String,
+    },
     /// A session ended.
     Closed {
         /// The member.
@@ -172,6 +191,10 @@ impl fmt::Display for Entry {
                 "{who:<8} got a heartbeat ping from the server (its session sent the pong)"
             ),
             Entry::Pong { who } => write!(f, "server   got {who}'s pong: the heartbeat is alive"),
+            Entry::TooSlow { who } => write!(
+                f,
+                "server   {who} stopped reading ({MEMBER_QUEUE} lines behind): put out of the room with 1008"
+            ),
             Entry::Wire { who, payload, wire } => write!(
                 f,
                 "server   {who} sent {payload} bytes of messages in {wire} bytes on the wire{} (frame headers, masks, pongs and the Close included)",
@@ -283,51 +306,93 @@ pub fn decide(request: &UpgradeRequest) -> (Decision, Option<String>) {
     }
 }
 
-/// A member's name and the queue of lines the server has to send it.
-type Member = (String, mpsc::UnboundedSender<String>);
+/// A member in the room: its name, the queue of lines the server has to
+/// send it, and its place in the room (dropped, it tells the member's task
+/// that it was put out).
+struct Member {
+    name: String,
+    lines: mpsc::Sender<String>,
+    _place: oneshot::Sender<()>,
+}
+
+/// What a member's task holds: the lines for it, and the sign that it was
+/// put out of the room.
+struct Seat {
+    lines: mpsc::Receiver<String>,
+    put_out: oneshot::Receiver<()>,
+}
 
 /// The members currently in the room.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Room {
     members: Arc<Mutex<Vec<Member>>>,
 }
 
+impl fmt::Debug for Room {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let members = self.members.lock().unwrap_or_else(PoisonError::into_inner);
+        f.debug_list()
+            .entries(members.iter().map(|m| &m.name))
+            .finish()
+    }
+}
+
 impl Room {
-    fn join(&self, name: &str) -> mpsc::UnboundedReceiver<String> {
-        let (tx, rx) = mpsc::unbounded();
+    fn join(&self, name: &str) -> Seat {
+        // `channel(n)` holds n lines plus one per sender: one sender here.
+        let (lines, rx) = mpsc::channel(MEMBER_QUEUE - 1);
+        let (place, put_out) = oneshot::channel();
         self.members
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push((name.to_owned(), tx));
-        rx
+            .push(Member {
+                name: name.to_owned(),
+                lines,
+                _place: place,
+            });
+        Seat { lines: rx, put_out }
     }
 
     fn leave(&self, name: &str) {
         self.members
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .retain(|(n, _)| n != name);
+            .retain(|m| m.name != name);
     }
 
-    /// Sends `from: text` to every member but `from`.
+    /// Sends `from: text` to every member but `from`; a member whose queue
+    /// is full is put out of the room.
     fn broadcast(&self, from: &str, text: &str) {
-        for (name, tx) in self
-            .members
+        self.members
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-        {
-            if name != from {
-                // A member that is leaving no longer reads: nothing to do.
-                let _ = tx.unbounded_send(format!("{from}: {text}"));
-            }
-        }
+            .retain_mut(|member| {
+                if member.name == from {
+                    return true;
+                }
+                match member.lines.try_send(format!("{from}: {text}")) {
+                    Ok(()) => true,
+                    // Full: the member stopped reading. Disconnected: it is
+                    // leaving. Either way it is out.
+                    Err(_) => false,
+                }
+            });
     }
+}
+
+/// What the member's task does next.
+enum Next {
+    Event(Result<Event, Error>),
+    Line(Option<String>),
+    PutOut,
 }
 
 /// The server's side of one member: relays what the member says to the
 /// room and what the room says to the member, records pongs, and reports
-/// the end. `wire` counts the bytes read off the member's transport.
+/// the end. `wire` counts the bytes read off the member's transport. A
+/// member put out of the room for not reading is sent Close 1008 and the
+/// session ends when the close handshake does (or its close timeout, for a
+/// member that reads nothing more).
 pub async fn serve_member<S>(
     mut ws: Session<S>,
     name: String,
@@ -337,37 +402,57 @@ pub async fn serve_member<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let mut inbox = room.join(&name);
+    let Seat {
+        lines: mut inbox,
+        mut put_out,
+    } = room.join(&name);
     // Bytes read before now were the HTTP request: not messages.
     let handshake_bytes = wire.load(Ordering::Relaxed);
     let mut payload = 0u64;
+    let mut in_room = true;
     let end = loop {
-        // `recv_event` is cancellation-safe: losing the race loses nothing.
-        let next = if inbox.is_terminated() {
-            Either::Left(ws.recv_event().await)
-        } else {
-            match select(Box::pin(ws.recv_event()), inbox.next()).await {
-                Either::Left((event, _)) => Either::Left(event),
-                Either::Right((line, _)) => Either::Right(line),
+        // `recv_event` and `send_text` are cancellation-safe: losing a race
+        // loses nothing.
+        let next = if in_room {
+            let room_side = select(inbox.next(), &mut put_out);
+            match select(Box::pin(ws.recv_event()), room_side).await {
+                Either::Left((event, _)) => Next::Event(event),
+                Either::Right((Either::Left((line, _)), _)) => Next::Line(line),
+                Either::Right((Either::Right(_), _)) => Next::PutOut,
             }
+        } else {
+            Next::Event(ws.recv_event().await)
         };
         match next {
-            Either::Left(Ok(Event::Message(Message::Text(text)))) => {
+            Next::Event(Ok(Event::Message(Message::Text(text)))) => {
                 payload += text.len() as u64;
-                room.broadcast(&name, &text);
+                if in_room {
+                    room.broadcast(&name, &text);
+                }
             }
-            Either::Left(Ok(Event::Message(Message::Binary(data)))) => {
+            Next::Event(Ok(Event::Message(Message::Binary(data)))) => {
                 payload += data.len() as u64;
             }
-            Either::Left(Ok(Event::Pong(_))) => {
+            Next::Event(Ok(Event::Pong(_))) => {
                 transcript.push(Entry::Pong { who: name.clone() });
             }
-            Either::Left(Ok(_)) | Either::Right(None) => {}
-            Either::Left(Err(end)) => break end,
-            Either::Right(Some(line)) => {
-                if let Err(end) = ws.send_text(line).await {
-                    break end;
+            Next::Event(Ok(_)) => {}
+            Next::Event(Err(end)) => break end,
+            Next::Line(Some(line)) => {
+                // `None`: put out while the line waited for room.
+                let sent = match select(Box::pin(ws.send_text(line)), &mut put_out).await {
+                    Either::Left((sent, _)) => Some(sent),
+                    Either::Right(_) => None,
+                };
+                match sent {
+                    Some(Ok(())) => {}
+                    Some(Err(end)) => break end,
+                    None => in_room = put_out_of_the_room(&mut ws, &name, &transcript).await,
                 }
+            }
+            // Only the room drops a member's queue: when it puts it out.
+            Next::PutOut | Next::Line(None) => {
+                in_room = put_out_of_the_room(&mut ws, &name, &transcript).await;
             }
         }
     };
@@ -382,6 +467,25 @@ pub async fn serve_member<S>(
         side: Side::Server,
         reason: end_reason(&ws, &end),
     });
+}
+
+/// Tells a member that stopped reading why it is put out (Close 1008,
+/// queued after what it has not read, not waited for). `false`: no longer
+/// in the room.
+async fn put_out_of_the_room<S>(ws: &mut Session<S>, name: &str, transcript: &Transcript) -> bool
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    transcript.push(Entry::TooSlow {
+        who: name.to_owned(),
+    });
+    let close = CloseFrame::new(
+        CloseCode::POLICY_VIOLATION,
+        format!("too slow: more than {MEMBER_QUEUE} lines unread"),
+    );
+    // A Close needs no room in the send queue: this returns at once.
+    let _ = ws.send_message(Message::Close(Some(close))).await;
+    false
 }
 
 fn end_reason<S>(ws: &Session<S>, end: &Error) -> CloseReason

@@ -10,12 +10,14 @@ use std::sync::{Arc, OnceLock};
 use axum_core::body::Body as AxumBody;
 use axum_core::extract::FromRequestParts;
 use axum_core::response::{IntoResponse, Response};
+use futures_util::future::{AbortHandle, Abortable};
 use http::request::Parts;
 use http::{HeaderName, HeaderValue, Request};
-use ws_tokio::Config;
+use ws_tokio::ws_session::SessionGuard;
 use ws_tokio::wsproto_core::handshake::{AcceptOptions, OriginPolicy, UpgradeRequest};
+use ws_tokio::{Config, ConnectionLimit, Shutdown};
 
-use crate::upgrade::{Refusal, Upgrade, UpgradeError, WebSocket, upgrade};
+use crate::upgrade::{Refusal, Upgrade, UpgradeError, WebSocket, admit, upgrade};
 
 /// Extractor for a WebSocket route: `async fn handler(ws: WebSocketUpgrade)
 /// -> Response { ws.on_upgrade(|socket| async move { … }) }`.
@@ -30,7 +32,8 @@ use crate::upgrade::{Refusal, Upgrade, UpgradeError, WebSocket, upgrade};
 /// `.layer(Extension(Arc::new(config)))`), else the default config: a
 /// refused request never reaches the handler and is answered by the
 /// [`Refusal`] (400, 426 with `Sec-WebSocket-Version: 13`, 403 for a
-/// foreign Origin). [`config`](Self::config) and
+/// foreign Origin, 503 when a [`ConnectionLimit`] or a [`Shutdown`] in the
+/// extensions says the server is full or closing). [`config`](Self::config) and
 /// [`origin_policy`](Self::origin_policy) in the handler apply to this
 /// route alone; their Origin policy is checked by
 /// [`on_upgrade`](Self::on_upgrade), which then answers 403 itself.
@@ -53,6 +56,19 @@ use crate::upgrade::{Refusal, Upgrade, UpgradeError, WebSocket, upgrade};
 ///
 /// let app: Router = Router::new().route("/chat", get(chat).connect(chat));
 /// ```
+///
+/// # Connection cap and graceful shutdown
+///
+/// A [`ConnectionLimit`] and a [`Shutdown`] handle found in the request's
+/// extensions (`.layer(Extension(limit))`, `.layer(Extension(handle))`)
+/// are applied at extraction, before the upgrade: over the cap the
+/// request is answered 503 with `Retry-After` (and `Connection: close` on
+/// HTTP/1), during a shutdown 503; otherwise the session holds its place
+/// until it ends and closes with 1001 when the handle is shut down (axum's
+/// `with_graceful_shutdown` does not see upgraded connections; pass it
+/// `handle.signalled()` so that it stops taking requests at the same
+/// time). At the deadline the `on_upgrade` task of a session still open
+/// is aborted.
 #[derive(Debug)]
 #[must_use = "the upgrade happens only when `on_upgrade`'s response is returned"]
 pub struct WebSocketUpgrade<F = DefaultOnFailedUpgrade> {
@@ -64,6 +80,9 @@ pub struct WebSocketUpgrade<F = DefaultOnFailedUpgrade> {
     protocol: Option<String>,
     /// Extra response headers (the subprotocol is added by `on_upgrade`).
     options: AcceptOptions,
+    /// The place under the cap and the shutdown registration, for the
+    /// session to come (given back if it never comes).
+    guard: Option<SessionGuard>,
     on_failed_upgrade: F,
 }
 
@@ -111,11 +130,20 @@ impl<S: Send + Sync> FromRequestParts<S> for WebSocketUpgrade<DefaultOnFailedUpg
         let (back, ()) = request.into_parts();
         parts.headers = back.headers;
         parts.extensions = back.extensions;
+        let upgrade = result?;
+        let limit = parts.extensions.get::<ConnectionLimit>();
+        let shutdown = parts.extensions.get::<Shutdown>();
+        let guard = if limit.is_some() || shutdown.is_some() {
+            Some(admit(limit, shutdown, parts.version)?)
+        } else {
+            None
+        };
         Ok(WebSocketUpgrade {
-            upgrade: result?,
+            upgrade,
             config: None,
             protocol: None,
             options: AcceptOptions::new(),
+            guard,
             on_failed_upgrade: DefaultOnFailedUpgrade,
         })
     }
@@ -198,6 +226,7 @@ impl<F> WebSocketUpgrade<F> {
             config: self.config,
             protocol: self.protocol,
             options: self.options,
+            guard: self.guard,
             on_failed_upgrade: callback,
         }
     }
@@ -224,10 +253,18 @@ impl<F> WebSocketUpgrade<F> {
         if let Some(protocol) = self.protocol {
             options = options.subprotocol(protocol);
         }
-        let (response, pending) = match upgrade.accept(&options) {
+        let (response, mut pending) = match upgrade.accept(&options) {
             Ok(accepted) => accepted,
             Err(refusal) => return IntoResponse::into_response(refusal),
         };
+        // Aborted at a shutdown's deadline if its session is still open.
+        let (abort, registration) = AbortHandle::new_pair();
+        if let Some(guard) = self.guard {
+            if let Some(watch) = guard.watch() {
+                watch.abort_on_force(abort);
+            }
+            pending = pending.guard(guard);
+        }
         let on_failed_upgrade = self.on_failed_upgrade;
         let task = async move {
             // A statement of its own: the awaited result (session and
@@ -240,7 +277,7 @@ impl<F> WebSocketUpgrade<F> {
             };
             callback(socket).await;
         };
-        tokio::spawn(task);
+        tokio::spawn(Abortable::new(task, registration));
         response.map(AxumBody::new)
     }
 }

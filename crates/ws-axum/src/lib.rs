@@ -23,12 +23,15 @@
 //!
 //! # Lifecycle
 //!
-//! A cap on concurrent sessions and a graceful-shutdown handle are not in
-//! this crate yet. Until then: refuse over your own cap with
-//! [`Upgrade::reject`] (503 and `Retry-After`); every session the
-//! extractor starts is spawned by [`WebSocketUpgrade::on_upgrade`] (the
-//! one place a shutdown registry will hook in), and a bare-hyper service
-//! spawns its [`PendingWebSocket`] itself.
+//! A cap on concurrent sessions and a graceful shutdown, shared with
+//! `ws_tokio`'s own accept loop if the app has one: put a
+//! [`ConnectionLimit`] and a [`Shutdown`] handle ([`shutdown_handle`]) in
+//! the router's extensions and the extractor answers 503 (with
+//! `Retry-After` when full) before upgrading; `handle.shutdown(deadline)`
+//! closes every upgraded session with 1001 after what was queued for it
+//! and reports, while axum's `with_graceful_shutdown(handle.signalled())`
+//! stops the HTTP side. Bare hyper: [`admit`], then
+//! [`PendingWebSocket::guard`].
 //!
 //! # From `axum::extract::ws`
 //!
@@ -55,11 +58,14 @@ mod upgrade;
 
 #[cfg(feature = "axum")]
 pub use extract::{DefaultOnFailedUpgrade, OnFailedUpgrade, WebSocketUpgrade};
-pub use upgrade::{Body, PendingWebSocket, Refusal, Upgrade, UpgradeError, WebSocket, upgrade};
+pub use upgrade::{
+    Body, PendingWebSocket, Refusal, Upgrade, UpgradeError, WebSocket, admit, upgrade,
+};
 
+pub use ws_tokio::ws_session::{SessionGuard, ShutdownReport};
 pub use ws_tokio::wsproto_core::handshake::{AcceptOptions, OriginPolicy, UpgradeRequest};
 pub use ws_tokio::{
-    AcceptedRequest, Bytes, CloseCode, CloseFrame, CloseReason, Config, DeflateConfig, Error,
-    Message,
+    AcceptedRequest, Bytes, CloseCode, CloseFrame, CloseReason, Config, ConnectionLimit,
+    DeflateConfig, Error, Message, Shutdown, shutdown_handle,
 };
 pub use {hyper, ws_tokio};

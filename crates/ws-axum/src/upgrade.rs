@@ -12,7 +12,7 @@ use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, Version};
 use http_body_util::Full;
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
-use ws_tokio::ws_session::{MaybeTls, start_server_session};
+use ws_tokio::ws_session::{AdmitError, MaybeTls, SessionGuard, start_server_session};
 use ws_tokio::wsproto_core::handshake::{
     AcceptErrorKind, AcceptOptions, RequestError, ServerUpgrade, UpgradeRequest, Via,
 };
@@ -55,6 +55,10 @@ pub enum UpgradeError {
     /// connection ended first, for example).
     #[error("the upgrade did not complete: {0}")]
     Upgrade(#[source] hyper::Error),
+    /// The server is at its connection cap or shutting down: answered 503
+    /// (with `Retry-After` when full), no session.
+    #[error("{0} (answered 503)")]
+    Unavailable(AdmitError),
 }
 
 /// A request that is not upgraded, with the response that says why.
@@ -91,6 +95,42 @@ impl Refusal {
     pub fn into_response(self) -> Response<Body> {
         self.0.response
     }
+
+    /// The 503 for a server that is full (with `Retry-After`) or shutting
+    /// down ([`SessionGuard::admit`]'s error), for a request of `version`:
+    /// `Connection: close` only on HTTP/1 (HTTP/2 forbids the header; the
+    /// stream ends there).
+    #[must_use]
+    pub fn unavailable(refused: AdmitError, version: Version) -> Self {
+        let mut headers = refused.headers();
+        if version >= Version::HTTP_2 {
+            headers.remove(http::header::CONNECTION);
+        }
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        let mut response = Response::new(Bytes::from_static(refused.body()));
+        *response.status_mut() = refused.status();
+        *response.headers_mut() = headers;
+        Self::new(UpgradeError::Unavailable(refused), response)
+    }
+}
+
+/// Takes a place under `limit` and registers with `shutdown` for a
+/// request of `version` (bare hyper: before [`upgrade`]; the extractor
+/// does it itself with the ones in the request's extensions). Give the
+/// guard to [`PendingWebSocket::guard`].
+///
+/// # Errors
+/// The 503 [`Refusal`] when the server is full (with `Retry-After`) or
+/// shutting down.
+pub fn admit(
+    limit: Option<&ws_tokio::ConnectionLimit>,
+    shutdown: Option<&ws_tokio::Shutdown>,
+    version: Version,
+) -> Result<SessionGuard, Refusal> {
+    SessionGuard::admit(limit, shutdown).map_err(|refusal| Refusal::unavailable(refusal, version))
 }
 
 impl std::fmt::Display for Refusal {
@@ -257,6 +297,7 @@ impl Upgrade {
                 let pending = PendingWebSocket {
                     on_upgrade: self.handle,
                     state: Some(Box::new((upgrade, self.config, request))),
+                    guard: None,
                 };
                 Ok((response, pending))
             }
@@ -311,6 +352,18 @@ pub struct PendingWebSocket {
     /// Boxed: this future is kept (at its size) in the task that awaits
     /// it for as long as the session runs.
     state: Option<Box<Accepted>>,
+    /// Handed to the session (its place under a cap, its shutdown
+    /// registration).
+    guard: Option<SessionGuard>,
+}
+
+impl PendingWebSocket {
+    /// The session will hold `guard` (from [`admit`]): its place under the
+    /// connection cap until it ends, and its shutdown registration.
+    pub fn guard(mut self, guard: SessionGuard) -> Self {
+        self.guard = Some(guard);
+        self
+    }
 }
 
 impl Future for PendingWebSocket {
@@ -328,8 +381,11 @@ impl Future for PendingWebSocket {
         let upgraded = upgraded.map_err(UpgradeError::Upgrade)?;
         let (mut upgrade, config, request) = *state;
         let io = MaybeTls::Plain(Compat::new(TokioIo::new(upgraded)));
-        let (session, accepted) =
+        let (mut session, accepted) =
             start_server_session(&mut upgrade, request, config, io, Arc::new(TokioRuntime));
+        if let Some(guard) = self.guard.take() {
+            session.set_guard(guard);
+        }
         Poll::Ready(Ok((WebSocket::from_session(session), accepted)))
     }
 }

@@ -18,6 +18,7 @@ use wsproto_core::handshake::{OriginPolicy, UpgradeRequest};
 
 use crate::error::HandshakeError;
 use crate::handshake::{AcceptedRequest, Decision, HandshakeOptions};
+use crate::lifecycle::{AdmitError, ConnectionLimit, SessionGuard, Shutdown};
 use crate::net::{Net, TcpOptions};
 use crate::runtime::Runtime;
 use crate::session::Session;
@@ -34,6 +35,8 @@ pub struct Acceptor<R: Net> {
     handshake: HandshakeOptions,
     tcp: TcpOptions,
     origin: Option<OriginPolicy>,
+    limit: Option<ConnectionLimit>,
+    shutdown: Option<Shutdown>,
     #[cfg(feature = "rustls")]
     tls: Option<Arc<rustls::ServerConfig>>,
 }
@@ -46,6 +49,8 @@ impl<R: Net> Clone for Acceptor<R> {
             handshake: self.handshake,
             tcp: self.tcp,
             origin: self.origin.clone(),
+            limit: self.limit.clone(),
+            shutdown: self.shutdown.clone(),
             #[cfg(feature = "rustls")]
             tls: self.tls.clone(),
         }
@@ -58,7 +63,9 @@ impl<R: Net> std::fmt::Debug for Acceptor<R> {
         s.field("runtime", &self.runtime)
             .field("handshake", &self.handshake)
             .field("tcp", &self.tcp)
-            .field("origin_policy", &self.origin);
+            .field("origin_policy", &self.origin)
+            .field("limit", &self.limit)
+            .field("shutdown", &self.shutdown.as_ref().map(Shutdown::phase));
         #[cfg(feature = "rustls")]
         s.field("tls", &self.tls.is_some());
         s.finish_non_exhaustive()
@@ -82,6 +89,8 @@ impl<R: Net> Acceptor<R> {
             handshake: HandshakeOptions::default(),
             tcp: TcpOptions::default(),
             origin: None,
+            limit: None,
+            shutdown: None,
             #[cfg(feature = "rustls")]
             tls: None,
         }
@@ -118,8 +127,73 @@ impl<R: Net> Acceptor<R> {
         self
     }
 
+    /// A cap on the connections accepted here (and by `serve`) at once,
+    /// shared with every clone of `limit`: over it, an upgrade is
+    /// answered 503 with `Retry-After` and `Connection: close`. A session
+    /// holds its place until it ends (however: closed, failed, dropped, or
+    /// its handler task panicked).
+    #[must_use]
+    pub fn connection_limit(mut self, limit: ConnectionLimit) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// A graceful-shutdown handle: sessions accepted here register with
+    /// it, `serve` stops accepting when it is signalled, and an upgrade
+    /// during the shutdown is answered 503 (see [`Shutdown`]).
+    #[must_use]
+    pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
+        self.shutdown = Some(shutdown);
+        self
+    }
+
+    /// The connection cap, if any.
+    #[must_use]
+    pub fn get_connection_limit(&self) -> Option<&ConnectionLimit> {
+        self.limit.as_ref()
+    }
+
+    /// The shutdown handle, if any.
+    #[must_use]
+    pub fn get_shutdown(&self) -> Option<&Shutdown> {
+        self.shutdown.as_ref()
+    }
+
+    /// The runtime, as the sessions see it.
+    pub(crate) fn dyn_runtime(&self) -> Arc<dyn Runtime> {
+        self.runtime.clone()
+    }
+
+    /// A place under the cap and a shutdown registration for one more
+    /// connection, or the 503 to answer it with.
+    pub(crate) fn admit(&self) -> Result<SessionGuard, AdmitError> {
+        SessionGuard::admit(self.limit.as_ref(), self.shutdown.as_ref())
+    }
+
+    /// Answers the upgrade on `stream` with the 503 of `refused` (after
+    /// reading the request, so that the client reads the answer rather
+    /// than a reset).
+    pub(crate) async fn refuse<S>(&self, stream: S, refused: AdmitError) -> HandshakeError
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let refusal = refused.decision();
+        match self
+            .accept_guarded(stream, SessionGuard::default(), async move |_| refusal)
+            .await
+        {
+            Err(e) => e,
+            // A `Reject` decision makes no session.
+            Ok(_) => HandshakeError::Rejected(StatusCode::SERVICE_UNAVAILABLE),
+        }
+    }
+
     /// Accepts every valid upgrade request on `stream` (that the Origin
-    /// policy allows): TLS first when configured, then the upgrade.
+    /// policy allows): TLS first when configured, then the upgrade. With a
+    /// [`connection_limit`](Self::connection_limit) or a
+    /// [`shutdown`](Self::shutdown) handle, a full or closing server
+    /// answers 503 instead (`HandshakeError::Rejected`), and the session
+    /// holds its place and its registration until it ends.
     pub async fn accept<S>(
         &self,
         stream: S,
@@ -160,6 +234,24 @@ impl<R: Net> Acceptor<R> {
         S: AsyncRead + AsyncWrite + Unpin,
         F: AsyncFnOnce(&UpgradeRequest) -> Decision,
     {
+        match self.admit() {
+            Ok(guard) => self.accept_guarded(stream, guard, decide).await,
+            Err(refusal) => Err(self.refuse(stream, refusal).await),
+        }
+    }
+
+    /// [`accept_with_async`](Self::accept_with_async) for a connection
+    /// already admitted: the session holds `guard`.
+    pub(crate) async fn accept_guarded<S, F>(
+        &self,
+        stream: S,
+        guard: SessionGuard,
+        decide: F,
+    ) -> Result<(Session<MaybeTls<S>>, AcceptedRequest), HandshakeError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+        F: AsyncFnOnce(&UpgradeRequest) -> Decision,
+    {
         let started = self.runtime.now();
         let stream = self.tls_accept(stream, started).await?;
         let remaining = self
@@ -182,6 +274,10 @@ impl<R: Net> Acceptor<R> {
             },
         )
         .await
+        .map(|(mut session, request)| {
+            session.set_guard(guard);
+            (session, request)
+        })
         .map_err(|e| self.handshake.whole_timeout(e))
     }
 

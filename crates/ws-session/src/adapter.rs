@@ -7,7 +7,7 @@
 //! and `connect`, `accept` and `pair`.
 
 /// Defines an adapter's `WebSocket`, `Connector`, `Acceptor`, `connect`,
-/// `accept`, `serve`, `incoming` and `pair` over the generic
+/// `accept`, `serve`, `shutdown_handle`, `incoming` and `pair` over the generic
 /// [`Session`](crate::Session), [`Incoming`](crate::Incoming),
 /// [`Connector`](crate::Connector) and [`Acceptor`](crate::Acceptor).
 ///
@@ -361,7 +361,7 @@ macro_rules! adapter {
 
         impl Connector {
             /// The defaults: [`Config::default`], a 30 s connect timeout, a
-            /// 30 s handshake timeout, `TCP_NODELAY` and keepalive, direct
+            /// 10 s handshake timeout, `TCP_NODELAY` and keepalive, direct
             /// TCP, webpki roots for `wss://`.
             #[must_use]
             pub fn new() -> Self {
@@ -448,8 +448,8 @@ macro_rules! adapter {
         }
 
         impl Acceptor {
-            /// The defaults: [`Config::default`], a 30 s handshake
-            /// timeout, no TLS, any Origin.
+            /// The defaults: [`Config::default`], a 10 s handshake
+            /// timeout, no TLS, any Origin, no connection cap.
             #[must_use]
             pub fn new() -> Self {
                 Self::default()
@@ -475,6 +475,32 @@ macro_rules! adapter {
             #[must_use]
             pub fn origin_policy(self, policy: $crate::OriginPolicy) -> Self {
                 Acceptor { inner: self.inner.origin_policy(policy) }
+            }
+
+            /// At most `max` connections at once (handshakes included),
+            /// here and in [`serve`]: over it, the upgrade is answered 503
+            /// with `Retry-After: 5` and the connection closed. Shorthand
+            /// for [`connection_limit`](Self::connection_limit).
+            #[must_use]
+            pub fn max_connections(self, max: usize) -> Self {
+                self.connection_limit($crate::ConnectionLimit::new(max))
+            }
+
+            /// A cap on concurrent connections shared with every clone of
+            /// `limit` (several listeners, an axum route): over it, 503
+            /// with `Retry-After`. A session holds its place until it ends,
+            /// its handler task ends or panics.
+            #[must_use]
+            pub fn connection_limit(self, limit: $crate::ConnectionLimit) -> Self {
+                Acceptor { inner: self.inner.connection_limit(limit) }
+            }
+
+            /// A graceful-shutdown handle ([`shutdown_handle`]): sessions
+            /// accepted here close with 1001 when it is signalled, and
+            /// [`serve`] stops accepting.
+            #[must_use]
+            pub fn shutdown(self, shutdown: $crate::Shutdown) -> Self {
+                Acceptor { inner: self.inner.shutdown(shutdown) }
             }
 
             /// The generic acceptor this one wraps (for integrations
@@ -576,7 +602,11 @@ macro_rules! adapter {
         /// acceptor's TCP options set), runs `acceptor`'s TLS and upgrade
         /// on each in a task of its own, and hands every session and its
         /// request to `handler`. Connections whose handshake fails are
-        /// dropped. Returns only if the listener breaks.
+        /// dropped. With [`Acceptor::connection_limit`], a connection over
+        /// the cap is answered 503 with `Retry-After` and closed; with
+        /// [`Acceptor::shutdown`], the loop returns `Ok` when the shutdown
+        /// begins (the listener is dropped) and the shutdown closes the
+        /// sessions. Otherwise it returns only if the listener breaks.
         pub async fn serve<H, Fut>(
             listener: $listener,
             acceptor: Acceptor,
@@ -588,26 +618,22 @@ macro_rules! adapter {
         {
             let runtime: ::std::sync::Arc<dyn $crate::Runtime> =
                 ::std::sync::Arc::new(acceptor.as_generic().get_runtime().clone());
-            let mut connections = incoming_on(runtime.clone(), listener)
+            let connections = incoming_on(runtime, listener)
                 .tcp_options(::std::option::Option::Some(acceptor.as_generic().get_tcp_options()));
-            let handler = ::std::sync::Arc::new(handler);
-            loop {
-                let next = ::std::future::poll_fn(|cx| {
-                    $crate::__futures::Stream::poll_next(::std::pin::Pin::new(&mut connections), cx)
-                })
-                .await;
-                let ::std::option::Option::Some(tcp) = next else {
-                    return Ok(());
-                };
-                let tcp = tcp?;
-                let acceptor = acceptor.clone();
-                let handler = handler.clone();
-                runtime.spawn(::std::boxed::Box::pin(async move {
-                    if let Ok((ws, request)) = acceptor.accept(tcp).await {
-                        handler(ws, request).await;
-                    }
-                }));
-            }
+            $crate::serve(acceptor.inner, connections, $wrap, move |session, request| {
+                handler(WebSocket::from_session(session), request)
+            })
+            .await
+        }
+
+        /// A graceful-shutdown handle on this runtime's clock, for
+        /// [`Acceptor::shutdown`]: `handle.shutdown(deadline).await` stops
+        /// `serve`, closes every session with 1001 after what was queued
+        /// for it, waits for the close handshakes up to the deadline,
+        /// drops the rest and reports.
+        #[must_use]
+        pub fn shutdown_handle() -> $crate::Shutdown {
+            $crate::Shutdown::new(::std::sync::Arc::new(<$runtime as ::std::default::Default>::default()))
         }
 
         /// A connected client/server pair in memory, after a real

@@ -16,6 +16,7 @@ use wsproto_core::{
     CloseCode, CloseFrame, Connection, Frame, MAX_TRANSMIT_SLICES, Mode, OpCode, State,
 };
 
+use crate::lifecycle::{SessionGuard, ShutdownPhase};
 use crate::runtime::{Runtime, Timer};
 
 /// The most bytes read from the transport in one call (per thread, not per
@@ -64,6 +65,13 @@ pub(crate) struct Driver<S: AsyncWrite + Unpin> {
     needs_flush: bool,
     /// The transport has been closed.
     pub(crate) transport_closed: bool,
+    /// The session's place under the server's connection cap and its
+    /// shutdown registration (let go when the transport is closed).
+    pub(crate) guard: SessionGuard,
+    /// A shutdown's Close 1001 is queued by the owner (a split session's
+    /// driver task, which first takes the writer's queued commands), not
+    /// here.
+    pub(crate) defer_shutdown_close: bool,
 }
 
 impl<S: AsyncWrite + Unpin> std::fmt::Debug for Driver<S> {
@@ -165,6 +173,32 @@ impl<S: AsyncWrite + Unpin> Driver<S> {
 }
 
 impl<S: AsyncWrite + Unpin> Driver<S> {
+    /// Queues Close 1001 (going away) after what is queued; in raw mode as
+    /// a frame.
+    pub(crate) fn queue_going_away(&mut self) {
+        let now = self.now();
+        let _ = if self.conn.config().mode() == Mode::Raw {
+            self.conn.send_frame(
+                now,
+                Frame::new(
+                    OpCode::Close,
+                    CloseFrame::encode_payload(CloseCode::GOING_AWAY, ""),
+                ),
+            )
+        } else {
+            self.conn.close(now, CloseCode::GOING_AWAY, "")
+        };
+    }
+
+    /// The session has ended (or is dropped): its place under the cap is
+    /// given back and the shutdown handle told how it ended.
+    fn release_guard(&mut self) {
+        self.guard.permit = None;
+        if let Some(watch) = self.guard.watch.take() {
+            watch.finish(self.conn.close_reason());
+        }
+    }
+
     /// The transport took nothing: the core's send timeout runs (a peer
     /// that stopped reading ends the session instead of holding it).
     fn write_blocked(&mut self) -> Poll<()> {
@@ -187,11 +221,45 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             read_closed: false,
             needs_flush: false,
             transport_closed: false,
+            guard: SessionGuard::default(),
+            defer_shutdown_close: false,
+        }
+    }
+
+    /// The shutdown phase for this session (`Running` without a shutdown
+    /// handle); `cx` is woken when it changes.
+    pub(crate) fn shutdown_phase(&self, cx: &mut Context<'_>) -> ShutdownPhase {
+        match &self.guard.watch {
+            Some(watch) => watch.poll_phase(cx),
+            None => ShutdownPhase::Running,
+        }
+    }
+
+    /// Acts on a shutdown: Close 1001 after what is queued while closing
+    /// (unless the owner does that), termination once forced. `true` when
+    /// the core changed.
+    fn apply_shutdown(&mut self, cx: &mut Context<'_>) -> bool {
+        match self.shutdown_phase(cx) {
+            ShutdownPhase::Closing
+                if !self.defer_shutdown_close && !self.conn.is_close_queued() =>
+            {
+                self.queue_going_away();
+                true
+            }
+            ShutdownPhase::Forced if self.conn.state() != State::Closed => {
+                self.conn.terminate();
+                true
+            }
+            _ => false,
         }
     }
 
     /// Wakes the core at its deadline. `Ready` when a deadline was handled.
+    /// A shutdown's phase change counts as a deadline.
     pub(crate) fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.apply_shutdown(cx) {
+            return Poll::Ready(());
+        }
         let Some(deadline) = self.conn.poll_timeout() else {
             return Poll::Pending;
         };
@@ -282,6 +350,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         if self.transport_closed {
             return Poll::Ready(());
         }
+        // The session has ended: its place under the cap is free before the
+        // peer sees the transport close (a client that reconnects then
+        // finds it free).
+        self.release_guard();
         if !self.broken {
             if !self.read_closed {
                 self.discard_input(cx);
@@ -373,22 +445,12 @@ impl<S: AsyncWrite + Unpin> Drop for Driver<S> {
     /// endpoint rather than 1006. Nothing waits: a full or slow transport
     /// loses the goodbye, and the transport is closed by being dropped.
     fn drop(&mut self) {
+        self.release_guard();
         if self.broken || self.transport_closed {
             return;
         }
         if self.conn.state() == State::Open {
-            let now = self.now();
-            let _ = if self.conn.config().mode() == Mode::Raw {
-                self.conn.send_frame(
-                    now,
-                    Frame::new(
-                        OpCode::Close,
-                        CloseFrame::encode_payload(CloseCode::GOING_AWAY, ""),
-                    ),
-                )
-            } else {
-                self.conn.close(now, CloseCode::GOING_AWAY, "")
-            };
+            self.queue_going_away();
         }
         let _ = self.poll_write_out(&mut Context::from_waker(Waker::noop()));
     }

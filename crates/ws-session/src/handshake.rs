@@ -159,8 +159,10 @@ impl Decision {
 /// How long a whole opening handshake may take by default (writing the
 /// request and reading the response, or the reverse; TLS included where a
 /// connector or acceptor runs it): long enough for a slow link, short
-/// enough that a peer that never answers does not hold a connection long.
-const DEFAULT_HANDSHAKE_TIMEOUT: Option<Duration> = Some(Duration::from_secs(30));
+/// enough that a peer that never answers does not hold a connection (or a
+/// place under a connection cap) long: 10 s, Python `websockets`'
+/// `open_timeout`. A slowloris client holds a server's socket no longer.
+const DEFAULT_HANDSHAKE_TIMEOUT: Option<Duration> = Some(Duration::from_secs(10));
 
 /// Handshake options shared by client and server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,7 +172,7 @@ pub struct HandshakeOptions {
 }
 
 impl Default for HandshakeOptions {
-    /// A 30-second handshake timeout.
+    /// A 10-second handshake timeout.
     fn default() -> Self {
         HandshakeOptions {
             timeout: DEFAULT_HANDSHAKE_TIMEOUT,
@@ -179,7 +181,7 @@ impl Default for HandshakeOptions {
 }
 
 impl HandshakeOptions {
-    /// The defaults: a 30-second handshake timeout.
+    /// The defaults: a 10-second handshake timeout.
     #[must_use]
     pub fn new() -> Self {
         Self::default()

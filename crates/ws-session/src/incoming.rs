@@ -26,6 +26,7 @@ use std::time::Duration;
 
 use futures_core::Stream;
 
+use crate::lifecycle::Shutdown;
 use crate::net::TcpOptions;
 use crate::runtime::{Runtime, Timer};
 
@@ -108,6 +109,8 @@ pub struct Incoming<T> {
     on_pause: Option<OnPause>,
     pauses: u64,
     ended: bool,
+    /// Resolves when the stream is to end (a shutdown began).
+    stop: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 
 impl<T> fmt::Debug for Incoming<T> {
@@ -154,7 +157,16 @@ impl<T: Send + 'static> Incoming<T> {
             on_pause: None,
             pauses: 0,
             ended: false,
+            stop: None,
         }
+    }
+
+    /// Ends the stream when `shutdown` begins (the listener is dropped
+    /// with the stream, so new connections are refused by the kernel).
+    #[must_use]
+    pub fn until_shutdown(mut self, shutdown: &Shutdown) -> Self {
+        self.stop = Some(Box::pin(shutdown.signalled()));
+        self
     }
 
     /// The options set on each connection (`None`: leave them alone).
@@ -217,6 +229,11 @@ where
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<io::Result<T>>> {
         let this = self.get_mut();
         loop {
+            if let Some(stop) = &mut this.stop
+                && stop.as_mut().poll(cx).is_ready()
+            {
+                this.ended = true;
+            }
             if this.ended {
                 return Poll::Ready(None);
             }

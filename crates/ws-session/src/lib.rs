@@ -10,6 +10,7 @@
 //!  Connector<R>: Transport (TCP, a proxy) ─► TcpOptions ─(wss)─► TLS ─► client handshake ─► Session
 //!  Acceptor<R>:  stream ─(TLS config)─► TLS ─► server handshake ─► Origin policy ─► decide ─► Session
 //!  Incoming<T>:  listener ─► accepts, paused on EMFILE/ENOBUFS/… ─► connections
+//!  serve:        Incoming ─► ConnectionLimit (503 over it) ─► Acceptor ─► handler task; Shutdown ends it all
 //! ```
 //!
 //! - [`Session`] drives the core inline, inside whichever method is being
@@ -99,6 +100,7 @@ mod error;
 mod events;
 mod handshake;
 mod incoming;
+mod lifecycle;
 mod memory;
 mod message;
 mod net;
@@ -107,6 +109,7 @@ pub mod proxy;
 pub mod reconnect;
 mod request;
 mod runtime;
+mod serve;
 mod session;
 mod split;
 mod stream;
@@ -125,6 +128,10 @@ pub use handshake::{
     server, start_client_session, start_server_session,
 };
 pub use incoming::{AcceptErrorKind, Incoming};
+pub use lifecycle::{
+    AdmitError, ConnectionLimit, ConnectionPermit, SessionGuard, Shutdown, ShutdownPhase,
+    ShutdownReport, ShutdownWatch,
+};
 pub use memory::{MemoryStream, duplex};
 pub use message::{Event, Message, NotUtf8, Utf8Bytes};
 pub use net::{DirectTcp, Net, TcpOptions, Transport, TransportFuture};
@@ -133,6 +140,7 @@ pub use reconnect::{
 };
 pub use request::{ClientRequestBuilder, IntoClientRequest};
 pub use runtime::{Runtime, Timer};
+pub use serve::serve;
 pub use session::Session;
 pub use split::{SessionReader, SessionWriter};
 pub use stream::MaybeTls;
@@ -176,10 +184,11 @@ pub mod prelude {
     };
     pub use crate::{
         AcceptOptions, AcceptedRequest, Bytes, ClientRequestBuilder, ClientResponse, CloseCode,
-        CloseFrame, CloseReason, Config, ConnectError, ConnectOptions, ConvertError, Converter,
-        Decision, DeflateConfig, Error, Event, Frame, HandshakeError, HandshakeOptions,
-        IntoClientRequest, MaybeTls, MemoryBudget, Message, Mode, NotUtf8, OpCode, OriginPolicy,
-        SessionReader, SessionWriter, TcpOptions, UpgradeRequest, Utf8Bytes,
+        CloseFrame, CloseReason, Config, ConnectError, ConnectOptions, ConnectionLimit,
+        ConvertError, Converter, Decision, DeflateConfig, Error, Event, Frame, HandshakeError,
+        HandshakeOptions, IntoClientRequest, MaybeTls, MemoryBudget, Message, Mode, NotUtf8,
+        OpCode, OriginPolicy, SessionReader, SessionWriter, Shutdown, ShutdownReport, TcpOptions,
+        UpgradeRequest, Utf8Bytes,
     };
     pub use http;
 }

@@ -13,6 +13,7 @@
 //! | session ended otherwise: protocol error (rule, close code sent), ping timeout, close timeout, transport lost | warn |
 //! | transport error | debug |
 //! | accept loop paused on a resource error (`EMFILE`, …), once per episode | warn |
+//! | shutdown done: the report (sessions, closed, ended, forced, elapsed) | debug |
 
 #[cfg(feature = "tracing")]
 macro_rules! trace_debug {

@@ -11,8 +11,11 @@
 //! line for each change of the broker connection (`backplane:
 //! disconnected`, `backplane: connected`) and for each message that could
 //! not be published (`lost: topic=NAME …`): while the broker is down,
-//! messages are refused and reported, not queued. Ctrl-C closes every
-//! session with 1001 and exits once they have ended (5 s at most).
+//! messages are refused and reported, not queued. At most
+//! `--max-connections` sessions at once (beyond: 503 with `Retry-After`).
+//! Ctrl-C stops accepting, sends every session what was queued for it
+//! then Close 1001, drops those that have not answered within 5 s, and
+//! prints the report.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,6 +28,9 @@ use ws_tokio::{CloseCode, Config, Decision, DeflateConfig, Message};
 
 /// Messages waiting for one subscriber's driver task, at most.
 const SUBSCRIBER_QUEUE: usize = 1024;
+
+/// How long the close handshakes may take at shutdown.
+const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
 
 /// A WebSocket topic server: connect to /topic/NAME; what you send there
 /// reaches every subscriber of NAME on every node.
@@ -53,6 +59,9 @@ struct Cli {
     /// This node's name (in the broker's logs).
     #[arg(long, default_value = "broadcast_server")]
     name: String,
+    /// Sessions served at once; beyond, upgrades are answered 503.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    max_connections: usize,
 }
 
 fn main() {
@@ -94,30 +103,36 @@ async fn serve(cli: Cli) -> Result<(), String> {
         "takeover" => config = config.with_compression(DeflateConfig::default()),
         _ => {}
     }
-    let acceptor = ws_tokio::Acceptor::new().config(config);
+    let shutdown = ws_tokio::shutdown_handle();
+    let acceptor = ws_tokio::Acceptor::new()
+        .config(config)
+        .max_connections(cli.max_connections)
+        .shutdown(shutdown.clone());
     let listener = tokio::net::TcpListener::bind(&cli.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", cli.addr))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     println!("broadcast_server listening on ws://{local}");
-    let sessions = tokio::sync::watch::Sender::new(0usize);
-    let shutdown = tokio::signal::ctrl_c();
-    tokio::pin!(shutdown);
-    // Out of descriptors, the loop pauses instead of spinning or ending.
-    let mut incoming = ws_tokio::incoming(listener);
-    loop {
-        let tcp = tokio::select! {
-            accepted = incoming.next() => match accepted {
-                Some(Ok(tcp)) => tcp,
-                Some(Err(_)) => continue,
-                None => break,
-            },
-            _ = &mut shutdown => break,
-        };
+    let closing = tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            let _ = tokio::signal::ctrl_c().await;
+            println!(
+                "shutting down: closing {} sessions with 1001",
+                shutdown.live()
+            );
+            shutdown.shutdown(SHUTDOWN_DEADLINE).await
+        }
+    });
+    // Out of descriptors, the loop pauses instead of spinning or ending;
+    // it ends when the shutdown begins.
+    let mut incoming = ws_tokio::incoming(listener).until_shutdown(&shutdown);
+    while let Some(accepted) = incoming.next().await {
+        let Ok(tcp) = accepted else { break };
         let (acceptor, hub, backplane) = (acceptor.clone(), hub.clone(), backplane.clone());
-        let guard = Live::enter(&sessions);
         tokio::spawn(async move {
-            let _guard = guard;
+            // Over the cap the client gets 503 here; the session holds its
+            // place (and its shutdown registration) until it ends.
             let Ok((ws, request)) = acceptor.accept_with(tcp, decide).await else {
                 return;
             };
@@ -143,30 +158,12 @@ async fn serve(cli: Cli) -> Result<(), String> {
             }
         });
     }
+    let report = closing.await.map_err(|e| e.to_string())?;
     println!(
-        "shutting down: closing {} sessions with 1001",
-        *sessions.borrow()
+        "shut down: {} sessions, {} closed cleanly, {} ended otherwise, {} dropped at the deadline",
+        report.sessions, report.closed, report.ended, report.forced
     );
-    hub.close_all(CloseCode::GOING_AWAY, "server shutting down");
-    let mut live = sessions.subscribe();
-    let _ = tokio::time::timeout(Duration::from_secs(5), live.wait_for(|n| *n == 0)).await;
     Ok(())
-}
-
-/// One connection being served: counted in the server's watch while alive.
-struct Live(tokio::sync::watch::Sender<usize>);
-
-impl Live {
-    fn enter(count: &tokio::sync::watch::Sender<usize>) -> Self {
-        count.send_modify(|n| *n += 1);
-        Live(count.clone())
-    }
-}
-
-impl Drop for Live {
-    fn drop(&mut self) {
-        self.0.send_modify(|n| *n -= 1);
-    }
 }
 
 /// Accepts `/topic/NAME` for a NAME the broker can carry; 404 otherwise.

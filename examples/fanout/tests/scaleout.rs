@@ -17,32 +17,13 @@ use ws_tokio::{Message, WebSocket};
 
 const WAIT: Duration = Duration::from_secs(30);
 
-/// The example's binary. `cargo test -p examples-fanout` (and `--workspace`)
-/// builds it with the tests; `cargo test -p examples-fanout --test scaleout`
-/// alone does not (add `--example broadcast_server`), so a missing one is
-/// built here.
+/// The example's binary (built if missing).
 fn server_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir");
-    let binary = dir.join("examples").join("broadcast_server");
-    if !binary.is_file() {
-        let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
-        let status = Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--example",
-                "broadcast_server",
-                "--manifest-path",
-                manifest,
-            ])
-            .status()
-            .expect("cargo build");
-        assert!(status.success(), "building broadcast_server");
-    }
-    binary
+    test_support::process::example_binary(
+        env!("CARGO"),
+        env!("CARGO_MANIFEST_DIR"),
+        "broadcast_server",
+    )
 }
 
 /// A `broadcast_server` process: its stdout lines, killed by PID on drop.

@@ -27,8 +27,8 @@ use crate::adapter::Adapter;
 /// values with a virtual clock.
 pub const TIME_SCALE: u32 = 20;
 
-/// The handshake timeout: the adapters' default (30 s), scaled.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_millis(30_000 / TIME_SCALE as u64);
+/// The handshake timeout: the adapters' default (10 s), scaled.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_millis(10_000 / TIME_SCALE as u64);
 /// The heartbeat interval: the default (20 s), scaled.
 pub const PING_INTERVAL: Duration = Duration::from_millis(20_000 / TIME_SCALE as u64);
 /// The pong timeout: the default (20 s), scaled.

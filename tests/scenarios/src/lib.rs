@@ -15,11 +15,15 @@
 //!   Origin policy, malformed requests, timeouts, connect errors, the
 //!   caller's own stream.
 //! - [`tls`]: `wss://` with a certificate made at test time.
+//! - [`reconnect`]: the reconnecting client against a server killed and
+//!   restarted on the same port, close codes in and out of the set, stop,
+//!   the offline queue and refusal, a failing hook.
 #![forbid(unsafe_code)]
 // Every scenario is a test body: it panics on failure, by design.
 #![allow(clippy::missing_panics_doc)]
 
 pub mod handshake;
+pub mod lifecycle;
 pub mod reconnect;
 pub mod session;
 pub mod split;
@@ -75,6 +79,12 @@ macro_rules! scenarios {
             reconnect: reconnects_to_a_server_restarted_on_the_same_port,
             stop_closes_cleanly_and_ends_the_events,
             refuses_sends_while_down_and_gives_up, a_failing_hook_is_a_failed_attempt;
+            lifecycle: the_cap_answers_503_with_retry_after_and_frees_a_place_when_a_session_ends,
+            a_panicking_handler_gives_its_place_back,
+            shutdown_delivers_what_was_queued_then_1001,
+            shutdown_delivers_a_split_writers_queue_then_1001,
+            a_peer_that_never_answers_the_close_is_forced_at_the_deadline,
+            an_upgrade_during_a_shutdown_is_answered_503;
         );
     };
     (@each $rt:ty; $($module:ident: $($name:ident),* ;)*) => {

@@ -23,6 +23,7 @@
 #![allow(clippy::missing_panics_doc)]
 
 mod cert;
+pub mod example_servers;
 pub mod install;
 pub mod nats;
 pub mod process;
@@ -35,8 +36,8 @@ use std::time::Duration;
 
 use futures_io::{AsyncRead, AsyncWrite};
 use ws_session::{
-    AcceptedRequest, ClientResponse, Config, ConnectError, Decision, HandshakeError,
-    IntoClientRequest, MaybeTls, Mode, Runtime, Session, UpgradeRequest,
+    AcceptedRequest, ClientResponse, Config, ConnectError, ConnectionLimit, Decision,
+    HandshakeError, IntoClientRequest, MaybeTls, Mode, Runtime, Session, Shutdown, UpgradeRequest,
 };
 
 pub use cert::TestCert;
@@ -80,6 +81,10 @@ pub struct ServerOptions {
     pub handshake_timeout: Option<Duration>,
     /// The Origins allowed (`None`: any).
     pub allowed_origins: Option<Vec<String>>,
+    /// A cap on concurrent connections (`None`: none).
+    pub limit: Option<ConnectionLimit>,
+    /// A graceful-shutdown handle (`None`: none).
+    pub shutdown: Option<Shutdown>,
 }
 
 impl ServerOptions {
@@ -108,6 +113,8 @@ pub trait Rt: 'static {
     type Server: AsyncRead + AsyncWrite + Unpin + Send + 'static;
     /// The transport of the adapter's in-memory `pair`.
     type Pipe: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+    /// The transport of a session the adapter's `serve` accepted.
+    type Served: AsyncRead + AsyncWrite + Unpin + Send + 'static;
 
     /// Runs a future to completion on this thread.
     fn block_on<T>(future: impl Future<Output = T>) -> T;
@@ -165,6 +172,18 @@ pub trait Rt: 'static {
         url: &str,
         options: ws_session::ReconnectOptions,
     ) -> Result<ws_session::Reconnect<Self::Client>, HandshakeError>;
+    /// The adapter's accept loop (`serve`) on a new listener on
+    /// 127.0.0.1, port 0, with `options` (cap and shutdown handle
+    /// included): the `ws://` base URL and the loop, to spawn.
+    fn serve<H, Fut>(
+        options: ServerOptions,
+        handler: H,
+    ) -> impl Future<Output = (String, ServeLoop)> + Send
+    where
+        H: Fn(Session<Self::Served>, AcceptedRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static;
+    /// The adapter's `shutdown_handle()`.
+    fn shutdown_handle() -> Shutdown;
 }
 
 /// A reconnecting client's hook that sends `subscribe #N`, N the
@@ -206,6 +225,9 @@ pub fn rebind(addr: std::net::SocketAddr) -> std::net::TcpListener {
     socket.listen(128).expect("listen");
     socket.into()
 }
+
+/// An accept loop, as `serve` returns it.
+pub type ServeLoop = Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>>;
 
 /// A session over the runtime's own TCP stream.
 pub type OverTcp<R> = Session<MaybeTls<<R as Rt>::Tcp>>;

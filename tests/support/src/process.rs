@@ -179,3 +179,42 @@ fn collect(
         at_end();
     })
 }
+
+/// The binary of example `name` of the package whose manifest directory is
+/// `manifest_dir` (the test's `env!("CARGO_MANIFEST_DIR")`), next to the
+/// running test's own binary. `cargo test -p PACKAGE` builds the examples
+/// with the tests; `--test NAME` alone does not, so a missing one is built
+/// here (with `cargo`, the test's `env!("CARGO")`).
+///
+/// # Panics
+/// If the build fails.
+#[must_use]
+pub fn example_binary(cargo: &str, manifest_dir: &str, name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    let binary = dir.join("examples").join(name);
+    if !binary.is_file() {
+        let manifest = format!("{manifest_dir}/Cargo.toml");
+        let status = Command::new(cargo)
+            .args(["build", "--example", name, "--manifest-path", &manifest])
+            .status()
+            .expect("cargo build");
+        assert!(status.success(), "building {name}");
+    }
+    binary
+}
+
+/// Sends SIGINT (Ctrl-C) to `process`, by its PID.
+///
+/// # Panics
+/// If `kill` cannot be run or fails.
+pub fn interrupt(process: &PeerProcess) {
+    let status = Command::new("kill")
+        .args(["-INT", &process.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -INT {}", process.id());
+}

@@ -9,17 +9,17 @@ use std::sync::Arc;
 
 use ws_session::{
     AcceptedRequest, ClientResponse, Config, ConnectError, Decision, HandshakeError, MaybeTls,
-    Reconnect, ReconnectOptions, Runtime, Session, UpgradeRequest,
+    Reconnect, ReconnectOptions, Runtime, Session, Shutdown, UpgradeRequest,
 };
 use ws_tokio::Compat;
 
-use crate::{ClientOptions, OverTcp, Rt, ServerOptions, SessionPair};
+use crate::{ClientOptions, OverTcp, Rt, ServeLoop, ServerOptions, SessionPair};
 
 /// The `Rt` methods that call the adapter: `$adapter` is the adapter
 /// crate, `$runtime` its runtime value, `$stream` turns the runtime's
 /// [`Rt::Tcp`] into the stream the adapter takes.
 macro_rules! adapter_calls {
-    ($adapter:ident, $runtime:expr, $stream:expr) => {
+    ($adapter:ident, $runtime:expr, $stream:expr, $listener:ty) => {
         fn runtime() -> Arc<dyn Runtime> {
             Arc::new($runtime)
         }
@@ -96,6 +96,24 @@ macro_rules! adapter_calls {
                 .runtime($runtime)
                 .reconnecting(url, options)
         }
+
+        async fn serve<H, Fut>(options: ServerOptions, handler: H) -> (String, ServeLoop)
+        where
+            H: Fn(Session<Self::Served>, AcceptedRequest) -> Fut + Send + Sync + 'static,
+            Fut: Future<Output = ()> + Send + 'static,
+        {
+            let listener = <$listener>::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("ws://{}", listener.local_addr().unwrap());
+            let acceptor = acceptor!($adapter, $runtime, options);
+            let serve = $adapter::serve(listener, acceptor, move |ws, request| {
+                handler(ws.into_session(), request)
+            });
+            (url, Box::pin(serve))
+        }
+
+        fn shutdown_handle() -> Shutdown {
+            Shutdown::new(Arc::new($runtime))
+        }
     };
 }
 
@@ -115,6 +133,12 @@ macro_rules! acceptor {
         if let Some(origins) = options.allowed_origins {
             acceptor = acceptor.allowed_origins(origins);
         }
+        if let Some(limit) = options.limit {
+            acceptor = acceptor.connection_limit(limit);
+        }
+        if let Some(shutdown) = options.shutdown {
+            acceptor = acceptor.shutdown(shutdown);
+        }
         acceptor
     }};
 }
@@ -131,6 +155,7 @@ impl Rt for Tokio {
     type Client = MaybeTls<Compat<tokio::net::TcpStream>>;
     type Server = MaybeTls<Compat<tokio::net::TcpStream>>;
     type Pipe = MaybeTls<Compat<tokio::io::DuplexStream>>;
+    type Served = MaybeTls<Compat<tokio::net::TcpStream>>;
 
     fn block_on<T>(future: impl Future<Output = T>) -> T {
         tokio::runtime::Builder::new_current_thread()
@@ -172,7 +197,12 @@ impl Rt for Tokio {
         Compat::new(tokio::net::TcpStream::connect(addr).await.unwrap())
     }
 
-    adapter_calls!(ws_tokio, ws_tokio::TokioRuntime, Compat::into_inner);
+    adapter_calls!(
+        ws_tokio,
+        ws_tokio::TokioRuntime,
+        Compat::into_inner,
+        tokio::net::TcpListener
+    );
 }
 
 /// The parts of the two `ws-async-std` runtimes that differ only in the
@@ -186,6 +216,7 @@ macro_rules! async_io_runtime {
             type Client = MaybeTls<ws_async_std::TcpStream>;
             type Server = MaybeTls<$net::TcpStream>;
             type Pipe = MaybeTls<ws_session::MemoryStream>;
+            type Served = MaybeTls<ws_async_std::TcpStream>;
 
             fn block_on<T>(future: impl Future<Output = T>) -> T {
                 $block_on(future)
@@ -221,7 +252,12 @@ macro_rules! async_io_runtime {
                 $net::TcpStream::connect(addr).await.unwrap()
             }
 
-            adapter_calls!(ws_async_std, $runtime, std::convert::identity);
+            adapter_calls!(
+                ws_async_std,
+                $runtime,
+                std::convert::identity,
+                ws_async_std::TcpListener
+            );
         }
     };
 }

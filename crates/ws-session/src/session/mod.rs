@@ -133,6 +133,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         self.driver.conn.close_reason()
     }
 
+    /// Ties the session to its server's lifecycle: it holds `guard` (its
+    /// place under the connection cap, its shutdown registration) until it
+    /// ends, and closes with 1001 when the shutdown handle says so. The
+    /// accept paths that are given a limit or a handle do this themselves.
+    pub fn set_guard(&mut self, guard: crate::lifecycle::SessionGuard) {
+        self.driver.guard = guard;
+    }
+
+    /// The session's lifecycle guard (see [`set_guard`](Self::set_guard)).
+    #[must_use]
+    pub fn guard(&self) -> &crate::lifecycle::SessionGuard {
+        &self.driver.guard
+    }
+
     /// Changes the heartbeat interval at run time (`None` stops it).
     pub fn set_ping_interval(&mut self, interval: Option<Duration>) {
         let now = self.driver.now();

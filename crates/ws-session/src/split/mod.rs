@@ -90,7 +90,7 @@ impl Shared {
 }
 
 pub(crate) fn split<S>(
-    driver: Driver<S>,
+    mut driver: Driver<S>,
     kept: VecDeque<Event>,
     capacity: usize,
 ) -> (SessionWriter, SessionReader)
@@ -98,6 +98,8 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let capacity = capacity.max(1);
+    // A shutdown closes after the writer's queued commands (see `poll`).
+    driver.defer_shutdown_close = true;
     let (event_tx, event_rx) = mpsc::channel(capacity);
     let (command_tx, command_rx) = mpsc::channel(capacity);
     let shared = Arc::new(Shared::default());
@@ -110,6 +112,7 @@ where
         command_rx: Some(command_rx),
         flush_waiters: Vec::new(),
         shared: shared.clone(),
+        shutting_down: false,
     };
     runtime.spawn(Box::pin(task));
     (
@@ -130,6 +133,9 @@ struct DriverTask<S: AsyncWrite + Unpin> {
     command_rx: Option<mpsc::Receiver<Command>>,
     flush_waiters: Vec<oneshot::Sender<()>>,
     shared: Arc<Shared>,
+    /// A shutdown began: the command channel takes no more, and once the
+    /// commands queued in it are in the core, Close 1001 follows them.
+    shutting_down: bool,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> DriverTask<S> {
@@ -225,6 +231,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> DriverTask<S> {
     }
 }
 
+impl<S: AsyncRead + AsyncWrite + Unpin> DriverTask<S> {
+    /// A shutdown: nothing more is taken from the writer, what it had
+    /// queued goes into the core as the send queue makes room
+    /// (`take_commands`), then Close 1001. Forcing is the driver's.
+    fn follow_shutdown(&mut self, cx: &mut Context<'_>) {
+        if !self.shutting_down
+            && self.driver.shutdown_phase(cx) != crate::lifecycle::ShutdownPhase::Running
+        {
+            self.shutting_down = true;
+            if let Some(rx) = &mut self.command_rx {
+                rx.close();
+            }
+        }
+        if self.shutting_down && self.command_rx.is_none() && !self.driver.conn.is_close_queued() {
+            self.driver.queue_going_away();
+        }
+    }
+}
+
 impl<S: AsyncWrite + Unpin> DriverTask<S> {
     fn finish(&mut self) {
         if let Some(reason) = self.driver.conn.close_reason() {
@@ -264,6 +289,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> std::future::Future for DriverTask<S> {
             if this.event_tx.as_ref().is_some_and(mpsc::Sender::is_closed) {
                 this.event_tx = None;
             }
+            this.follow_shutdown(cx);
             if this.event_tx.is_none()
                 && this.command_rx.is_none()
                 && this.driver.conn.state() == State::Open
