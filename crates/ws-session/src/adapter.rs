@@ -423,6 +423,18 @@ macro_rules! adapter {
                 let (session, response) = self.inner.connect_over($wrap(stream), request).await?;
                 Ok((WebSocket::from_session(session), response))
             }
+
+            /// A client of `request` that reconnects (backoff with
+            /// jitter, a hook on every new session, one event stream
+            /// across sessions; see `ws_session::reconnect`). Add the
+            /// hook with `on_connect`, then `start()`.
+            pub fn reconnecting(
+                &self,
+                request: impl $crate::IntoClientRequest,
+                options: $crate::ReconnectOptions,
+            ) -> ::std::result::Result<$crate::Reconnect<$crate::MaybeTls<<$runtime as $crate::Net>::Tcp>>, $crate::HandshakeError> {
+                self.inner.reconnecting(request, options)
+            }
         }
 
         /// A server: the session [`Config`], TLS, the handshake timeout,

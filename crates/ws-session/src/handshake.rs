@@ -9,8 +9,8 @@ use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::{AsyncReadExt as _, AsyncWriteExt as _};
 use http::{HeaderMap, StatusCode};
 use wsproto_core::handshake::{
-    AcceptOptions, ClientBuilder, ClientError, ClientHandshake, Progress, ServerError,
-    ServerHandshake, UpgradeRequest, response_bytes,
+    AcceptOptions, ClientBuilder, ClientError, ClientHandshake, ClientUpgrade, Progress,
+    ServerError, ServerHandshake, UpgradeRequest, response_bytes,
 };
 use wsproto_core::{Config, MaskRng};
 
@@ -285,26 +285,41 @@ where
         })
         .await
         .ok_or(options.timed_out())??;
-
-        let rng = MaskRng::from_os()
-            .map_err(|e| HandshakeError::Io(std::io::Error::other(e.to_string())))?;
-        let response = upgrade.response.clone();
-        let subprotocol = upgrade.subprotocol.clone();
-        let now = runtime.now();
-        let conn = upgrade.into_connection(config, rng, now);
-        let extensions = conn.extension_names().map(str::to_owned).collect();
-        Ok((
-            Session::from_connection(conn, io, runtime),
-            ClientResponse {
-                response,
-                subprotocol,
-                extensions,
-            },
-        ))
+        start_client_session(upgrade, config, io, runtime)
     }
     .await;
     crate::trace::client_handshake(result.as_ref().map(|(_, response)| response));
     result
+}
+
+/// Starts the session of a client upgrade that was checked elsewhere: an
+/// HTTP/2 extended CONNECT (RFC 8441) whose answer went through
+/// [`ClientHandshake::handle_extended_connect_response`], with `io` the
+/// stream's bytes. The same last step as [`client`]'s; the mask
+/// generator's seed comes from the operating system's RNG.
+pub fn start_client_session<S>(
+    upgrade: ClientUpgrade,
+    config: impl Into<Arc<Config>>,
+    io: S,
+    runtime: Arc<dyn Runtime>,
+) -> Result<(Session<S>, ClientResponse), HandshakeError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let rng =
+        MaskRng::from_os().map_err(|e| HandshakeError::Io(std::io::Error::other(e.to_string())))?;
+    let response = upgrade.response.clone();
+    let subprotocol = upgrade.subprotocol.clone();
+    let conn = upgrade.into_connection(config, rng, runtime.now());
+    let extensions = conn.extension_names().map(str::to_owned).collect();
+    Ok((
+        Session::from_connection(conn, io, runtime),
+        ClientResponse {
+            response,
+            subprotocol,
+            extensions,
+        },
+    ))
 }
 
 /// Runs the server handshake over `io`: reads the request, asks `decide`

@@ -106,6 +106,7 @@ mod message;
 mod net;
 mod outgoing;
 pub mod proxy;
+pub mod reconnect;
 mod request;
 mod runtime;
 mod serve;
@@ -124,7 +125,7 @@ pub use convert::{ConvertError, Converter};
 pub use error::{ConnectError, Error, HandshakeError};
 pub use handshake::{
     AcceptedRequest, ClientResponse, Decision, HandshakeOptions, build_request, client, pair,
-    server, start_server_session,
+    server, start_client_session, start_server_session,
 };
 pub use incoming::{AcceptErrorKind, Incoming};
 pub use lifecycle::{
@@ -134,6 +135,9 @@ pub use lifecycle::{
 pub use memory::{MemoryStream, duplex};
 pub use message::{Event, Message, NotUtf8, Utf8Bytes};
 pub use net::{DirectTcp, Net, TcpOptions, Transport, TransportFuture};
+pub use reconnect::{
+    Backoff, Offline, Reconnect, ReconnectEvent, ReconnectEvents, ReconnectHandle, ReconnectOptions,
+};
 pub use request::{ClientRequestBuilder, IntoClientRequest};
 pub use runtime::{Runtime, Timer};
 pub use serve::serve;
@@ -169,6 +173,10 @@ pub use wsproto_core::{
 pub mod prelude {
     #[cfg(feature = "json")]
     pub use crate::JsonConverter;
+    pub use crate::reconnect::{
+        Backoff, Connected, End, Offline, Reconnect, ReconnectEvent, ReconnectEvents,
+        ReconnectHandle, ReconnectOptions, SendError as ReconnectSendError,
+    };
     #[cfg(feature = "rustls")]
     pub use crate::tls::{
         PemError, client_config_with_roots, crypto_provider, default_client_config, server_config,

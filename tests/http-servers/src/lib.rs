@@ -8,6 +8,7 @@
 //!  tests/rfc8441.rs   ── h2ws::H2Client (h2 + our core) ───────────────────► servers::axum_app / hyper_service
 //!  tests/refusals.rs  ── raw HTTP/1.1 and h2 requests ─────────────────────► 400 / 426 / 403, plain routes still 200
 //!  tests/chromium.rs  ── headless Chromium, TLS + ALPN h2 ─────────────────► servers::serve_axum_tls (saw CONNECT)
+//!  tests/h2_client.rs ── ws-h2 (our RFC 8441 client) ───────────────────────► both servers, one without RFC 8441, Hypercorn
 //! ```
 #![forbid(unsafe_code)]
 

@@ -307,8 +307,34 @@ pub fn serve_axum_tls_on(
     router: Router,
     tls: rustls::ServerConfig,
 ) -> SocketAddr {
+    serve_tls(listener, router, tls, &[b"h2", b"http/1.1"], true)
+}
+
+/// Serves `router` over TLS on a loopback port offering the ALPN
+/// protocols `alpn` (the server's preference first), with RFC 8441 on
+/// HTTP/2 or not: servers an HTTP/2 client has to fall back from (no `h2`
+/// in ALPN, or HTTP/2 without extended CONNECT). Returns its address.
+///
+/// # Panics
+/// If loopback cannot be bound.
+pub async fn serve_axum_tls_with(
+    router: Router,
+    tls: rustls::ServerConfig,
+    alpn: &[&[u8]],
+    rfc8441: bool,
+) -> SocketAddr {
+    serve_tls(bind().await, router, tls, alpn, rfc8441)
+}
+
+fn serve_tls(
+    listener: TcpListener,
+    router: Router,
+    tls: rustls::ServerConfig,
+    alpn: &[&[u8]],
+    rfc8441: bool,
+) -> SocketAddr {
     let mut tls = tls;
-    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    tls.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
     let addr = listener.local_addr().expect("local address");
     tokio::spawn(async move {
@@ -319,7 +345,7 @@ pub fn serve_axum_tls_on(
                 let Ok(tls) = acceptor.accept(tcp).await else {
                     return;
                 };
-                let _ = builder()
+                let _ = http_builder(rfc8441)
                     .serve_connection_with_upgrades(TokioIo::new(tls), service)
                     .await;
             });
@@ -328,9 +354,58 @@ pub fn serve_axum_tls_on(
     addr
 }
 
+/// Serves `router` on a loopback port with hyper-util's server for both
+/// versions (HTTP/1.1 with upgrades, h2c) but without RFC 8441: its
+/// HTTP/2 SETTINGS do not enable extended CONNECT, so an HTTP/2 client
+/// must fall back to HTTP/1.1 for a WebSocket. Returns its address.
+///
+/// # Panics
+/// If loopback cannot be bound.
+pub async fn serve_axum_without_rfc8441(router: Router) -> SocketAddr {
+    let listener = bind().await;
+    let addr = listener.local_addr().expect("local address");
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let service = hyper_util::service::TowerToHyperService::new(router.clone());
+            tokio::spawn(async move {
+                let _ = http_builder(false)
+                    .serve_connection_with_upgrades(TokioIo::new(tcp), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// Serves `router` on `listener` like [`serve_axum_on`] (HTTP/1.1 and
+/// h2c, RFC 8441 on), but every connection is owned by the returned
+/// task: aborting it kills the server, its connections included (a
+/// server process dying, for reconnect tests).
+#[must_use]
+pub fn serve_axum_killable(listener: TcpListener, router: Router) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut connections = tokio::task::JoinSet::new();
+        while let Ok((tcp, _)) = listener.accept().await {
+            let service = hyper_util::service::TowerToHyperService::new(router.clone());
+            connections.spawn(async move {
+                let _ = builder()
+                    .serve_connection_with_upgrades(TokioIo::new(tcp), service)
+                    .await;
+            });
+        }
+    })
+}
+
 /// hyper-util's server for both versions, with RFC 8441 on HTTP/2.
 fn builder() -> auto::Builder<TokioExecutor> {
+    http_builder(true)
+}
+
+/// hyper-util's server for both versions, RFC 8441 on HTTP/2 or not.
+fn http_builder(rfc8441: bool) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http2().enable_connect_protocol();
+    if rfc8441 {
+        builder.http2().enable_connect_protocol();
+    }
     builder
 }

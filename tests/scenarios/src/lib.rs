@@ -15,12 +15,16 @@
 //!   Origin policy, malformed requests, timeouts, connect errors, the
 //!   caller's own stream.
 //! - [`tls`]: `wss://` with a certificate made at test time.
+//! - [`reconnect`]: the reconnecting client against a server killed and
+//!   restarted on the same port, close codes in and out of the set, stop,
+//!   the offline queue and refusal, a failing hook.
 #![forbid(unsafe_code)]
 // Every scenario is a test body: it panics on failure, by design.
 #![allow(clippy::missing_panics_doc)]
 
 pub mod handshake;
 pub mod lifecycle;
+pub mod reconnect;
 pub mod session;
 pub mod split;
 pub mod timers;
@@ -72,6 +76,9 @@ macro_rules! scenarios {
             origin_policy_answers_403_to_other_sites;
             tls: wss_round_trip_with_a_caller_client_config,
             default_roots_refuse_a_self_signed_certificate;
+            reconnect: reconnects_to_a_server_restarted_on_the_same_port,
+            stop_closes_cleanly_and_ends_the_events,
+            refuses_sends_while_down_and_gives_up, a_failing_hook_is_a_failed_attempt;
             lifecycle: the_cap_answers_503_with_retry_after_and_frees_a_place_when_a_session_ends,
             a_panicking_handler_gives_its_place_back,
             shutdown_delivers_what_was_queued_then_1001,

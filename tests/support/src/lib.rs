@@ -166,6 +166,12 @@ pub trait Rt: 'static {
     fn pair(
         config: Config,
     ) -> impl Future<Output = Result<SessionPair<Self>, HandshakeError>> + Send;
+    /// The adapter's `Connector::reconnecting` to `url` with `options`
+    /// (not started).
+    fn reconnecting(
+        url: &str,
+        options: ws_session::ReconnectOptions,
+    ) -> Result<ws_session::Reconnect<Self::Client>, HandshakeError>;
     /// The adapter's accept loop (`serve`) on a new listener on
     /// 127.0.0.1, port 0, with `options` (cap and shutdown handle
     /// included): the `ws://` base URL and the loop, to spawn.
@@ -178,6 +184,46 @@ pub trait Rt: 'static {
         Fut: Future<Output = ()> + Send + 'static;
     /// The adapter's `shutdown_handle()`.
     fn shutdown_handle() -> Shutdown;
+}
+
+/// A reconnecting client's hook that sends `subscribe #N`, N the
+/// session's number (0 for the first): a server that sees it knows the
+/// hook ran, and on which session.
+pub fn subscribe_hook<S>() -> impl for<'a> FnMut(
+    &'a mut Session<S>,
+    ws_session::reconnect::Connected,
+) -> ws_session::reconnect::HookFuture<'a>
++ Send
++ 'static
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    |ws, connected| {
+        Box::pin(async move {
+            ws.send_text(format!("subscribe #{}", connected.reconnects))
+                .await
+        })
+    }
+}
+
+/// A listener on `addr` again (a port a test bound before and let go),
+/// with `SO_REUSEADDR` so that connections of the previous listener left
+/// in `TIME_WAIT` do not keep the port: a server restarting on its port.
+///
+/// # Panics
+/// If the port cannot be bound again.
+#[must_use]
+pub fn rebind(addr: std::net::SocketAddr) -> std::net::TcpListener {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )
+    .expect("a TCP socket");
+    socket.set_reuse_address(true).expect("SO_REUSEADDR");
+    socket.bind(&addr.into()).expect("the same port again");
+    socket.listen(128).expect("listen");
+    socket.into()
 }
 
 /// An accept loop, as `serve` returns it.

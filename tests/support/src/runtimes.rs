@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use ws_session::{
     AcceptedRequest, ClientResponse, Config, ConnectError, Decision, HandshakeError, MaybeTls,
-    Runtime, Session, Shutdown, UpgradeRequest,
+    Reconnect, ReconnectOptions, Runtime, Session, Shutdown, UpgradeRequest,
 };
 use ws_tokio::Compat;
 
@@ -86,6 +86,15 @@ macro_rules! adapter_calls {
         async fn pair(config: Config) -> Result<SessionPair<Self>, HandshakeError> {
             let (client, server) = $adapter::pair(config).await?;
             Ok((client.into_session(), server.into_session()))
+        }
+
+        fn reconnecting(
+            url: &str,
+            options: ReconnectOptions,
+        ) -> Result<Reconnect<Self::Client>, HandshakeError> {
+            $adapter::Connector::new()
+                .runtime($runtime)
+                .reconnecting(url, options)
         }
 
         async fn serve<H, Fut>(options: ServerOptions, handler: H) -> (String, ServeLoop)

@@ -15,7 +15,7 @@ use super::response::{Offer, body_length, parse_response};
 use super::{MAX_ERROR_BODY, Progress};
 
 #[derive(Debug)]
-enum State {
+pub(super) enum State {
     /// Reading the response head.
     Head,
     /// A non-101 answer: collecting the start of its body for the error.
@@ -29,6 +29,17 @@ enum State {
     Finished,
 }
 
+impl ClientHandshake {
+    /// Marks the handshake finished (its result was returned elsewhere:
+    /// an HTTP/2 response, see `extended`); whether it already was.
+    pub(super) fn finish(&mut self) -> bool {
+        matches!(
+            std::mem::replace(&mut self.state, State::Finished),
+            State::Finished
+        )
+    }
+}
+
 /// The client side of the opening handshake.
 ///
 /// Build it with [`ClientHandshake::new`] (a URL), [`ClientHandshake::from_request`]
@@ -40,13 +51,13 @@ enum State {
 /// [`handle_eof`](Self::handle_eof) if the transport ends first.
 #[derive(Debug)]
 pub struct ClientHandshake {
-    request: http::Request<()>,
+    pub(super) request: http::Request<()>,
     bytes: Vec<u8>,
-    scheme: Scheme,
+    pub(super) scheme: Scheme,
     host: String,
     port: u16,
     /// What the response must answer.
-    offer: Offer,
+    pub(super) offer: Offer,
     head: HeadBuffer,
     state: State,
 }

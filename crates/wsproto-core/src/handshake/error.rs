@@ -129,11 +129,15 @@ pub enum ResponseError {
     /// The response is not HTTP/1.1.
     #[error("the response is not HTTP/1.1 (RFC 6455 §4.1)")]
     NotHttp11,
+    /// The answer to an extended CONNECT is not an HTTP/2 response (RFC
+    /// 8441 §4).
+    #[error("the answer to an extended CONNECT is not an HTTP/2 response (RFC 8441 §4)")]
+    NotHttp2,
     /// The server answered with a status other than 101. The response carries
     /// the headers and the start of the body (at most
     /// [`MAX_ERROR_BODY`](super::MAX_ERROR_BODY) bytes).
     #[error(
-        "the server refused the WebSocket upgrade: it answered \"{}\" instead of 101 Switching Protocols{}; check the URL path, the authentication headers and that this endpoint speaks WebSocket",
+        "the server refused the WebSocket upgrade: it answered \"{}\" instead of 101 Switching Protocols (a 2xx over HTTP/2){}; check the URL path, the authentication headers and that this endpoint speaks WebSocket",
         status_line(.0),
         body_start(.0.body())
     )]

@@ -80,6 +80,7 @@ use sha1::{Digest as _, Sha1};
 
 mod client;
 mod error;
+mod extended;
 mod head;
 mod headers;
 mod negotiate;

@@ -47,6 +47,13 @@ impl Offer {
                 found: found.cloned(),
             });
         }
+        self.negotiated(headers)
+    }
+
+    /// The accepted extensions and the chosen subprotocol, checked against
+    /// the offer (RFC 6455 §4.1 points 5-6; RFC 8441 §5 keeps them for
+    /// HTTP/2).
+    pub(super) fn negotiated(&self, headers: &HeaderMap) -> Result<Negotiated, ResponseError> {
         let extensions = match joined(headers, &header::SEC_WEBSOCKET_EXTENSIONS) {
             None => Vec::new(),
             Some(Err(())) => return Err(NegotiationError::Malformed.into()),
