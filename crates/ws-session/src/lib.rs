@@ -7,7 +7,7 @@
 //!              ◄── recv / Stream ──  (Connection ◄─ recv_buffer ◄───── S (AsyncRead)
 //!                                     + timer)   ◄─ poll_timeout ──── Runtime timer
 //!
-//!  Connector<R>: Transport (TCP, a proxy) ─► TcpOptions ─(wss)─► TLS ─► client handshake ─► Session
+//!  Connector<R>: proxy? ─► dial (RFC 8305) ─► [tunnel] ─► TcpOptions ─(wss)─► TLS ─► client handshake ─► Session (redirects: again)
 //!  Acceptor<R>:  stream ─(TLS config)─► TLS ─► server handshake ─► Origin policy ─► decide ─► Session
 //!  Incoming<T>:  listener ─► accepts, paused on EMFILE/ENOBUFS/… ─► connections
 //! ```
@@ -104,6 +104,7 @@ mod message;
 mod net;
 mod outgoing;
 pub mod proxy;
+mod reach;
 mod request;
 mod runtime;
 mod session;
@@ -131,6 +132,8 @@ pub use request::{ClientRequestBuilder, IntoClientRequest};
 pub use runtime::{Runtime, Timer};
 pub use session::Session;
 pub use split::{SessionReader, SessionWriter};
+#[cfg(feature = "rustls")]
+pub use stream::HttpsProxied;
 pub use stream::MaybeTls;
 
 pub use http;

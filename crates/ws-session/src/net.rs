@@ -8,6 +8,7 @@
 use std::fmt::Debug;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -29,6 +30,19 @@ pub trait Net: Runtime + Clone {
         host: &str,
         port: u16,
     ) -> impl Future<Output = io::Result<Self::Tcp>> + Send;
+
+    /// The addresses of `host` (a name; the connector passes IP addresses
+    /// through without calling this), in the resolver's order, each with
+    /// `port`.
+    fn resolve(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> impl Future<Output = io::Result<Vec<SocketAddr>>> + Send;
+
+    /// Opens a TCP connection to one address (the connector races several
+    /// of these, RFC 8305 style).
+    fn connect_addr(&self, addr: SocketAddr) -> impl Future<Output = io::Result<Self::Tcp>> + Send;
 
     /// Sets `options` on a connected stream.
     fn configure_tcp(tcp: &Self::Tcp, options: &TcpOptions) -> io::Result<()>;
@@ -52,21 +66,31 @@ pub trait Transport<R: Net>: Debug + Send + Sync + 'static {
     fn open<'a>(&'a self, runtime: &'a R, host: &'a str, port: u16) -> TransportFuture<'a, R::Tcp>;
 }
 
-/// A direct TCP connection to the server: the default [`Transport`].
+/// A direct TCP connection to the server, every resolved address tried
+/// (RFC 8305, [`dial`](crate::proxy::dial) with these options): what a
+/// connector does without a proxy, as a [`Transport`] of its own (for
+/// code that composes transports). The connector's own direct path uses
+/// its [`dial_options`](crate::Connector::dial_options) instead.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct DirectTcp;
+pub struct DirectTcp {
+    /// How the addresses are raced.
+    pub options: crate::proxy::DialOptions,
+}
 
 impl<R: Net> Transport<R> for DirectTcp {
     fn open<'a>(&'a self, runtime: &'a R, host: &'a str, port: u16) -> TransportFuture<'a, R::Tcp> {
         Box::pin(async move {
-            runtime
-                .connect_tcp(host, port)
-                .await
-                .map_err(|source| ConnectError::Connect {
-                    host: host.to_owned(),
-                    port,
-                    source,
-                })
+            crate::proxy::dial(
+                runtime,
+                host,
+                port,
+                &self.options,
+                |host, port| async move { runtime.resolve(&host, port).await },
+                |addr| runtime.connect_addr(addr),
+            )
+            .await
+            .map(|(tcp, _)| tcp)
+            .map_err(ConnectError::Dial)
         })
     }
 }

@@ -15,10 +15,12 @@
 //!   Origin policy, malformed requests, timeouts, connect errors, the
 //!   caller's own stream.
 //! - [`tls`]: `wss://` with a certificate made at test time.
+//! - [`dial`]: every address of a name raced (RFC 8305), the failures listed.
 #![forbid(unsafe_code)]
 // Every scenario is a test body: it panics on failure, by design.
 #![allow(clippy::missing_panics_doc)]
 
+pub mod dial;
 pub mod handshake;
 pub mod session;
 pub mod split;
@@ -71,6 +73,8 @@ macro_rules! scenarios {
             origin_policy_answers_403_to_other_sites;
             tls: wss_round_trip_with_a_caller_client_config,
             default_roots_refuse_a_self_signed_certificate;
+            dial: unreachable_first_addresses_still_connect,
+            every_address_refused_lists_each_one;
         );
     };
     (@each $rt:ty; $($module:ident: $($name:ident),* ;)*) => {
