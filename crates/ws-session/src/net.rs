@@ -1,9 +1,10 @@
 //! What the generic [`Connector`](crate::Connector) and
 //! [`Acceptor`](crate::Acceptor) need from a runtime beyond a clock,
-//! timers and a spawner ([`Net`]); how a connector opens the stream to
-//! `host:port` ([`Transport`], plain TCP by default: a proxy plugs in
-//! here); and the TCP options both ends set on their sockets
-//! ([`TcpOptions`]).
+//! timers and a spawner ([`Net`]: TCP, name resolution); a way to replace
+//! how a connector opens the stream to `host:port` ([`Transport`]; the
+//! built-in way races every address and uses the proxy, see
+//! [`proxy`](crate::proxy)); and the TCP options both ends set on their
+//! sockets ([`TcpOptions`]).
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -52,17 +53,17 @@ pub trait Net: Runtime + Clone {
 pub type TransportFuture<'a, T> =
     Pin<Box<dyn Future<Output = Result<T, ConnectError>> + Send + 'a>>;
 
-/// How a connector opens the byte stream to the server at `host:port`
-/// before TLS and the WebSocket handshake: a TCP connection by default
-/// ([`DirectTcp`]); a tunnel through a proxy (HTTP `CONNECT`, SOCKS5),
-/// which ends with a TCP stream that carries the bytes to `host:port`.
+/// A replacement for how a connector opens the byte stream to the server
+/// at `host:port` before TLS and the WebSocket handshake (by default it
+/// picks a proxy and races the addresses itself): a stream of the
+/// runtime's TCP type that carries the bytes to `host:port` (say, a
+/// tunnel of the program's own, or [`DirectTcp`] without the proxy step).
 ///
 /// The connector runs it within its connect timeout, then sets its
 /// [`TcpOptions`] on the stream.
 pub trait Transport<R: Net>: Debug + Send + Sync + 'static {
     /// Opens the stream to `host:port` (the host without brackets, as it
-    /// is in the URL). An error should name what failed (the proxy and
-    /// its answer, for a proxy).
+    /// is in the URL). An error should name what failed.
     fn open<'a>(&'a self, runtime: &'a R, host: &'a str, port: u16) -> TransportFuture<'a, R::Tcp>;
 }
 
