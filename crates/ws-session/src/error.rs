@@ -149,8 +149,9 @@ impl HandshakeError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConnectError {
-    /// The TCP connection could not be made (the host name did not
-    /// resolve, the connection was refused or unreachable).
+    /// The TCP connection could not be made by a custom
+    /// [`Transport`](crate::Transport) (the built-in one reports
+    /// [`ConnectError::Dial`]).
     #[error(
         "could not connect to {host}:{port}: {source} (check that the host name resolves, the server is running and the port is right)"
     )]
@@ -162,7 +163,10 @@ pub enum ConnectError {
         /// The system's error.
         source: io::Error,
     },
-    /// The TCP connection was not made within the connect timeout.
+    /// The stream was not opened within the connect timeout: a proxy's
+    /// tunnel, or a custom [`Transport`](crate::Transport) (a direct
+    /// connection that times out is [`ConnectError::Dial`], with every
+    /// address tried).
     #[error(
         "connecting to {host}:{port} timed out after {timeout:?} (the connect timeout): is a firewall dropping packets, or the host down?"
     )]
