@@ -159,7 +159,8 @@ macro_rules! reach_tests {
     ($rt:ty) => {
         $crate::reach_tests!(@each $rt;
             proxies: http_proxy_ws_to_ours, http_proxy_with_auth_wss_to_python,
-            https_proxy_ws_and_wss_to_ours, socks5_resolves_locally_ws_to_python,
+            https_proxy_ws_and_wss_to_ours, https_proxy_with_an_untrusted_certificate,
+            socks5_resolves_locally_ws_to_python,
             socks5h_with_auth_wss_to_ours, http_proxy_wrong_credentials,
             http_proxy_missing_credentials, socks5_wrong_credentials,
             http_proxy_refuses_a_closed_port,

@@ -131,6 +131,30 @@ pub fn https_proxy_ws_and_wss_to_ours<R: Rt>(tmp: &Path) {
     });
 }
 
+/// An `https://` proxy whose certificate the client does not trust: a
+/// TLS error naming the proxy, before anything is asked of it.
+pub fn https_proxy_with_an_untrusted_certificate<R: Rt>(tmp: &Path) {
+    let (_, (cert, key)) = cert_files(tmp, &format!("untrusted-proxy-{}", R::NAME));
+    let ssl = format!("{},{}", cert.display(), key.display());
+    let pproxy = Pproxy::start(tmp, "http+ssl", None, &["--ssl", &ssl]);
+    let options = via(
+        &format!("https://localhost:{}", pproxy.port),
+        ClientOptions {
+            tls: Some(TestCert::new().client_config()),
+            ..ClientOptions::default()
+        },
+    );
+    let error = run_for::<R, _>(|| proxy_error::<R>("ws://127.0.0.1:9/", options));
+    let ProxyError::Tls { proxy, .. } = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(
+        proxy.to_string(),
+        format!("https://localhost:{}", pproxy.port)
+    );
+    assert!(pproxy.tunnels().is_empty(), "{:?}", pproxy.tunnels());
+}
+
 /// `socks5://`: the client resolves the name itself and sends the
 /// proxy the address (pproxy logs the address, not the name).
 pub fn socks5_resolves_locally_ws_to_python<R: Rt>(tmp: &Path) {
