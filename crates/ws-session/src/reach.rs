@@ -317,3 +317,45 @@ fn nothing_early<S>(proxy: &Proxy, tunnel: Tunnel<S>) -> Result<S, ProxyError> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_behind_the_proxy_answer_are_a_typed_fault() {
+        let proxy = Proxy::parse("http://ann:secret@proxy.test:3128").unwrap();
+        assert!(nothing_early(&proxy, Tunnel::new((), Vec::new())).is_ok());
+        let error = nothing_early(&proxy, Tunnel::new((), b"HTTP".to_vec())).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                ProxyError::Malformed {
+                    fault: ReplyFault::EarlyData(4),
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        let message = error.to_string();
+        assert!(
+            message.contains("http://proxy.test:3128") && !message.contains("secret"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn the_request_followed_keeps_everything_but_the_body() {
+        let mut request = Request::new(());
+        *request.uri_mut() = "ws://a.test/chat?room=1".parse().unwrap();
+        *request.version_mut() = http::Version::HTTP_11;
+        request
+            .headers_mut()
+            .insert(http::header::AUTHORIZATION, "Bearer x".parse().unwrap());
+        let copy = copy_request(&request);
+        assert_eq!(copy.method(), request.method());
+        assert_eq!(copy.uri(), request.uri());
+        assert_eq!(copy.version(), request.version());
+        assert_eq!(copy.headers(), request.headers());
+    }
+}
