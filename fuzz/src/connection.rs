@@ -162,7 +162,7 @@ pub fn run(role: Role, input: &[u8]) {
     }
     d.drain_events();
     d.step(Command::PollTransmit(u16::MAX));
-    crate::wire::check_written(role, setup.raw, &d.written);
+    crate::wire::check_written(role, &d.written);
 }
 
 impl Driver {
@@ -237,6 +237,7 @@ impl Driver {
                         SendError::NotRawMode
                         | SendError::InvalidFrame(_)
                         | SendError::ControlTooLong(_)
+                        | SendError::InvalidCloseCode(_)
                         | SendError::Closed
                         | SendError::QueueFull,
                     ) => {}

@@ -6,11 +6,10 @@ use wsproto_core::{CloseFrame, OpCode, Role};
 /// Checks everything `role` wrote (`out`, all bytes taken by
 /// `advance_transmit`): well-formed frames (RFC 6455 §5.2), masked exactly
 /// when sent by a client (§5.1, §5.3), a valid Close payload, and no frame
-/// after the Close (§5.5.1). In raw mode the application writes Close
-/// payloads itself (`send_frame` does not check them), so they are not
-/// checked then. The last frame may be cut short (a partial
-/// write, then EOF or termination discarded the rest).
-pub fn check_written(role: Role, raw: bool, mut out: &[u8]) {
+/// after the Close (§5.5.1); in raw mode too, where `send_frame` checks the
+/// Close payloads the application writes. The last frame may be cut short
+/// (a partial write, then EOF or termination discarded the rest).
+pub fn check_written(role: Role, mut out: &[u8]) {
     let mut closed = false;
     while !out.is_empty() {
         assert!(!closed, "bytes after our Close frame: {out:02x?}");
@@ -27,9 +26,7 @@ pub fn check_written(role: Role, raw: bool, mut out: &[u8]) {
             apply_mask(&mut payload, key, 0);
         }
         if header.opcode == OpCode::Close {
-            if !raw {
-                CloseFrame::parse(&payload).expect("we wrote an invalid Close payload");
-            }
+            CloseFrame::parse(&payload).expect("we wrote an invalid Close payload");
             closed = true;
         }
         out = &out[end as usize..];

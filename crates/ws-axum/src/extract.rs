@@ -11,7 +11,7 @@ use axum_core::body::Body as AxumBody;
 use axum_core::extract::FromRequestParts;
 use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
-use http::{HeaderMap, HeaderName, HeaderValue, Request};
+use http::{HeaderName, HeaderValue, Request};
 use ws_tokio::Config;
 use ws_tokio::wsproto_core::handshake::{AcceptOptions, OriginPolicy, UpgradeRequest};
 
@@ -62,8 +62,8 @@ pub struct WebSocketUpgrade<F = DefaultOnFailedUpgrade> {
     config: Option<Arc<Config>>,
     /// Chosen by `protocols`.
     protocol: Option<String>,
-    /// Extra response headers.
-    headers: HeaderMap,
+    /// Extra response headers (the subprotocol is added by `on_upgrade`).
+    options: AcceptOptions,
     on_failed_upgrade: F,
 }
 
@@ -115,7 +115,7 @@ impl<S: Send + Sync> FromRequestParts<S> for WebSocketUpgrade<DefaultOnFailedUpg
             upgrade: result?,
             config: None,
             protocol: None,
-            headers: HeaderMap::new(),
+            options: AcceptOptions::new(),
             on_failed_upgrade: DefaultOnFailedUpgrade,
         })
     }
@@ -158,9 +158,15 @@ impl<F> WebSocketUpgrade<F> {
         self.protocol.as_deref()
     }
 
-    /// Adds a header to the accepting response (e.g. `Set-Cookie`).
-    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.append(name, value);
+    /// Adds a header to the accepting response (e.g. `Set-Cookie`). Name
+    /// and value are typed or strings; a string HTTP does not allow makes
+    /// [`on_upgrade`](Self::on_upgrade) answer 500 and start no session.
+    pub fn header<K, V>(mut self, name: K, value: V) -> Self
+    where
+        HeaderName: TryFrom<K>,
+        HeaderValue: TryFrom<V>,
+    {
+        self.options = self.options.header(name, value);
         self
     }
 
@@ -191,7 +197,7 @@ impl<F> WebSocketUpgrade<F> {
             upgrade: self.upgrade,
             config: self.config,
             protocol: self.protocol,
-            headers: self.headers,
+            options: self.options,
             on_failed_upgrade: callback,
         }
     }
@@ -214,12 +220,9 @@ impl<F> WebSocketUpgrade<F> {
             },
             None => self.upgrade,
         };
-        let mut options = AcceptOptions::new();
+        let mut options = self.options;
         if let Some(protocol) = self.protocol {
             options = options.subprotocol(protocol);
-        }
-        for (name, value) in &self.headers {
-            options = options.header(name.clone(), value.clone());
         }
         let (response, pending) = match upgrade.accept(&options) {
             Ok(accepted) => accepted,
@@ -296,6 +299,29 @@ mod tests {
         assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);
         assert_eq!(response.headers()["sec-websocket-protocol"], "v1");
         assert_eq!(response.headers()["set-cookie"], "session=1");
+    }
+
+    #[tokio::test]
+    async fn headers_take_strings_and_an_invalid_one_is_a_500() {
+        let ws = extract(&mut parts("https://example.com")).await.unwrap();
+        let response = ws
+            .header("Set-Cookie", "session=2")
+            .header(String::from("x-node"), "n1")
+            .on_upgrade(|_| async {});
+        assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);
+        assert_eq!(response.headers()["set-cookie"], "session=2");
+        assert_eq!(response.headers()["x-node"], "n1");
+
+        let ws = extract(&mut parts("https://example.com")).await.unwrap();
+        let (ran, never) = oneshot::channel::<()>();
+        let response = ws
+            .header("x-b", "a\r\nInjected: 1")
+            .on_upgrade(move |_| async move {
+                let _ = ran.send(());
+            });
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!response.headers().contains_key("injected"));
+        assert!(never.await.is_err(), "no session starts");
     }
 
     #[tokio::test]

@@ -91,6 +91,11 @@ pub struct Cli {
     #[arg(long, value_name = "ENCODING", value_enum)]
     pub binary_out: Option<BinaryOut>,
 
+    /// Write binary messages received as their bytes, with nothing between
+    /// messages (short for --binary-out raw): `wsp -1 --raw URL > file`.
+    #[arg(long, conflicts_with = "binary_out")]
+    pub raw: bool,
+
     /// Re-indent text messages that are JSON (keys keep their order).
     #[arg(long)]
     pub json: bool,
@@ -208,10 +213,12 @@ impl Cli {
     #[must_use]
     pub fn render(&self) -> Render {
         Render {
-            binary: self.binary_out.unwrap_or(match self.binary {
-                Some(BinaryIn::Base64) => BinaryOut::Base64,
-                Some(BinaryIn::Hex) | None => BinaryOut::Hex,
-            }),
+            binary: match (self.raw, self.binary_out, self.binary) {
+                (true, _, _) => BinaryOut::Raw,
+                (false, Some(out), _) => out,
+                (false, None, Some(BinaryIn::Base64)) => BinaryOut::Base64,
+                (false, None, Some(BinaryIn::Hex) | None) => BinaryOut::Hex,
+            },
             json: self.json,
         }
     }

@@ -5,9 +5,7 @@
 use std::time::Instant;
 
 use bytes::Bytes;
-use wsproto_core::{
-    CloseCode, CloseFrame, Connection, Frame, Mode, OpCode, ProtocolError, SendError,
-};
+use wsproto_core::{CloseCode, CloseFrame, Connection, Frame, Mode, OpCode, SendError};
 
 use crate::message::Message;
 
@@ -122,14 +120,11 @@ impl Outgoing {
 /// The code and reason of a Close payload the application wants to send,
 /// checked as the peer will check it (RFC 6455 §5.5.1, §7.4).
 fn close_of_payload(payload: &[u8]) -> Result<(CloseCode, String), SendError> {
-    match CloseFrame::parse(payload) {
-        Ok(None) => Ok((CloseCode::NORMAL, String::new())),
-        Ok(Some(frame)) => Ok((frame.code, frame.reason)),
-        Err(ProtocolError::InvalidCloseCode(code)) => Err(SendError::InvalidCloseCode(code)),
-        Err(_) => Err(SendError::InvalidFrame(
-            "a Close payload is empty, or a 2-byte code and a UTF-8 reason",
-        )),
-    }
+    Ok(
+        CloseFrame::parse_outgoing(payload)?.map_or((CloseCode::NORMAL, String::new()), |frame| {
+            (frame.code, frame.reason)
+        }),
+    )
 }
 
 #[cfg(test)]

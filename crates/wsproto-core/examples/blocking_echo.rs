@@ -146,6 +146,13 @@ fn main() -> std::io::Result<()> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:0".to_owned());
+    if addr == "--help" || addr == "-h" {
+        println!(
+            "An echo server on std::net, one thread per connection (at most {MAX_CONNECTIONS}).\n\n\
+             Usage: blocking_echo [ADDR]    (default 127.0.0.1:0; the address bound is printed)"
+        );
+        return Ok(());
+    }
     let listener = TcpListener::bind(addr)?;
     println!("listening on ws://{}", listener.local_addr()?);
     let slots = Arc::new(Slots::default());

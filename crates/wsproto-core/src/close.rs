@@ -4,7 +4,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 // Also reached as `crate::close::CloseCode` by the rest of the crate.
 pub(crate) use crate::close_code::CloseCode;
-use crate::error::ProtocolError;
+use crate::error::{ProtocolError, SendError};
 
 /// The content of a Close frame: a code and a UTF-8 reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +55,25 @@ impl CloseFrame {
                 }))
             }
         }
+    }
+
+    /// Checks a Close payload the application is about to send by the
+    /// rules the peer applies to it ([`parse`](Self::parse)): empty, or a
+    /// code that may be sent and a UTF-8 reason. Raw mode's
+    /// `send_frame` runs it, so a raw Close is held to the same rules as
+    /// one built by `close`.
+    ///
+    /// # Errors
+    /// [`SendError::InvalidCloseCode`] for a code that may not be sent;
+    /// [`SendError::InvalidFrame`] for a 1-byte payload or a reason that is
+    /// not UTF-8.
+    pub fn parse_outgoing(payload: &[u8]) -> Result<Option<CloseFrame>, SendError> {
+        CloseFrame::parse(payload).map_err(|error| match error {
+            ProtocolError::InvalidCloseCode(code) => SendError::InvalidCloseCode(code),
+            _ => SendError::InvalidFrame(
+                "a Close payload is empty, or a 2-byte code and a UTF-8 reason (RFC 6455 §5.5.1)",
+            ),
+        })
     }
 
     /// Encodes a Close payload: the code, then `reason` cut to at most

@@ -10,12 +10,12 @@ use crate::handshake::OriginPolicy;
 /// How much the connection does on the application's behalf.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
-    /// Ktor's `DefaultWebSocketSession`: automatic pongs, heartbeat pings,
+    /// Automatic pongs, heartbeat pings,
     /// the close handshake, message reassembly, UTF-8 validation and
     /// extensions.
     #[default]
     Default,
-    /// Ktor's `webSocketRaw`: every frame (control frames and non-final
+    /// Every frame (control frames and non-final
     /// fragments included) is delivered as it is, nothing is answered or sent
     /// automatically, and the application may send any frame. Frame-level
     /// rules (masking, opcodes, control-frame size, RSV bits, fragment order,
@@ -164,7 +164,7 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Default or raw mode (Ktor's `webSocketRaw`).
+    /// Default or raw mode (see [`Mode`]).
     #[must_use]
     pub fn with_mode(mut self, mode: Mode) -> Self {
         self.mode = mode;
@@ -172,15 +172,15 @@ impl Config {
     }
 
     /// Send a ping every `interval` and end the connection when no pong
-    /// arrives within [`ping_timeout`](Self::with_ping_timeout) (Ktor's
-    /// `pingInterval`). `None` turns the heartbeat off. Ignored in raw mode.
+    /// arrives within [`ping_timeout`](Self::with_ping_timeout).
+    /// `None` turns the heartbeat off. Ignored in raw mode.
     #[must_use]
     pub fn with_ping_interval(mut self, interval: Option<Duration>) -> Self {
         self.ping_interval = interval;
         self
     }
 
-    /// How long to wait for the pong to a heartbeat ping (Ktor's `timeout`).
+    /// How long to wait for the pong to a heartbeat ping.
     #[must_use]
     pub fn with_ping_timeout(mut self, timeout: Duration) -> Self {
         self.ping_timeout = timeout;
@@ -221,7 +221,7 @@ impl Config {
         self
     }
 
-    /// Largest accepted frame payload (Ktor's `maxFrameSize`); a larger frame
+    /// Largest accepted frame payload; a larger frame
     /// ends the connection with 1009 before any of it is buffered.
     #[must_use]
     pub fn with_max_frame_size(mut self, bytes: usize) -> Self {

@@ -118,7 +118,7 @@ pub enum CloseReason {
     /// The peer broke the protocol; we sent a Close with the error's code.
     Error(ProtocolError),
     /// No pong arrived within the timeout after a heartbeat ping; we sent
-    /// Close 1011 "ping timeout" (Ktor's pinger).
+    /// Close 1011 "ping timeout".
     PingTimeout {
         /// The timeout that expired.
         timeout: Duration,

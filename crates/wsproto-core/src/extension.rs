@@ -1,11 +1,11 @@
 //! The extension mechanism (RFC 6455 §9): negotiation through the
 //! `Sec-WebSocket-Extensions` header, RSV bits, and payload transforms.
 //!
-//! It mirrors Ktor's `WebSocketExtension`: an [`ExtensionFactory`] lives in the
-//! [`Config`](crate::Config) and negotiates during the handshake; each
-//! connection then owns the [`Extension`] objects it negotiated, which
-//! transform outgoing messages and incoming frames. permessage-deflate
-//! ([`crate::deflate`]) is built on it.
+//! An [`ExtensionFactory`] lives in the [`Config`](crate::Config) and
+//! negotiates during the handshake; each connection then owns the
+//! [`Extension`] objects it negotiated, which transform outgoing messages
+//! and incoming frames. permessage-deflate ([`crate::deflate`]) is built on
+//! it.
 
 use std::fmt;
 

@@ -3,8 +3,9 @@
 //! of a direction, then the zlib state of that direction, which stays
 //! within the size `DeflateConfig::with_mem_level` documents.
 //!
-//! `cargo test -p wsproto-core --test deflate_memory -- --nocapture` prints
-//! the sizes. The allocator counts every thread, so this file holds one test.
+//! `cargo test -p wsproto-core --test deflate_memory` prints the sizes.
+//! The allocator counts every thread, so this file is one program
+//! without the test harness (`harness = false`), as `allocations` is.
 
 use std::alloc::System;
 
@@ -30,7 +31,11 @@ fn compressor_bound(bits: u32, mem_level: u32) -> usize {
     (1 << (bits + 2)) + (128 << 10) + (7 << (mem_level + 6)) + (16 << 10)
 }
 
-#[test]
+fn main() {
+    deflate_state_is_lazy_and_bounded();
+    println!("test deflate_state_is_lazy_and_bounded ... ok");
+}
+
 fn deflate_state_is_lazy_and_bounded() {
     let message = b"permessage-deflate memory probe, permessage-deflate memory probe".repeat(16);
     for (bits, mem_level) in [(15u8, 5u8), (15, 8), (15, 1), (9, 5)] {

@@ -12,8 +12,9 @@
 //! session driver calls whenever input runs dry with nothing to write)
 //! returns its buffers to the small size that 64 KiB messages reuse.
 //!
-//! `cargo test -p wsproto-core --test pinning -- --nocapture` prints the
-//! figures. The allocator counts every thread, so this file holds one test.
+//! `cargo test -p wsproto-core --test pinning` prints the figures.
+//! The allocator counts every thread, so this file is one program
+//! without the test harness (`harness = false`), as `allocations` is.
 
 use std::alloc::System;
 use std::time::Instant;
@@ -60,7 +61,11 @@ fn held_after(reads: &[Vec<u8>], mut keep: impl FnMut(&Message) -> bool) -> (Vec
     (kept.iter().map(Message::len).collect(), held)
 }
 
-#[test]
+fn main() {
+    a_kept_message_pins_at_most_its_bound();
+    println!("test a_kept_message_pins_at_most_its_bound ... ok");
+}
+
 fn a_kept_message_pins_at_most_its_bound() {
     let small = util::client_frame(0x82, &[7; 16]);
     let mut failures = Vec::new();

@@ -23,7 +23,7 @@ use crate::adapter::Adapter;
 /// instead of half a minute. The limits (sizes, counts, queues) are the
 /// defaults themselves, and so are the timeouts' ratios, which decide
 /// which fires first; the core's scenario tests
-/// (`crates/wsproto-core/tests/safe_defaults.rs`) check the unscaled
+/// (`crates/wsproto-core/tests/api/safe_defaults.rs`) check the unscaled
 /// values with a virtual clock.
 pub const TIME_SCALE: u32 = 20;
 

@@ -194,7 +194,7 @@ impl Connection {
         }
     }
 
-    /// How the connection ended, once it has (Ktor's `closeReason`).
+    /// How the connection ended, once it has.
     #[must_use]
     pub fn close_reason(&self) -> Option<&CloseReason> {
         self.ended.as_ref()
@@ -372,8 +372,8 @@ impl Connection {
         }
     }
 
-    /// Ends the connection at once, without a close handshake (Ktor's
-    /// `terminate`). Pending output is discarded; close the transport.
+    /// Ends the connection at once, without a close handshake. Pending
+    /// output is discarded; close the transport.
     pub fn terminate(&mut self) {
         self.send.discard();
         self.end(CloseReason::Terminated);

@@ -542,8 +542,11 @@ impl Connection {
     ///
     /// # Errors
     /// [`SendError::NotRawMode`] in default mode; [`SendError::InvalidFrame`]
-    /// for a fragmented control frame; [`SendError::ControlTooLong`];
-    /// [`SendError::Closed`] after our Close; [`SendError::QueueFull`].
+    /// for a fragmented control frame or a malformed Close payload, and
+    /// [`SendError::InvalidCloseCode`] for a Close code that may not be sent
+    /// (the checks of [`CloseFrame::parse_outgoing`]);
+    /// [`SendError::ControlTooLong`]; [`SendError::Closed`] after our Close;
+    /// [`SendError::QueueFull`].
     pub fn send_frame(&mut self, now: Instant, frame: Frame) -> Result<(), SendError> {
         if self.config.mode != Mode::Raw {
             return Err(SendError::NotRawMode);
@@ -560,6 +563,7 @@ impl Connection {
             }
         }
         if frame.opcode == OpCode::Close {
+            CloseFrame::parse_outgoing(&frame.payload)?;
             if self.close_received.is_none() {
                 self.close_initiated_locally = true;
             }

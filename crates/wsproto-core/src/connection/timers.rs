@@ -1,4 +1,4 @@
-//! Deadlines: the heartbeat (Ktor's pinger), the close handshake, a peer
+//! Deadlines: the heartbeat, the close handshake, a peer
 //! that stopped reading (the send timeout), and the client's wait for the
 //! server to close the transport. (The message timeout runs from the
 //! receive path's own mark.)

@@ -181,8 +181,7 @@ impl DeflateConfig {
         self
     }
 
-    /// Ktor's `compressIfBiggerThan`: messages of at most `bytes` bytes are
-    /// sent uncompressed (RSV1 clear); `None` compresses every message, the
+    /// Messages of at most `bytes` bytes are sent uncompressed (RSV1 clear); `None` compresses every message, the
     /// empty one included.
     #[must_use]
     pub fn with_compress_if_bigger_than(mut self, bytes: Option<usize>) -> Self {

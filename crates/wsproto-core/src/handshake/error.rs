@@ -44,6 +44,57 @@ pub enum BuildError {
         "header {0} is set by the handshake: remove it (the key is an argument, extension offers come from Config::with_extension)"
     )]
     ReservedHeader(HeaderName),
+    /// A header given as strings that HTTP does not allow.
+    #[error(transparent)]
+    InvalidHeader(#[from] InvalidHeader),
+}
+
+/// A header given as strings (or bytes) that HTTP does not allow; typed
+/// [`HeaderName`]s and [`HeaderValue`]s never fail. Reported by the call
+/// that uses the headers ([`ClientBuilder::build`](super::ClientBuilder::build),
+/// [`UpgradeRequest::accept`](super::UpgradeRequest::accept)), like the
+/// other mistakes in them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidHeader {
+    /// The name is not an HTTP token (RFC 9110 §5.1).
+    #[error(
+        "invalid header name: a name is a token of letters, digits and !#$%&'*+-.^_`|~ (RFC 9110 §5.1)"
+    )]
+    Name,
+    /// The value holds a byte HTTP forbids there (RFC 9110 §5.5).
+    #[error(
+        "invalid value for header {0}: no control characters such as CR, LF or NUL (RFC 9110 §5.5)"
+    )]
+    Value(HeaderName),
+}
+
+impl InvalidHeader {
+    /// Appends a header given as strings, bytes or typed values to
+    /// `headers`; one HTTP does not allow is kept in `first` instead (the
+    /// first such mistake is the one reported).
+    pub(crate) fn append<K, V>(
+        headers: &mut HeaderMap,
+        first: &mut Option<InvalidHeader>,
+        name: K,
+        value: V,
+    ) where
+        HeaderName: TryFrom<K>,
+        HeaderValue: TryFrom<V>,
+    {
+        let Ok(name) = HeaderName::try_from(name) else {
+            first.get_or_insert(InvalidHeader::Name);
+            return;
+        };
+        match HeaderValue::try_from(value) {
+            Ok(value) => {
+                headers.append(name, value);
+            }
+            Err(_) => {
+                first.get_or_insert(InvalidHeader::Value(name));
+            }
+        }
+    }
 }
 
 /// The server's response breaks RFC 6455 §4.1 (or a configured limit): the

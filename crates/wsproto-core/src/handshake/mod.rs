@@ -92,7 +92,7 @@ mod test_util;
 mod wire;
 
 pub use client::{ClientHandshake, ClientUpgrade};
-pub use error::{BuildError, ClientError, RequestError, ResponseError, ServerError};
+pub use error::{BuildError, ClientError, InvalidHeader, RequestError, ResponseError, ServerError};
 pub use negotiate::{
     AcceptError, AcceptErrorKind, AcceptOptions, ServerUpgrade, UpgradeRequest, Via,
 };

@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::extension::{ExtensionFactory, ExtensionHeader};
 
 use super::accept_key;
-use super::error::BuildError;
+use super::error::{BuildError, InvalidHeader};
 use super::headers::{is_token, list_elements, write_headers};
 use super::response::Offer;
 
@@ -59,6 +59,9 @@ impl Scheme {
 pub struct ClientBuilder {
     request: http::Request<()>,
     subprotocols: Vec<String>,
+    /// The first header given as strings that HTTP does not allow,
+    /// reported by `build`.
+    invalid: Option<InvalidHeader>,
 }
 
 impl ClientBuilder {
@@ -88,6 +91,7 @@ impl ClientBuilder {
         ClientBuilder {
             request,
             subprotocols: Vec::new(),
+            invalid: None,
         }
     }
 
@@ -100,9 +104,16 @@ impl ClientBuilder {
     }
 
     /// Adds a header field (appended if the name is already present).
+    /// Name and value are typed ([`HeaderName`], [`HeaderValue`]) or
+    /// strings: a string HTTP does not allow makes [`build`](Self::build)
+    /// fail with [`BuildError::InvalidHeader`].
     #[must_use]
-    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.request.headers_mut().append(name, value);
+    pub fn header<K, V>(mut self, name: K, value: V) -> Self
+    where
+        HeaderName: TryFrom<K>,
+        HeaderValue: TryFrom<V>,
+    {
+        InvalidHeader::append(self.request.headers_mut(), &mut self.invalid, name, value);
         self
     }
 
@@ -113,6 +124,9 @@ impl ClientBuilder {
         key: [u8; 16],
         config: &Config,
     ) -> Result<BuiltRequest, BuildError> {
+        if let Some(invalid) = self.invalid {
+            return Err(invalid.into());
+        }
         let (parts, ()) = self.request.into_parts();
         if parts.method != Method::GET {
             return Err(BuildError::NotGet(parts.method));
@@ -494,5 +508,41 @@ mod tests {
             .build(NONCE, &config)
             .unwrap_err();
         assert!(err.to_string().contains("token"), "{err}");
+    }
+
+    #[test]
+    fn headers_are_given_as_strings_or_typed_values() {
+        let config = Config::default();
+        let hs = ClientBuilder::new("ws://h/")
+            .unwrap()
+            .header("Authorization", "Bearer t")
+            .header(header::USER_AGENT, HeaderValue::from_static("wsp"))
+            .header(String::from("x-trace"), b"7".as_slice())
+            .build(NONCE, &config)
+            .unwrap();
+        // Written as given to `http`, which keeps names in lower case.
+        let text = text(&hs);
+        for line in [
+            "authorization: Bearer t\r\n",
+            "user-agent: wsp\r\n",
+            "x-trace: 7\r\n",
+        ] {
+            assert!(text.contains(line), "{line:?} in {text}");
+        }
+
+        // The first invalid one is reported by `build`, the name or the
+        // value that broke the rule named.
+        let err = |builder: ClientBuilder| builder.build(NONCE, &config).unwrap_err();
+        let base = || ClientBuilder::new("ws://h/").unwrap();
+        assert!(matches!(
+            err(base().header("bad name", "x").header("x-b", "\n")),
+            BuildError::InvalidHeader(InvalidHeader::Name)
+        ));
+        let value = err(base().header("x-ok", "1").header("x-b", "a\r\nInjected: 1"));
+        assert!(
+            matches!(&value, BuildError::InvalidHeader(InvalidHeader::Value(h)) if h == "x-b"),
+            "{value:?}"
+        );
+        assert!(value.to_string().contains("x-b"), "{value}");
     }
 }

@@ -70,19 +70,6 @@ pub(super) struct InFrame {
     pub(super) stream: bool,
 }
 
-/// What the end of a frame needs to know of it, once all its payload is
-/// here. Read field by field out of [`InFrame`] rather than moving that out
-/// whole: a profile of pipelined small messages showed the move (wide loads
-/// over fields just written narrowly) stalling as long as the rest of the
-/// frame's bookkeeping.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct FrameEnd {
-    pub(super) fin: bool,
-    pub(super) rsv: Rsv,
-    pub(super) opcode: OpCode,
-    pub(super) stream: bool,
-}
-
 #[derive(Debug)]
 pub(in crate::connection) struct Receiver {
     pub(super) buf: BytesMut,

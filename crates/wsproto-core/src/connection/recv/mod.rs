@@ -20,8 +20,8 @@ use crate::frame::{Frame, FrameHeader, OpCode, apply_mask, extend_masked};
 use crate::utf8::Utf8Validator;
 
 pub(super) use buffer::Receiver;
-use buffer::{FrameEnd, InFrame, KEEP_CAPACITY, reserve_ahead};
-use message::{InMessage, emit_chunk};
+use buffer::{InFrame, KEEP_CAPACITY, reserve_ahead};
+use message::{FrameEnd, InMessage, emit_chunk};
 
 impl Connection {
     /// Feeds bytes read from the transport. They are parsed as events are

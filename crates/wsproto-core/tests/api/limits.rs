@@ -1,7 +1,7 @@
 //! Limits are enforced before anything is buffered (SPEC §3: 1009, no
 //! unbounded buffering), and fragment floods are bounded.
 
-mod util;
+use crate::util;
 
 use util::{Pair, client_frame, close_code_in};
 use wsproto_core::{CloseReason, Config, Connection, Event, Message, ProtocolError};

@@ -3,7 +3,7 @@
 //! key, an unoffered subprotocol or extension, and reports a refused upgrade
 //! with its status, headers and body.
 
-mod util;
+use crate::util;
 
 use wsproto_core::handshake::{
     ClientBuilder, ClientError, ClientHandshake, Progress, ResponseError, ServerError,

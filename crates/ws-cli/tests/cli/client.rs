@@ -3,7 +3,7 @@
 //! as the server sees them, --binary and --json output, and the exit
 //! status of every kind of ending.
 
-mod support;
+use crate::support;
 
 use std::sync::mpsc;
 
@@ -299,6 +299,30 @@ fn binary_messages_are_written_as_hex_base64_or_raw() {
     let raw = run(&["-1", "--binary-out", "raw", &url], b"");
     assert_eq!(raw.stdout, [0, 1, 0xfe, b'\n']);
     assert_status(&raw, Exit::Normal);
+    let raw = run(&["-1", "--raw", &url], b"");
+    assert_eq!(raw.stdout, [0, 1, 0xfe, b'\n']);
+    assert_status(&raw, Exit::Normal);
+}
+
+#[test]
+fn raw_writes_binary_messages_back_to_back_and_text_as_lines() {
+    let (_runtime, address) = sending(
+        vec![
+            Message::Binary(vec![0x89, b'P', b'N', b'G'].into()),
+            Message::Binary(vec![0, 0xff].into()),
+            Message::text("done"),
+        ],
+        true,
+    );
+    let done = run(&["--raw", "-n", &format!("ws://{address}/")], b"");
+    assert_eq!(done.stdout, b"\x89PNG\x00\xffdone\n");
+    assert_status(&done, Exit::Normal);
+    // One way to say how binary is written.
+    let both = run(
+        &["--raw", "--binary-out", "hex", &format!("ws://{address}/")],
+        b"",
+    );
+    assert_status(&both, Exit::Usage);
 }
 
 #[test]

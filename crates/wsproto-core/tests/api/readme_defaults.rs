@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use wsproto_core::{Config, DeflateConfig};
 
-const README: &str = include_str!("../../../README.md");
+const README: &str = include_str!("../../../../README.md");
 
 fn bytes(n: usize) -> String {
     match n {

@@ -1,7 +1,7 @@
 //! The close handshake (RFC 6455 §5.5.1, §7): either side first, both at
 //! once, timeouts, EOF, termination, and ordering against queued data.
 
-mod util;
+use crate::util;
 
 use std::time::Duration;
 

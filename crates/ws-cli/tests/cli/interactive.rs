@@ -4,7 +4,7 @@
 //! (the up arrow brings back the last line), messages shown above the
 //! prompt, and the `/close` command with its exit status.
 
-mod support;
+use crate::support;
 
 use support::{Process, wsp_server};
 use wsproto_cli::cli::Exit;

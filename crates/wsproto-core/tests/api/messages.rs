@@ -1,7 +1,7 @@
 //! Messages both ways: text, binary, fragmentation, ordering, control frames
 //! ahead of data, backpressure, exact bytes.
 
-mod util;
+use crate::util;
 
 use bytes::Bytes;
 use util::{Pair, client_frame};

@@ -1,7 +1,7 @@
 //! permessage-deflate through the connection: RSV1 on the wire, context
 //! takeover across messages, bombs bounded by `max_message_size`, RSV1 rules.
 
-mod util;
+use crate::util;
 
 use util::{Pair, close_code_in};
 use wsproto_core::{

@@ -3,7 +3,7 @@
 //! and SOCKS5), and the proxy variables given to the child process only
 //! (nothing process-wide is changed in the test).
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

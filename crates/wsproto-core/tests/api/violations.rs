@@ -1,7 +1,7 @@
 //! SPEC §3 rows for the core: every protocol violation ends with the right
 //! close code on the wire, a typed error in the close reason, and no panic.
 
-mod util;
+use crate::util;
 
 use util::{client_frame, close_code_in, server_frame};
 use wsproto_core::{CloseReason, Config, Connection, Event, MaskRng, Message, Mode, ProtocolError};

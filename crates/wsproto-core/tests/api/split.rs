@@ -1,7 +1,7 @@
 //! The same input split at every byte offset gives the same events, and
 //! proptest round-trips of messages through a pair.
 
-mod util;
+use crate::util;
 
 use proptest::prelude::*;
 use util::{Pair, client_frame};

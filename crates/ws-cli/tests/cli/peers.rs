@@ -2,7 +2,7 @@
 //! interop suite's pinned installs): pipe mode, headers and subprotocols
 //! as those servers see them, compression negotiated, binary both ways.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

@@ -1,13 +1,12 @@
-//! Raw mode (Ktor's `webSocketRaw`) and streaming delivery of large
-//! messages.
+//! Raw mode and streaming delivery of large messages.
 
-mod util;
+use crate::util;
 
 use bytes::Bytes;
 use util::{Pair, client_frame};
 use wsproto_core::{
     CloseCode, CloseFrame, CloseReason, Config, Connection, Event, Frame, Message, MessageChunk,
-    MessageKind, Mode, OpCode,
+    MessageKind, Mode, OpCode, SendError,
 };
 
 fn frames(events: &[Event]) -> Vec<Frame> {
@@ -78,6 +77,40 @@ fn raw_mode_close_handshake_is_done_by_the_application() {
     assert!(pair.server.close_reason().unwrap().is_clean());
     assert!(pair.client.close_reason().unwrap().is_clean());
     assert!(pair.server.should_close_transport());
+}
+
+#[test]
+fn raw_mode_checks_close_payloads_like_the_default_path() {
+    let mut pair = Pair::new(Config::default().with_mode(Mode::Raw));
+    let now = pair.now;
+    let close = |payload: &'static [u8]| Frame::new(OpCode::Close, payload);
+    // 1005 may not be sent: the same error `close(CloseCode(1005), ..)` gives.
+    assert_eq!(
+        pair.client.send_frame(now, close(b"\x03\xed")),
+        Err(SendError::InvalidCloseCode(1005))
+    );
+    assert_eq!(
+        pair.client.close(now, CloseCode(1005), ""),
+        Err(SendError::InvalidCloseCode(1005))
+    );
+    // A lone byte, and a reason that is not UTF-8.
+    for payload in [&b"\x03"[..], b"\x03\xe8\xff"] {
+        assert!(matches!(
+            pair.client.send_frame(now, close(payload)),
+            Err(SendError::InvalidFrame(_))
+        ));
+    }
+    // Nothing was queued and the close handshake has not started.
+    assert!(pair.client.poll_transmit().is_empty());
+    pair.client
+        .send_frame(now, Frame::new(OpCode::Text, "still open"))
+        .unwrap();
+    pair.client.send_frame(now, close(b"")).unwrap();
+    pair.drive();
+    assert_eq!(
+        frames(&pair.server_events),
+        vec![Frame::new(OpCode::Text, "still open"), close(b"")]
+    );
 }
 
 #[test]

@@ -1,7 +1,6 @@
-//! Shared by the test files: the `wsp` binary as a subprocess with its
+//! Shared by the test modules: the `wsp` binary as a subprocess with its
 //! output collected line by line and every wait bounded, and small
 //! ws-tokio servers on loopback port 0.
-#![allow(dead_code)] // Each test file uses its own part of this.
 
 use std::io::{BufRead as _, BufReader, Read, Write as _};
 use std::process::{Child, ChildStdin, Command, Stdio};

@@ -4,7 +4,7 @@
 //! stops reading, the shared memory budget, and the inflated-size cap
 //! kept apart from the message limit.
 
-mod util;
+use crate::util;
 
 use std::time::Duration;
 

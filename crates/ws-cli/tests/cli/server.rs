@@ -3,7 +3,7 @@
 //! --insecure, the `tls_server` example's server, the Origin allow-list,
 //! compression negotiated, and a stop by SIGTERM.
 
-mod support;
+use crate::support;
 
 use support::{Process, certificate, run, wsp, wsp_server};
 use wsproto_cli::cli::Exit;

@@ -5,7 +5,7 @@
 //! the receiving side; the queue limit, the close state, fragmentation,
 //! the compression threshold, clients and raw mode.
 
-mod util;
+use crate::util;
 
 use wsproto_core::{
     Config, Connection, DeflateConfig, DeflateExtension, DeflateParams, Event, MaskRng, Message,

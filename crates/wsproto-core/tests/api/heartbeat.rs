@@ -1,7 +1,7 @@
-//! The heartbeat (Ktor's pinger): a ping every interval, a close with "ping
+//! The heartbeat: a ping every interval, a close with "ping
 //! timeout" when no pong arrives in time, changeable at run time.
 
-mod util;
+use crate::util;
 
 use std::time::Duration;
 
