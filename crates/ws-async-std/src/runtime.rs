@@ -4,6 +4,7 @@
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -104,6 +105,14 @@ impl Net for AsyncIoRuntime {
 
     async fn connect_tcp(&self, host: &str, port: u16) -> io::Result<Self::Tcp> {
         async_net::TcpStream::connect((host, port)).await
+    }
+
+    async fn resolve(&self, host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+        async_net::resolve((host, port)).await
+    }
+
+    async fn connect_addr(&self, addr: SocketAddr) -> io::Result<Self::Tcp> {
+        async_net::TcpStream::connect(addr).await
     }
 
     fn configure_tcp(tcp: &Self::Tcp, options: &TcpOptions) -> io::Result<()> {

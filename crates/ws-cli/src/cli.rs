@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::{ArgGroup, Parser, ValueEnum};
 use ws_tokio::http::{HeaderName, HeaderValue};
+use ws_tokio::ws_session::proxy::{Proxy, ProxyConfig};
 
 use crate::codec::{BinaryIn, BinaryOut, Render};
 use crate::link::{EndKind, Ended, Settings, default_max_message_size};
@@ -139,6 +140,18 @@ pub struct Cli {
     #[arg(long, conflicts_with = "listen")]
     pub insecure: bool,
 
+    /// Connect through this proxy: http://, https:// (TLS to the proxy),
+    /// socks5:// (names resolved here) or socks5h:// (by the proxy), with
+    /// user:password@ for its credentials. Wins over the environment.
+    #[arg(long, value_name = "URL", value_parser = parse_proxy, conflicts_with_all = ["listen", "no_proxy_env"])]
+    pub proxy: Option<Proxy>,
+
+    /// Ignore the proxy variables (`https_proxy` for wss://, `http_proxy`
+    /// for ws://, `all_proxy`, `no_proxy`, upper case too), read by
+    /// default as curl reads them.
+    #[arg(long, conflicts_with = "listen")]
+    pub no_proxy_env: bool,
+
     /// Server: what to do with messages [default: stdio].
     #[arg(long, value_enum, value_name = "MODE", conflicts_with = "url")]
     pub mode: Option<ServerMode>,
@@ -169,6 +182,17 @@ pub enum ServerMode {
 }
 
 impl Cli {
+    /// The proxy setting: `--proxy`, none with `--no-proxy-env`, else the
+    /// variables.
+    #[must_use]
+    pub fn proxy_config(&self) -> ProxyConfig {
+        match (&self.proxy, self.no_proxy_env) {
+            (Some(proxy), _) => ProxyConfig::explicit(proxy.clone()),
+            (None, true) => ProxyConfig::Direct,
+            (None, false) => ProxyConfig::FromEnv,
+        }
+    }
+
     /// The session settings the flags describe.
     #[must_use]
     pub fn settings(&self) -> Settings {
@@ -321,6 +345,9 @@ Examples:
   A private CA, or a test server's self-signed certificate:
       wsp --ca-file ca.pem wss://internal.example:8443/feed
       wsp --insecure wss://localhost:8443/
+  Through a proxy (https_proxy / http_proxy / all_proxy / no_proxy are read
+  like curl does, unless --no-proxy-env):
+      wsp --proxy socks5h://user:pass@127.0.0.1:1080 wss://echo.example/
   An echo server on a free port (the address is printed on standard error):
       wsp -l 127.0.0.1:0 --mode echo
   A tiny chat over TLS that only pages of one site may join:
@@ -370,6 +397,11 @@ fn parse_url(text: &str) -> Result<String, String> {
         Some(other) => Err(format!("the scheme is {other:?}: use ws:// or wss://")),
         None => Err("the URL needs ws:// or wss:// in front".to_owned()),
     }
+}
+
+/// A proxy URL (`Proxy::parse`: curl's `--proxy` syntax).
+fn parse_proxy(text: &str) -> Result<Proxy, String> {
+    Proxy::parse(text).map_err(|e| e.to_string())
 }
 
 /// `Name: value`.

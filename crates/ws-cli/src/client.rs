@@ -109,7 +109,8 @@ pub async fn run(cli: &Cli) -> Exit {
         handshake_timeout: HANDSHAKE_TIMEOUT,
     };
     let heads = cli.verbose.then(Heads::default);
-    let connecting = connect::connect(request, tls, heads.clone());
+    let proxy = cli.proxy_config();
+    let connecting = connect::connect(request, tls, heads.clone(), &proxy);
     let connected = match deadline {
         Some(deadline) => tokio::time::timeout_at(deadline, connecting)
             .await

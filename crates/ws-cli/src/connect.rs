@@ -1,7 +1,8 @@
-//! The client's way to a session: TCP, TLS for `wss://`, then the
-//! WebSocket upgrade ([`link::upgrade`]) over a [`Tap`] that keeps the
-//! heads for `-v`. Each failure says which step failed, which is what the
-//! exit status tells scripts.
+//! The client's way to a session: TCP (to the server, or to the proxy
+//! chosen by `--proxy` or the variables, then the library's tunnel), TLS
+//! for `wss://`, then the WebSocket upgrade ([`link::upgrade`]) over a
+//! [`Tap`] that keeps the heads for `-v`. Each failure says which step
+//! failed, which is what the exit status tells scripts.
 
 use std::io;
 use std::sync::Arc;
@@ -11,6 +12,11 @@ use rustls_pki_types::ServerName;
 use tokio::net::TcpStream;
 use ws_tokio::http::Uri;
 use ws_tokio::rustls::ClientConfig;
+
+use ws_tokio::Compat;
+use ws_tokio::ws_session::proxy::{
+    Proxy, ProxyAddr, ProxyConfig, ProxyEnv, ProxyError, ReplyFault, tunnel,
+};
 
 use crate::cli::Exit;
 use crate::link::{self, Link, Negotiated, Request, UpgradeFailure};
@@ -94,6 +100,18 @@ pub enum Failure {
         /// The time it had.
         after: Duration,
     },
+    /// No TCP connection to the proxy.
+    #[error("could not reach proxy {proxy}: {source}")]
+    ProxyUnreachable {
+        /// The proxy (never its credentials).
+        proxy: ProxyAddr,
+        /// What the system said.
+        source: io::Error,
+    },
+    /// The proxy (or the proxy setting) failed: it is named, with what it
+    /// answered.
+    #[error("{0}")]
+    Proxy(#[from] ProxyError),
     /// The WebSocket upgrade failed.
     #[error("{0}")]
     Upgrade(#[from] UpgradeFailure),
@@ -105,7 +123,10 @@ impl Failure {
     pub fn exit(&self) -> Exit {
         match self {
             Failure::Url(_) | Failure::Upgrade(UpgradeFailure::Request(_)) => Exit::Usage,
-            Failure::Connect { .. } | Failure::Tls { .. } => Exit::Connect,
+            Failure::Connect { .. }
+            | Failure::Tls { .. }
+            | Failure::ProxyUnreachable { .. }
+            | Failure::Proxy(_) => Exit::Connect,
             Failure::Timeout { .. } | Failure::Upgrade(UpgradeFailure::Timeout(_)) => Exit::Timeout,
             Failure::Upgrade(UpgradeFailure::Refused(_)) => Exit::Refused,
         }
@@ -131,44 +152,113 @@ async fn within<T>(
         })
 }
 
-/// Connects to `request.url` and upgrades. With `heads`, the request and
-/// response heads are recorded there (also when the upgrade fails).
+/// Connects to `request.url` (through the proxy `proxy` selects, if
+/// any) and upgrades. With `heads`, the request and response heads are
+/// recorded there (also when the upgrade fails).
 pub async fn connect(
     request: Request,
     tls: Arc<ClientConfig>,
     heads: Option<Heads>,
+    proxy: &ProxyConfig,
 ) -> Result<(Link, Negotiated), Failure> {
     let target = Target::parse(&request.url)?;
     let (host, port) = (target.host.clone(), target.port);
-    let tcp = within(&target, "connecting", CONNECT_TIMEOUT, async {
-        TcpStream::connect((host.as_str(), port))
-            .await
-            .map_err(|source| Failure::Connect {
-                host: host.clone(),
-                port,
-                source,
-            })
+    let env = if proxy.uses_env() {
+        ProxyEnv::from_process()
+    } else {
+        ProxyEnv::default()
+    };
+    let proxy = proxy
+        .select(&env, target.secure, &host, port)
+        .map_err(|e| Failure::Proxy(e.into()))?;
+    let stream: Io = within(&target, "connecting", CONNECT_TIMEOUT, async {
+        match &proxy {
+            None => Ok(Box::new(tcp(&host, port).await?) as Io),
+            Some(proxy) => through(proxy, &host, port, tls.clone()).await,
+        }
     })
     .await?;
-    let _ = tcp.set_nodelay(true);
     let io: Io = if target.secure {
-        let tls_failed = |source| Failure::Tls {
-            host: host.clone(),
-            port,
-            source,
-        };
-        let name = ServerName::try_from(host.clone())
-            .map_err(|e| tls_failed(io::Error::new(io::ErrorKind::InvalidInput, e)))?;
-        let connector = tokio_rustls::TlsConnector::from(tls);
-        let stream = within(&target, "the TLS handshake", HANDSHAKE_TIMEOUT, async {
-            connector.connect(name, tcp).await.map_err(tls_failed)
-        })
-        .await?;
-        Box::new(stream)
+        Box::new(
+            within(&target, "the TLS handshake", HANDSHAKE_TIMEOUT, async {
+                tls_over(stream, &host, port, tls).await
+            })
+            .await?,
+        )
     } else {
-        Box::new(tcp)
+        stream
     };
     Ok(link::upgrade(Tap::new(io, heads), request).await?)
+}
+
+/// A TCP connection to `host:port`, `TCP_NODELAY` set.
+async fn tcp(host: &str, port: u16) -> Result<TcpStream, Failure> {
+    let tcp = TcpStream::connect((host, port))
+        .await
+        .map_err(|source| Failure::Connect {
+            host: host.to_owned(),
+            port,
+            source,
+        })?;
+    let _ = tcp.set_nodelay(true);
+    Ok(tcp)
+}
+
+/// TLS over `stream`, the certificate checked against `host`.
+async fn tls_over(
+    stream: Io,
+    host: &str,
+    port: u16,
+    tls: Arc<ClientConfig>,
+) -> Result<tokio_rustls::client::TlsStream<Io>, Failure> {
+    let tls_failed = |source| Failure::Tls {
+        host: host.to_owned(),
+        port,
+        source,
+    };
+    let name = ServerName::try_from(host.to_owned())
+        .map_err(|e| tls_failed(io::Error::new(io::ErrorKind::InvalidInput, e)))?;
+    tokio_rustls::TlsConnector::from(tls)
+        .connect(name, stream)
+        .await
+        .map_err(tls_failed)
+}
+
+/// A tunnel to `host:port` through `proxy` (TLS to an `https://` one
+/// first), by the library's `CONNECT` and SOCKS5 client.
+async fn through(
+    proxy: &Proxy,
+    host: &str,
+    port: u16,
+    tls: Arc<ClientConfig>,
+) -> Result<Io, Failure> {
+    let tcp = tcp(proxy.host(), proxy.port()).await.map_err(|e| match e {
+        Failure::Connect { source, .. } => Failure::ProxyUnreachable {
+            proxy: proxy.addr().clone(),
+            source,
+        },
+        other => other,
+    })?;
+    let mut stream: Io = Box::new(tcp);
+    if proxy.scheme().is_tls() {
+        stream = Box::new(tls_over(stream, proxy.host(), proxy.port(), tls).await?);
+    }
+    let resolve = |name: String, port| async move {
+        Ok(tokio::net::lookup_host((name.as_str(), port))
+            .await?
+            .collect())
+    };
+    let (stream, early) = tunnel(Compat::new(stream), proxy, host, port, resolve)
+        .await?
+        .into_parts();
+    // Neither a WebSocket nor a TLS server speaks first.
+    if !early.is_empty() {
+        return Err(Failure::Proxy(ProxyError::Malformed {
+            proxy: proxy.addr().clone(),
+            fault: ReplyFault::EarlyData(early.len()),
+        }));
+    }
+    Ok(stream.into_inner())
 }
 
 #[cfg(test)]

@@ -382,8 +382,46 @@ macro_rules! adapter {
                 Connector { inner: self.inner.connect_timeout(timeout) }
             }
 
-            /// How the stream to the server is opened: direct TCP by
-            /// default, or a proxy's tunnel.
+            /// Which proxy to use: the proxy environment variables by
+            /// default (`HTTPS_PROXY` for `wss://`, `HTTP_PROXY` for
+            /// `ws://`, `ALL_PROXY`, `NO_PROXY`, like curl),
+            /// `ProxyConfig::Direct` for none, `ProxyConfig::explicit` for
+            /// one that wins over the environment.
+            #[must_use]
+            pub fn proxy(self, proxy: $crate::proxy::ProxyConfig) -> Self {
+                Connector { inner: self.inner.proxy(proxy) }
+            }
+
+            /// Always this proxy (`http://`, `https://`, `socks5://`,
+            /// `socks5h://`, credentials in the userinfo).
+            #[must_use]
+            pub fn proxy_url(self, proxy: $crate::proxy::Proxy) -> Self {
+                Connector { inner: self.inner.proxy_url(proxy) }
+            }
+
+            /// How the addresses of a name are raced (RFC 8305): the
+            /// stagger (250 ms) and a per-attempt timeout.
+            #[must_use]
+            pub fn dial_options(self, options: $crate::proxy::DialOptions) -> Self {
+                Connector { inner: self.inner.dial_options(options) }
+            }
+
+            /// Follows up to `max` redirects of the upgrade (none by
+            /// default; never from `wss://` to `ws://`).
+            #[must_use]
+            pub fn redirects(self, max: usize) -> Self {
+                Connector { inner: self.inner.redirects(max) }
+            }
+
+            /// Answers `host` with `addrs` instead of asking the resolver
+            /// (curl's `--resolve`).
+            #[must_use]
+            pub fn resolve(self, host: &str, addrs: impl ::std::iter::IntoIterator<Item = ::std::net::IpAddr>) -> Self {
+                Connector { inner: self.inner.resolve(host, addrs) }
+            }
+
+            /// Replaces the built-in way of opening the stream (proxy
+            /// selection, the address race) with `transport`.
             #[must_use]
             pub fn transport(self, transport: impl $crate::Transport<$runtime>) -> Self {
                 Connector { inner: self.inner.transport(transport) }
@@ -398,8 +436,9 @@ macro_rules! adapter {
 
             /// Connects to `request` (a `ws://` or `wss://` URL, an
             /// `http::Request`, a [`ClientRequestBuilder`]): opens the
-            /// stream, runs TLS for `wss://`, then the upgrade. Returns
-            /// the session and the server's response.
+            /// stream (through the proxy, if one applies), runs TLS for
+            /// `wss://`, then the upgrade. Returns the session and the
+            /// server's response.
             pub async fn connect(
                 &self,
                 request: impl $crate::IntoClientRequest,

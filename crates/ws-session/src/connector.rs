@@ -1,25 +1,32 @@
-//! The client side, once for every runtime: [`Connector`] opens the
-//! stream to the server (its [`Transport`]: TCP, or a proxy tunnel), sets
-//! the TCP options, runs TLS for `wss://` and then the WebSocket
-//! handshake, within the connect and handshake timeouts.
+//! The client side, once for every runtime: [`Connector`] picks a proxy
+//! (explicit, from the environment, or none), opens the stream to the
+//! server (every resolved address raced, RFC 8305; or a tunnel through the
+//! proxy), sets the TCP options, runs TLS for `wss://` and then the
+//! WebSocket handshake, within the connect and handshake timeouts, and
+//! follows redirects of the upgrade when asked to (`reach.rs`).
 //!
 //! ```text
-//!  connect(request) ─► Transport::open(host, port) ─► TcpOptions ─(wss)─► TLS ─► handshake::client ─► Session
-//!                      └──────── connect timeout ──┘               └──── handshake timeout ────────┘
+//!  connect(request) ─► ProxyConfig::select ─► dial (RFC 8305) ─► [TLS to an https:// proxy] ─► [CONNECT / SOCKS5]
+//!                      └────────────────────────── connect timeout ───────────────────────────────────────────┘
+//!                  ─► (wss) TLS to the origin ─► handshake::client ─► Session   (a 3xx with Location: again)
+//!                     └──────────── handshake timeout ──────────┘
 //! ```
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::collections::HashMap;
+use std::net::IpAddr;
+
 use futures_io::{AsyncRead, AsyncWrite};
 use wsproto_core::Config;
-use wsproto_core::handshake::Scheme;
 
 use crate::error::{ConnectError, HandshakeError};
 use crate::handshake::{ClientResponse, HandshakeOptions};
-use crate::net::{DirectTcp, Net, TcpOptions, Transport};
+use crate::net::{Net, TcpOptions, Transport};
+use crate::proxy::{DialOptions, Proxy, ProxyConfig};
 use crate::request::IntoClientRequest;
-use crate::runtime::{Runtime, timeout_at};
+use crate::runtime::Runtime;
 use crate::session::Session;
 use crate::stream::MaybeTls;
 
@@ -97,21 +104,27 @@ impl ConnectOptions {
     }
 }
 
-/// A client: the session [`Config`], TLS, timeouts, TCP options, and how
-/// the stream to the server is opened, for runtime `R`. Cloning is cheap
-/// (the config and TLS config are shared), and connections made by one
-/// connector and its clones share one TLS session cache.
+/// A client: the session [`Config`], TLS, timeouts, TCP options, the
+/// proxy, how addresses are raced, redirects, for runtime `R`. Cloning is
+/// cheap (the config and TLS config are shared), and connections made by
+/// one connector and its clones share one TLS session cache.
 ///
 /// Each adapter wraps it (`ws_tokio::Connector`, `ws_async_std::Connector`).
 pub struct Connector<R: Net> {
-    runtime: Arc<R>,
-    config: Arc<Config>,
-    connect_timeout: Option<Duration>,
-    handshake: HandshakeOptions,
-    tcp: TcpOptions,
-    transport: Arc<dyn Transport<R>>,
+    pub(crate) runtime: Arc<R>,
+    pub(crate) config: Arc<Config>,
+    pub(crate) connect_timeout: Option<Duration>,
+    pub(crate) handshake: HandshakeOptions,
+    pub(crate) tcp: TcpOptions,
+    /// A transport that replaces the built-in dial and proxy step.
+    pub(crate) transport: Option<Arc<dyn Transport<R>>>,
+    pub(crate) proxy: Arc<ProxyConfig>,
+    pub(crate) dial: DialOptions,
+    pub(crate) max_redirects: usize,
+    /// Host names (lowercase) answered without the resolver.
+    pub(crate) resolve: Arc<HashMap<String, Vec<IpAddr>>>,
     #[cfg(feature = "rustls")]
-    tls: Option<Arc<rustls::ClientConfig>>,
+    pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl<R: Net> Clone for Connector<R> {
@@ -123,6 +136,10 @@ impl<R: Net> Clone for Connector<R> {
             handshake: self.handshake,
             tcp: self.tcp,
             transport: self.transport.clone(),
+            proxy: self.proxy.clone(),
+            dial: self.dial,
+            max_redirects: self.max_redirects,
+            resolve: self.resolve.clone(),
             #[cfg(feature = "rustls")]
             tls: self.tls.clone(),
         }
@@ -134,6 +151,9 @@ impl<R: Net> std::fmt::Debug for Connector<R> {
         f.debug_struct("Connector")
             .field("runtime", &self.runtime)
             .field("options", &self.get_options())
+            .field("proxy", &self.proxy)
+            .field("dial", &self.dial)
+            .field("max_redirects", &self.max_redirects)
             .field("transport", &self.transport)
             .finish_non_exhaustive()
     }
@@ -146,8 +166,10 @@ impl<R: Net + Default> Default for Connector<R> {
 }
 
 impl<R: Net> Connector<R> {
-    /// The defaults ([`Config::default`], [`ConnectOptions::default`],
-    /// direct TCP, webpki roots for `wss://`) on `runtime`.
+    /// The defaults ([`Config::default`], [`ConnectOptions::default`], the
+    /// proxy environment variables honoured, every address raced with a
+    /// 250 ms stagger, no redirects followed, webpki roots for `wss://`)
+    /// on `runtime`.
     #[must_use]
     pub fn with_runtime(runtime: R) -> Self {
         let options = ConnectOptions::default();
@@ -157,7 +179,11 @@ impl<R: Net> Connector<R> {
             connect_timeout: options.connect_timeout,
             handshake: options.handshake,
             tcp: options.tcp,
-            transport: Arc::new(DirectTcp),
+            transport: None,
+            proxy: Arc::default(),
+            dial: DialOptions::default(),
+            max_redirects: 0,
+            resolve: Arc::default(),
             #[cfg(feature = "rustls")]
             tls: None,
         }
@@ -174,18 +200,70 @@ impl<R: Net> Connector<R> {
         self
     }
 
-    /// How long opening the stream may take (`None`: no limit).
+    /// How long opening the stream may take (`None`: no limit): name
+    /// resolution, every address tried, and a proxy's tunnel.
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
-    /// How the stream to the server is opened: [`DirectTcp`] by default,
-    /// or a proxy's tunnel.
+    /// Which proxy to use: [`ProxyConfig::FromEnv`] by default (the
+    /// `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` variables,
+    /// like curl), [`ProxyConfig::Direct`] for none,
+    /// [`ProxyConfig::explicit`] for one that wins over the environment.
+    #[must_use]
+    pub fn proxy(mut self, proxy: ProxyConfig) -> Self {
+        self.proxy = Arc::new(proxy);
+        self
+    }
+
+    /// Always this proxy (`http://`, `https://`, `socks5://`,
+    /// `socks5h://`, credentials in the userinfo): shorthand for
+    /// `proxy(ProxyConfig::explicit(proxy))`.
+    #[must_use]
+    pub fn proxy_url(self, proxy: Proxy) -> Self {
+        self.proxy(ProxyConfig::explicit(proxy))
+    }
+
+    /// How the addresses of a name are raced (RFC 8305): the stagger
+    /// between attempts (250 ms) and a per-attempt timeout (none: the
+    /// connect timeout bounds them all). The `timeout` of `options` is
+    /// ignored: the connect timeout is the overall one.
+    #[must_use]
+    pub fn dial_options(mut self, options: DialOptions) -> Self {
+        self.dial = options;
+        self
+    }
+
+    /// Follows up to `max` redirects of the upgrade request (301, 302,
+    /// 303, 307, 308 with a `Location`; `http`/`https` mapped to
+    /// `ws`/`wss`, never `wss` to `ws`; `Authorization`, `Cookie` and a
+    /// set `Host` dropped on a hop to another origin). 0, the default,
+    /// follows none: a redirect is then a refusal
+    /// ([`ConnectError::rejection`]).
+    #[must_use]
+    pub fn redirects(mut self, max: usize) -> Self {
+        self.max_redirects = max;
+        self
+    }
+
+    /// Answers `host` with `addrs` instead of asking the resolver (curl's
+    /// `--resolve`): for a name not in DNS yet, pinning a server, or a
+    /// test. The addresses are raced like resolved ones.
+    #[must_use]
+    pub fn resolve(mut self, host: &str, addrs: impl IntoIterator<Item = IpAddr>) -> Self {
+        Arc::make_mut(&mut self.resolve)
+            .insert(host.to_ascii_lowercase(), addrs.into_iter().collect());
+        self
+    }
+
+    /// Replaces the built-in way of opening the stream (the proxy
+    /// selection and the address race) with `transport`; TLS for `wss://`
+    /// and the handshake still run over what it opens.
     #[must_use]
     pub fn transport(mut self, transport: impl Transport<R>) -> Self {
-        self.transport = Arc::new(transport);
+        self.transport = Some(Arc::new(transport));
         self
     }
 
@@ -199,96 +277,25 @@ impl<R: Net> Connector<R> {
         }
     }
 
+    /// The proxy setting.
+    #[must_use]
+    pub fn get_proxy(&self) -> &ProxyConfig {
+        &self.proxy
+    }
+
     /// Connects to the server of `request` (a `ws://` or `wss://` URL, an
     /// `http::Request`, a [`ClientRequestBuilder`](crate::ClientRequestBuilder)):
-    /// opens the stream, runs TLS for `wss://`, then the upgrade.
+    /// opens the stream (through the proxy, if one applies), runs TLS for
+    /// `wss://`, then the upgrade, following redirects if configured.
     pub async fn connect(
         &self,
         request: impl IntoClientRequest,
     ) -> Result<(Session<MaybeTls<R::Tcp>>, ClientResponse), ConnectError> {
-        let result = self.connect_inner(request).await;
+        let result = self.connect_following(request).await;
         if let Err(error) = &result {
             crate::trace::connect_failed(error);
         }
         result
-    }
-
-    async fn connect_inner(
-        &self,
-        request: impl IntoClientRequest,
-    ) -> Result<(Session<MaybeTls<R::Tcp>>, ClientResponse), ConnectError> {
-        let handshake = crate::handshake::build_request(request, &self.config)?;
-        let host = handshake
-            .host()
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
-        let port = handshake.port();
-        crate::trace::trace_debug!(host = %host, port, scheme = ?handshake.scheme(), "WebSocket connecting");
-        if handshake.scheme() == Scheme::Wss && !cfg!(feature = "rustls") {
-            return Err(ConnectError::TlsDisabled { host, port });
-        }
-        let runtime: &R = &self.runtime;
-        let deadline = self.connect_timeout.map(|t| runtime.now() + t);
-        let tcp = timeout_at(runtime, deadline, self.transport.open(runtime, &host, port))
-            .await
-            .ok_or_else(|| ConnectError::ConnectTimeout {
-                host: host.clone(),
-                port,
-                timeout: self.connect_timeout.unwrap_or_default(),
-            })??;
-        // A socket option the platform refuses is no reason to fail.
-        let _ = R::configure_tcp(&tcp, &self.tcp);
-        let handshake_options = self.handshake;
-        let started = runtime.now();
-        let stream = if handshake.scheme() == Scheme::Wss {
-            self.tls_connect(tcp, host, port, handshake_options.deadline(started))
-                .await?
-        } else {
-            MaybeTls::Plain(tcp)
-        };
-        let remaining = handshake_options.after(runtime.now().saturating_duration_since(started));
-        let runtime: Arc<dyn Runtime> = self.runtime.clone();
-        crate::handshake::client(runtime, stream, handshake, self.config.clone(), remaining)
-            .await
-            .map_err(|e| ConnectError::Handshake(handshake_options.whole_timeout(e)))
-    }
-
-    #[cfg(feature = "rustls")]
-    async fn tls_connect(
-        &self,
-        tcp: R::Tcp,
-        host: String,
-        port: u16,
-        deadline: Option<std::time::Instant>,
-    ) -> Result<MaybeTls<R::Tcp>, ConnectError> {
-        let tls = self
-            .tls
-            .clone()
-            .unwrap_or_else(crate::tls::default_client_config);
-        let stream = timeout_at(
-            &*self.runtime,
-            deadline,
-            crate::tls::connect(tls, &host, tcp),
-        )
-        .await
-        .ok_or(self.handshake.timed_out())?
-        .map_err(|source| ConnectError::Tls { host, port, source })?;
-        Ok(MaybeTls::Tls(Box::new(stream)))
-    }
-
-    /// Without the `rustls` feature a `wss://` URL is refused before
-    /// anything is opened (see `connect_inner`).
-    #[cfg(not(feature = "rustls"))]
-    #[allow(clippy::unused_async)]
-    async fn tls_connect(
-        &self,
-        _tcp: R::Tcp,
-        host: String,
-        port: u16,
-        _deadline: Option<std::time::Instant>,
-    ) -> Result<MaybeTls<R::Tcp>, ConnectError> {
-        Err(ConnectError::TlsDisabled { host, port })
     }
 
     /// Runs the WebSocket handshake over a stream the caller already has

@@ -12,6 +12,7 @@ use wsproto_core::{CloseReason, SendError};
 
 use crate::convert::ConvertError;
 use crate::message::Message;
+use crate::proxy::{DialError, ProxyError, RedirectError};
 
 /// What a session operation fails with.
 #[derive(Debug, thiserror::Error)]
@@ -148,8 +149,9 @@ impl HandshakeError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConnectError {
-    /// The TCP connection could not be made (the host name did not
-    /// resolve, the connection was refused or unreachable).
+    /// The TCP connection could not be made by a custom
+    /// [`Transport`](crate::Transport) (the built-in one reports
+    /// [`ConnectError::Dial`]).
     #[error(
         "could not connect to {host}:{port}: {source} (check that the host name resolves, the server is running and the port is right)"
     )]
@@ -161,7 +163,10 @@ pub enum ConnectError {
         /// The system's error.
         source: io::Error,
     },
-    /// The TCP connection was not made within the connect timeout.
+    /// The stream was not opened within the connect timeout: a proxy's
+    /// tunnel, or a custom [`Transport`](crate::Transport) (a direct
+    /// connection that times out is [`ConnectError::Dial`], with every
+    /// address tried).
     #[error(
         "connecting to {host}:{port} timed out after {timeout:?} (the connect timeout): is a firewall dropping packets, or the host down?"
     )]
@@ -202,6 +207,27 @@ pub enum ConnectError {
     /// ([`HandshakeError::rejection`]).
     #[error(transparent)]
     Handshake(#[from] HandshakeError),
+    /// No TCP connection to the server: every address it resolved to was
+    /// tried (RFC 8305) and each one's failure is listed, or the name did
+    /// not resolve, or the connect timeout passed first.
+    #[error(transparent)]
+    Dial(#[from] DialError),
+    /// Reaching the server through a proxy failed: the proxy is named,
+    /// with what it answered (status line and `Proxy-Authenticate`, the
+    /// SOCKS5 reply by name), or the proxy setting is unusable.
+    #[error("could not reach {host}:{port} through a proxy: {source}")]
+    Proxy {
+        /// The host from the URL.
+        host: String,
+        /// The port.
+        port: u16,
+        /// What went wrong with the proxy.
+        source: ProxyError,
+    },
+    /// A redirect of the upgrade request was not followed (a downgrade
+    /// from `wss://` to `ws://`, a loop, too many, a bad `Location`).
+    #[error(transparent)]
+    Redirect(#[from] RedirectError),
 }
 
 impl From<wsproto_core::handshake::BuildError> for ConnectError {

@@ -48,6 +48,8 @@ pub struct ClientResponse {
     response: http::Response<()>,
     subprotocol: Option<String>,
     extensions: Vec<String>,
+    url: Option<http::Uri>,
+    redirected_from: Vec<http::Uri>,
 }
 
 impl ClientResponse {
@@ -70,6 +72,27 @@ impl ClientResponse {
     }
 
     negotiated_accessors!();
+
+    /// The URL of the server that answered: the one asked for, or where
+    /// the redirects led. `None` after [`client`] or `connect_over`, which
+    /// open nothing themselves.
+    #[must_use]
+    pub fn url(&self) -> Option<&http::Uri> {
+        self.url.as_ref()
+    }
+
+    /// The URLs that redirected, in order (empty when none did).
+    #[must_use]
+    pub fn redirected_from(&self) -> &[http::Uri] {
+        &self.redirected_from
+    }
+
+    /// Records the URL that answered and the chain that led there (the
+    /// last URL of `chain` is `url`).
+    pub(crate) fn set_url(&mut self, url: http::Uri, chain: &[http::Uri]) {
+        self.url = Some(url);
+        self.redirected_from = chain[..chain.len().saturating_sub(1)].to_vec();
+    }
 
     /// The response head, for code that wants `http`'s type.
     #[must_use]
@@ -318,6 +341,8 @@ where
             response,
             subprotocol,
             extensions,
+            url: None,
+            redirected_from: Vec::new(),
         },
     ))
 }

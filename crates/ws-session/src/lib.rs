@@ -7,7 +7,7 @@
 //!              ◄── recv / Stream ──  (Connection ◄─ recv_buffer ◄───── S (AsyncRead)
 //!                                     + timer)   ◄─ poll_timeout ──── Runtime timer
 //!
-//!  Connector<R>: Transport (TCP, a proxy) ─► TcpOptions ─(wss)─► TLS ─► client handshake ─► Session
+//!  Connector<R>: proxy? ─► dial (RFC 8305) ─► [tunnel] ─► TcpOptions ─(wss)─► TLS ─► client handshake ─► Session (redirects: again)
 //!  Acceptor<R>:  stream ─(TLS config)─► TLS ─► server handshake ─► Origin policy ─► decide ─► Session
 //!  Incoming<T>:  listener ─► accepts, paused on EMFILE/ENOBUFS/… ─► connections
 //!  serve:        Incoming ─► ConnectionLimit (503 over it) ─► Acceptor ─► handler task; Shutdown ends it all
@@ -106,6 +106,7 @@ mod message;
 mod net;
 mod outgoing;
 pub mod proxy;
+mod reach;
 pub mod reconnect;
 mod request;
 mod runtime;
@@ -143,6 +144,8 @@ pub use runtime::{Runtime, Timer};
 pub use serve::serve;
 pub use session::Session;
 pub use split::{SessionReader, SessionWriter};
+#[cfg(feature = "rustls")]
+pub use stream::HttpsProxied;
 pub use stream::MaybeTls;
 
 pub use http;

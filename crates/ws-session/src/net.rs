@@ -1,13 +1,15 @@
 //! What the generic [`Connector`](crate::Connector) and
 //! [`Acceptor`](crate::Acceptor) need from a runtime beyond a clock,
-//! timers and a spawner ([`Net`]); how a connector opens the stream to
-//! `host:port` ([`Transport`], plain TCP by default: a proxy plugs in
-//! here); and the TCP options both ends set on their sockets
-//! ([`TcpOptions`]).
+//! timers and a spawner ([`Net`]: TCP, name resolution); a way to replace
+//! how a connector opens the stream to `host:port` ([`Transport`]; the
+//! built-in way races every address and uses the proxy, see
+//! [`proxy`](crate::proxy)); and the TCP options both ends set on their
+//! sockets ([`TcpOptions`]).
 
 use std::fmt::Debug;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -30,6 +32,19 @@ pub trait Net: Runtime + Clone {
         port: u16,
     ) -> impl Future<Output = io::Result<Self::Tcp>> + Send;
 
+    /// The addresses of `host` (a name; the connector passes IP addresses
+    /// through without calling this), in the resolver's order, each with
+    /// `port`.
+    fn resolve(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> impl Future<Output = io::Result<Vec<SocketAddr>>> + Send;
+
+    /// Opens a TCP connection to one address (the connector races several
+    /// of these, RFC 8305 style).
+    fn connect_addr(&self, addr: SocketAddr) -> impl Future<Output = io::Result<Self::Tcp>> + Send;
+
     /// Sets `options` on a connected stream.
     fn configure_tcp(tcp: &Self::Tcp, options: &TcpOptions) -> io::Result<()>;
 }
@@ -38,35 +53,45 @@ pub trait Net: Runtime + Clone {
 pub type TransportFuture<'a, T> =
     Pin<Box<dyn Future<Output = Result<T, ConnectError>> + Send + 'a>>;
 
-/// How a connector opens the byte stream to the server at `host:port`
-/// before TLS and the WebSocket handshake: a TCP connection by default
-/// ([`DirectTcp`]); a tunnel through a proxy (HTTP `CONNECT`, SOCKS5),
-/// which ends with a TCP stream that carries the bytes to `host:port`.
+/// A replacement for how a connector opens the byte stream to the server
+/// at `host:port` before TLS and the WebSocket handshake (by default it
+/// picks a proxy and races the addresses itself): a stream of the
+/// runtime's TCP type that carries the bytes to `host:port` (say, a
+/// tunnel of the program's own, or [`DirectTcp`] without the proxy step).
 ///
 /// The connector runs it within its connect timeout, then sets its
 /// [`TcpOptions`] on the stream.
 pub trait Transport<R: Net>: Debug + Send + Sync + 'static {
     /// Opens the stream to `host:port` (the host without brackets, as it
-    /// is in the URL). An error should name what failed (the proxy and
-    /// its answer, for a proxy).
+    /// is in the URL). An error should name what failed.
     fn open<'a>(&'a self, runtime: &'a R, host: &'a str, port: u16) -> TransportFuture<'a, R::Tcp>;
 }
 
-/// A direct TCP connection to the server: the default [`Transport`].
+/// A direct TCP connection to the server, every resolved address tried
+/// (RFC 8305, [`dial`](crate::proxy::dial) with these options): what a
+/// connector does without a proxy, as a [`Transport`] of its own (for
+/// code that composes transports). The connector's own direct path uses
+/// its [`dial_options`](crate::Connector::dial_options) instead.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct DirectTcp;
+pub struct DirectTcp {
+    /// How the addresses are raced.
+    pub options: crate::proxy::DialOptions,
+}
 
 impl<R: Net> Transport<R> for DirectTcp {
     fn open<'a>(&'a self, runtime: &'a R, host: &'a str, port: u16) -> TransportFuture<'a, R::Tcp> {
         Box::pin(async move {
-            runtime
-                .connect_tcp(host, port)
-                .await
-                .map_err(|source| ConnectError::Connect {
-                    host: host.to_owned(),
-                    port,
-                    source,
-                })
+            crate::proxy::dial(
+                runtime,
+                host,
+                port,
+                &self.options,
+                |host, port| async move { runtime.resolve(&host, port).await },
+                |addr| runtime.connect_addr(addr),
+            )
+            .await
+            .map(|(tcp, _)| tcp)
+            .map_err(ConnectError::Dial)
         })
     }
 }

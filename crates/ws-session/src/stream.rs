@@ -21,6 +21,34 @@ pub enum MaybeTls<S> {
     /// carry that size too (idle connections are counted in bytes).
     #[cfg(feature = "rustls")]
     Tls(Box<futures_rustls::TlsStream<S>>),
+    /// Through an `https://` proxy: TLS to the proxy over the stream, and
+    /// for `wss://` TLS to the origin inside it.
+    #[cfg(feature = "rustls")]
+    HttpsProxy(Box<HttpsProxied<S>>),
+}
+
+/// The transport of a session made through an `https://` proxy (TLS to
+/// the proxy), with or without TLS to the origin inside that.
+#[cfg(feature = "rustls")]
+#[derive(Debug)]
+#[non_exhaustive]
+#[allow(clippy::large_enum_variant)] // boxed whole in `MaybeTls::HttpsProxy`
+pub enum HttpsProxied<S> {
+    /// `ws://`: the tunnel is TLS to the proxy only.
+    Plain(futures_rustls::TlsStream<S>),
+    /// `wss://`: TLS to the origin (its name checked) inside TLS to the
+    /// proxy (the proxy's name checked).
+    Tls(futures_rustls::TlsStream<futures_rustls::TlsStream<S>>),
+}
+
+#[cfg(feature = "rustls")]
+macro_rules! proxied {
+    ($self:expr, $s:ident => $e:expr) => {
+        match $self {
+            HttpsProxied::Plain($s) => $e,
+            HttpsProxied::Tls($s) => $e,
+        }
+    };
 }
 
 impl<S> MaybeTls<S> {
@@ -30,21 +58,32 @@ impl<S> MaybeTls<S> {
             MaybeTls::Plain(s) => s,
             #[cfg(feature = "rustls")]
             MaybeTls::Tls(s) => s.get_ref().0,
+            #[cfg(feature = "rustls")]
+            MaybeTls::HttpsProxy(s) => match &**s {
+                HttpsProxied::Plain(s) => s.get_ref().0,
+                HttpsProxied::Tls(s) => s.get_ref().0.get_ref().0,
+            },
         }
     }
 
-    /// Whether TLS runs over the stream.
+    /// Whether TLS runs over the stream (to the server, or to an
+    /// `https://` proxy).
     pub fn is_tls(&self) -> bool {
         !matches!(self, MaybeTls::Plain(_))
     }
 
-    /// The TLS session, when TLS runs over the stream (to see the
-    /// negotiated protocol, the peer's certificates, whether it resumed).
+    /// The TLS session with the server, when there is one (to see the
+    /// negotiated protocol, the peer's certificates, whether it resumed);
+    /// `None` for `ws://`, through an `https://` proxy too.
     #[cfg(feature = "rustls")]
     pub fn tls_connection(&self) -> Option<&rustls::CommonState> {
         match self {
             MaybeTls::Plain(_) => None,
             MaybeTls::Tls(s) => Some(s.get_ref().1),
+            MaybeTls::HttpsProxy(s) => match &**s {
+                HttpsProxied::Plain(_) => None,
+                HttpsProxied::Tls(s) => Some(s.get_ref().1),
+            },
         }
     }
 }
@@ -55,6 +94,8 @@ macro_rules! both {
             MaybeTls::Plain($s) => $e,
             #[cfg(feature = "rustls")]
             MaybeTls::Tls($s) => $e,
+            #[cfg(feature = "rustls")]
+            MaybeTls::HttpsProxy(p) => proxied!(&mut **p, $s => $e),
         }
     };
 }

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -54,6 +55,14 @@ impl Net for TokioRuntime {
         tokio::net::TcpStream::connect((host, port))
             .await
             .map(Compat::new)
+    }
+
+    async fn resolve(&self, host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+        Ok(tokio::net::lookup_host((host, port)).await?.collect())
+    }
+
+    async fn connect_addr(&self, addr: SocketAddr) -> io::Result<Self::Tcp> {
+        tokio::net::TcpStream::connect(addr).await.map(Compat::new)
     }
 
     fn configure_tcp(tcp: &Self::Tcp, options: &TcpOptions) -> io::Result<()> {

@@ -1,20 +1,13 @@
 """A Python websockets echo server on 127.0.0.1, port 0: prints
-{"event": "listening", "port": N}, echoes every message, and exits when
-stdin closes. With CERT KEY arguments it serves TLS."""
+{"event": "listening", "port": N} and echoes every message until it is
+killed. With CERT KEY arguments it serves TLS."""
 
 import asyncio
 import json
-import os
 import ssl
 import sys
-import threading
 
 from websockets.asyncio.server import serve
-
-
-def exit_at_eof():
-    sys.stdin.read()
-    os._exit(0)
 
 
 async def echo(ws):
@@ -33,5 +26,4 @@ async def main():
         await asyncio.Future()
 
 
-threading.Thread(target=exit_at_eof, daemon=True).start()
 asyncio.run(main())

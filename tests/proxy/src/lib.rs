@@ -1,192 +1,183 @@
-//! The client through real proxies: pproxy (HTTP `CONNECT`, HTTPS, SOCKS5;
-//! with and without auth) in front of our echo server and of a Python
-//! websockets one, `ws://` and `wss://`, on each runtime.
+//! How the client reaches a server, against real components started by
+//! the tests: pproxy (from the Python package index, in a venv under the target directory) as
+//! an HTTP `CONNECT`, HTTPS and SOCKS5 proxy, with and without auth
+//! (`--auth 0`: credentials checked on every connection), in front of our
+//! echo server and of a Python websockets one; and redirects served by a
+//! real axum server. Written once over the shared harness's [`Rt`] and
+//! run on tokio, async-std and smol ([`reach_tests!`]).
 //!
 //! ```text
-//!  ws_session::proxy::connect_through(runtime TCP + resolver, futures-rustls to an https:// proxy)
-//!     └─► Tunnel ─► [futures-rustls to the origin, wss://] ─► WebSocket handshake ─► echo
+//!  Connector (proxy option / variables, redirects) ─► pproxy ─► our echo server | Python websockets
+//!                                                  └─► axum (3xx routes) ─► ws-axum endpoint
 //! ```
 //!
-//! This is the composition the connect builder will do; the scenarios
-//! ([`cases`]) are written once over [`Rt`] and instantiated for tokio,
-//! async-std and smol by [`proxy_tests!`].
+//! - [`proxies`]: through each kind of proxy, `ws://` and `wss://`; wrong
+//!   and missing credentials, a refused target port, the variables and
+//!   `NO_PROXY`.
+//! - [`redirects`]: chains, credentials dropped across origins, loops, too
+//!   many, the `wss://` to `ws://` downgrade refused.
 #![forbid(unsafe_code)]
+// Every helper and case serves a test: it panics on failure, by design.
+#![allow(clippy::missing_panics_doc)]
 
-pub mod cases;
-pub mod peers;
-mod runtimes;
+pub mod proxies;
+pub mod redirects;
 
-use std::future::Future;
-use std::io;
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
 
-use futures_io::{AsyncRead, AsyncWrite};
-use futures_rustls::client::TlsStream;
-use ws_session::proxy::{DialOptions, Proxy, ProxyError, Tunnel, connect_through};
-use ws_session::{
-    ClientBuilder, ClientResponse, Config, HandshakeError, HandshakeOptions, MaybeTls, Runtime,
-    Session,
-};
+pub use test_support::*;
 
-pub use runtimes::{AsyncStd, Smol, Tokio};
+use test_support::process::PeerProcess;
 
-/// What a runtime gives the client: TCP, a resolver, timers, `block_on`.
-pub trait Rt {
-    /// Shown in failures.
-    const NAME: &'static str;
-    /// Its TCP stream, as futures-io.
-    type Tcp: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+/// How long a Python peer may take to start (a cold venv included).
+const START: Duration = Duration::from_secs(60);
 
-    /// `block_on` and the session runtime (clock, timers, spawn).
-    type Adapter: interop_tests::Adapter;
+fn peers_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("peers")
+}
 
-    /// Runs a test body.
-    fn block_on<F: Future>(future: F) -> F::Output {
-        <Self::Adapter as interop_tests::Adapter>::block_on(future)
-    }
-    /// Its clock and timers.
+/// The venv with pproxy and websockets (installed once per target
+/// directory by the shared harness).
+fn venv(tmp: &Path) -> PathBuf {
+    install::python_venv(tmp, "proxy-python", &peers_dir().join("requirements.txt"))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// pproxy on 127.0.0.1 (the port it chose), logging every tunnel (`-v`).
+#[derive(Debug)]
+pub struct Pproxy {
+    process: PeerProcess,
+    /// Its port.
+    pub port: u16,
+}
+
+impl Pproxy {
+    /// Starts `pproxy -l {schemes}://127.0.0.1:0/[#user:password] -v
+    /// --auth 0` with `extra` arguments.
     #[must_use]
-    fn runtime() -> Arc<dyn Runtime> {
-        <Self::Adapter as interop_tests::Adapter>::runtime()
+    pub fn start(tmp: &Path, schemes: &str, auth: Option<&str>, extra: &[&str]) -> Pproxy {
+        let listen = match auth {
+            Some(auth) => format!("{schemes}://127.0.0.1:0/#{auth}"),
+            None => format!("{schemes}://127.0.0.1:0/"),
+        };
+        let mut command = Command::new(venv(tmp).join("bin").join("pproxy"));
+        command
+            .args(["-l", &listen, "-v", "--auth", "0"])
+            .args(extra)
+            .env("PYTHONUNBUFFERED", "1");
+        let process = PeerProcess::spawn(command, |line| {
+            // "Serving on ipv? 127.0.0.1:38963 by http"
+            line.strip_prefix("Serving on")?
+                .split_whitespace()
+                .find_map(|word| word.rsplit_once(':')?.1.parse().ok())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let port = process
+            .wait_listening(START)
+            .unwrap_or_else(|e| panic!("{e}; stderr: {:?}", process.stderr()));
+        Pproxy { process, port }
     }
-    /// Opens TCP to `addr`.
-    fn connect(addr: SocketAddr) -> impl Future<Output = io::Result<Self::Tcp>>;
-    /// Resolves a name with the runtime's resolver.
-    fn resolve(host: String, port: u16) -> impl Future<Output = io::Result<Vec<SocketAddr>>>;
-    /// The WebSocket handshake over a stream, on this runtime's timers
-    /// (what the adapters' `client_over` does).
-    fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
-        stream: S,
-        builder: ClientBuilder,
-    ) -> impl Future<Output = Result<(Session<S>, ClientResponse), HandshakeError>> {
-        async move {
-            let config = Arc::new(Config::default());
-            let request = ws_session::build_request(builder, &config)?;
-            let options = HandshakeOptions::default();
-            ws_session::client(Self::runtime(), stream, request, config, options).await
+
+    /// Its URL with `scheme` (`http`, `https`, `socks5`, `socks5h`) and
+    /// `userinfo` (`user:password`), if any.
+    #[must_use]
+    pub fn url(&self, scheme: &str, userinfo: Option<&str>) -> String {
+        match userinfo {
+            Some(userinfo) => format!("{scheme}://{userinfo}@127.0.0.1:{}", self.port),
+            None => format!("{scheme}://127.0.0.1:{}", self.port),
+        }
+    }
+
+    /// Waits until pproxy has logged a tunnel to `target` (`host:port` as
+    /// it was asked for) and returns the line.
+    #[must_use]
+    pub fn saw(&self, target: &str) -> String {
+        let arrow = format!("-> {target}");
+        self.process
+            .wait_stdout(Duration::from_secs(10), |line| {
+                line.ends_with(&arrow).then(|| line.to_owned())
+            })
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The tunnels it has logged so far.
+    #[must_use]
+    pub fn tunnels(&self) -> Vec<String> {
+        self.process
+            .stdout()
+            .into_iter()
+            .filter(|line| line.contains(" -> "))
+            .collect()
+    }
+}
+
+/// A Python websockets echo server on 127.0.0.1 (`peers/echo_server.py`).
+#[derive(Debug)]
+pub struct PythonEcho {
+    _process: PeerProcess,
+    /// Its port.
+    pub port: u16,
+}
+
+impl PythonEcho {
+    /// Starts it, serving TLS with `cert` (PEM files) if given.
+    #[must_use]
+    pub fn start(tmp: &Path, cert: Option<&(PathBuf, PathBuf)>) -> PythonEcho {
+        let mut command = Command::new(venv(tmp).join("bin").join("python"));
+        command.arg(peers_dir().join("echo_server.py"));
+        if let Some((cert, key)) = cert {
+            command.arg(cert).arg(key);
+        }
+        let process = PeerProcess::spawn(command, |line| {
+            let port = line.strip_prefix("{\"event\": \"listening\", \"port\": ")?;
+            port.strip_suffix('}')?.parse().ok()
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let port = process
+            .wait_listening(START)
+            .unwrap_or_else(|e| panic!("{e}; stderr: {:?}", process.stderr()));
+        PythonEcho {
+            _process: process,
+            port,
         }
     }
 }
 
-/// The stream to the proxy: TCP, or TLS for an `https://` proxy.
-pub type ToProxy<R> = MaybeTls<<R as Rt>::Tcp, TlsStream<<R as Rt>::Tcp>>;
-/// The stream to the origin: through the tunnel, TLS inside it for `wss://`.
-pub type ToOrigin<R> = MaybeTls<Tunnel<ToProxy<R>>, TlsStream<Tunnel<ToProxy<R>>>>;
-
-/// Why a connection through a proxy failed.
-#[derive(Debug)]
-pub enum Failure {
-    /// Reaching the proxy or opening the tunnel.
-    Proxy(ProxyError),
-    /// TLS with the origin inside the tunnel.
-    Tls(io::Error),
-    /// The WebSocket handshake.
-    Handshake(HandshakeError),
+/// The error of a connection to `url` that must fail.
+pub async fn refused<R: Rt>(url: &str, options: ClientOptions) -> ws_session::ConnectError {
+    match connect_with::<R>(url, options).await {
+        Err(error) => error,
+        Ok(_) => panic!("{}: {url} connected", R::NAME),
+    }
 }
 
-/// Connects to `url` through `proxy`, trusting `tls` for TLS with the
-/// proxy and the origin; `resolve` is the client's resolver (the proxy's
-/// name and a `socks5://` target go through it).
-///
-/// # Panics
-/// If `url` is not a valid WebSocket URL.
-pub async fn connect_via<R, F, RF>(
-    proxy: &Proxy,
-    url: &str,
-    tls: Arc<rustls::ClientConfig>,
-    resolve: F,
-) -> Result<Session<ToOrigin<R>>, Failure>
-where
-    R: Rt,
-    F: Fn(String, u16) -> RF,
-    RF: Future<Output = io::Result<Vec<SocketAddr>>>,
-{
-    let builder = || ClientBuilder::new(url).expect("a valid URL");
-    let request =
-        ws_session::build_request(builder(), &Config::default()).expect("a valid request");
-    let (host, port) = (
-        request.host().trim_matches(['[', ']']).to_owned(),
-        request.port(),
-    );
-    let runtime = R::runtime();
-    let connector = futures_rustls::TlsConnector::from(tls);
-    let to_proxy = connector.clone();
-    let tunnel = connect_through(
-        &*runtime,
-        proxy,
-        &host,
-        port,
-        &DialOptions::default().timeout(Some(Duration::from_secs(10))),
-        resolve,
-        R::connect,
-        |proxy_host, tcp| async move {
-            to_proxy
-                .connect(ws_session::tls::server_name(proxy_host)?, tcp)
-                .await
-        },
-    )
-    .await
-    .map_err(Failure::Proxy)?;
-    let stream = if url.starts_with("wss:") {
-        let name = ws_session::tls::server_name(host).map_err(Failure::Tls)?;
-        let tls = connector
-            .connect(name, tunnel)
-            .await
-            .map_err(Failure::Tls)?;
-        MaybeTls::Tls(Box::new(tls))
-    } else {
-        MaybeTls::Plain(tunnel)
-    };
-    let (session, _) = R::handshake(stream, builder())
-        .await
-        .map_err(Failure::Handshake)?;
-    Ok(session)
-}
-
-/// Runs `future` on `R`, failing the test after `seconds`.
-///
-/// # Panics
-/// On the timeout.
-pub fn run<R: Rt, F: Future>(seconds: u64, future: F) -> F::Output {
-    R::block_on(async {
-        let runtime = R::runtime();
-        let mut timer = runtime.new_timer(runtime.now() + Duration::from_secs(seconds));
-        let mut future = std::pin::pin!(future);
-        std::future::poll_fn(|cx| {
-            if let std::task::Poll::Ready(out) = future.as_mut().poll(cx) {
-                return std::task::Poll::Ready(out);
-            }
-            assert!(
-                timer.as_mut().poll_expired(cx).is_pending(),
-                "{}: the test did not finish within {seconds} s",
-                R::NAME
-            );
-            std::task::Poll::Pending
-        })
-        .await
-    })
-}
-
-/// Instantiates every scenario of [`cases`] for a runtime.
+/// Instantiates every case as a `#[test]` on the runtime type `$rt`.
 #[macro_export]
-macro_rules! proxy_tests {
+macro_rules! reach_tests {
     ($rt:ty) => {
-        $crate::proxy_tests!(@each $rt,
-            http_proxy_ws_to_ours, http_proxy_with_auth_wss_to_python,
-            https_proxy_wss_to_ours, socks5_resolves_locally_ws_to_python,
-            socks5h_with_auth_resolves_remotely_wss_to_ours,
-            http_proxy_wrong_credentials, http_proxy_missing_credentials,
-            socks5_wrong_credentials, http_proxy_refuses_a_closed_port,
-            environment_selects_and_no_proxy_bypasses);
+        $crate::reach_tests!(@each $rt;
+            proxies: http_proxy_ws_to_ours, http_proxy_with_auth_wss_to_python,
+            https_proxy_ws_and_wss_to_ours, https_proxy_with_an_untrusted_certificate,
+            socks5_resolves_locally_ws_to_python,
+            socks5h_with_auth_wss_to_ours, http_proxy_wrong_credentials,
+            http_proxy_missing_credentials, socks5_wrong_credentials,
+            http_proxy_refuses_a_closed_port,
+            socks5_proxy_to_a_closed_port_ends_before_the_answer,
+            variables_select_the_proxy_and_no_proxy_bypasses;
+            redirects: a_chain_is_followed_and_credentials_stop_at_another_origin,
+            credentials_stay_on_the_same_origin, a_loop_is_refused,
+            too_many_redirects_are_refused, redirects_are_off_by_default,
+            https_maps_to_wss_and_wss_to_ws_is_refused;
+        );
     };
-    (@each $rt:ty, $($case:ident),*) => {
-        $(
-            #[test]
-            fn $case() {
-                $crate::cases::$case::<$rt>(::std::path::Path::new(env!("CARGO_TARGET_TMPDIR")));
-            }
-        )*
+    (@each $rt:ty; $($module:ident: $($name:ident),* ;)*) => {
+        $(mod $module {
+            $(#[test]
+            fn $name() {
+                $crate::$module::$name::<$rt>(::std::path::Path::new(env!("CARGO_TARGET_TMPDIR")));
+            })*
+        })*
     };
 }

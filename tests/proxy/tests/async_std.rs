@@ -1,3 +1,2 @@
-//! The proxy scenarios on async-std.
-
-proxy_tests::proxy_tests!(proxy_tests::AsyncStd);
+//! Every reach case on async-std (`ws-async-std`).
+proxy_tests::reach_tests!(proxy_tests::AsyncStd);

@@ -1,3 +1,2 @@
-//! The proxy scenarios on smol.
-
-proxy_tests::proxy_tests!(proxy_tests::Smol);
+//! Every reach case on smol (`ws-async-std`).
+proxy_tests::reach_tests!(proxy_tests::Smol);

@@ -1,3 +1,2 @@
-//! The proxy scenarios on tokio.
-
-proxy_tests::proxy_tests!(proxy_tests::Tokio);
+//! Every reach case on tokio (`ws-tokio`).
+proxy_tests::reach_tests!(proxy_tests::Tokio);

@@ -170,7 +170,7 @@ pub async fn connection_refused_is_a_connect_error<R: Rt>() {
         ..ClientOptions::default()
     };
     let err = connect_with::<R>(&url, options).await.unwrap_err();
-    assert!(matches!(err, ConnectError::Connect { .. }), "{err:?}");
+    assert!(matches!(err, ConnectError::Dial(_)), "{err:?}");
     let port = url.rsplit(':').next().unwrap();
     let message = err.to_string();
     assert!(

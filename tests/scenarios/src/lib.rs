@@ -18,10 +18,12 @@
 //! - [`reconnect`]: the reconnecting client against a server killed and
 //!   restarted on the same port, close codes in and out of the set, stop,
 //!   the offline queue and refusal, a failing hook.
+//! - [`dial`]: every address of a name raced (RFC 8305), the failures listed.
 #![forbid(unsafe_code)]
 // Every scenario is a test body: it panics on failure, by design.
 #![allow(clippy::missing_panics_doc)]
 
+pub mod dial;
 pub mod handshake;
 pub mod lifecycle;
 pub mod reconnect;
@@ -85,6 +87,8 @@ macro_rules! scenarios {
             shutdown_delivers_a_split_writers_queue_then_1001,
             a_peer_that_never_answers_the_close_is_forced_at_the_deadline,
             an_upgrade_during_a_shutdown_is_answered_503;
+            dial: unreachable_first_addresses_still_connect,
+            every_address_refused_lists_each_one;
         );
     };
     (@each $rt:ty; $($module:ident: $($name:ident),* ;)*) => {

@@ -30,11 +30,13 @@ pub mod process;
 mod runtimes;
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_io::{AsyncRead, AsyncWrite};
+use ws_session::proxy::{DialOptions, ProxyConfig};
 use ws_session::{
     AcceptedRequest, ClientResponse, Config, ConnectError, ConnectionLimit, Decision,
     HandshakeError, IntoClientRequest, MaybeTls, Mode, Runtime, Session, Shutdown, UpgradeRequest,
@@ -55,6 +57,15 @@ pub struct ClientOptions {
     /// The TLS + WebSocket handshake timeout (`None`: the adapter's
     /// default).
     pub handshake_timeout: Option<Duration>,
+    /// The proxy setting (`None`: the adapter's default, the proxy
+    /// environment variables).
+    pub proxy: Option<ProxyConfig>,
+    /// How many redirects to follow (the adapters' default: 0).
+    pub redirects: usize,
+    /// Names answered without the resolver (the connector's `resolve`).
+    pub resolve: Vec<(String, Vec<IpAddr>)>,
+    /// How addresses are raced (`None`: the adapter's default).
+    pub dial: Option<DialOptions>,
 }
 
 impl Default for ClientOptions {
@@ -65,6 +76,10 @@ impl Default for ClientOptions {
             tls: None,
             connect_timeout: None,
             handshake_timeout: None,
+            proxy: None,
+            redirects: 0,
+            resolve: Vec::new(),
+            dial: None,
         }
     }
 }

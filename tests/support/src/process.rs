@@ -5,7 +5,7 @@
 use std::io::{BufRead as _, BufReader, Read};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -18,6 +18,8 @@ pub struct PeerProcess {
     pub command_line: String,
     stdout: Arc<Mutex<Vec<String>>>,
     stderr: Arc<Mutex<Vec<String>>>,
+    /// Notified when a line is added to `stdout`.
+    new_stdout: Arc<Condvar>,
     port: Receiver<u16>,
     eof: Receiver<()>,
     readers: Vec<JoinHandle<()>>,
@@ -52,6 +54,7 @@ impl PeerProcess {
             .map_err(|e| format!("{command_line} did not start: {e}"))?;
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let stderr = Arc::new(Mutex::new(Vec::new()));
+        let new_stdout = Arc::new(Condvar::new());
         let (port_tx, port) = mpsc::channel();
         let (eof_tx, eof) = mpsc::channel();
         let out = child.stdout.take().expect("piped");
@@ -60,6 +63,7 @@ impl PeerProcess {
             collect(
                 out,
                 stdout.clone(),
+                Some(new_stdout.clone()),
                 move |line| {
                     if let Some(port) = port_of(line) {
                         let _ = port_tx.send(port);
@@ -70,13 +74,14 @@ impl PeerProcess {
                     let _ = eof_tx.send(());
                 },
             ),
-            collect(err, stderr.clone(), |_| {}, || {}),
+            collect(err, stderr.clone(), None, |_| {}, || {}),
         ];
         Ok(PeerProcess {
             child,
             command_line,
             stdout,
             stderr,
+            new_stdout,
             port,
             eof,
             readers,
@@ -130,6 +135,43 @@ impl PeerProcess {
         self.exit.as_deref().expect("set above")
     }
 
+    /// The first stdout line (so far, or within `timeout`) that `find`
+    /// picks something out of.
+    ///
+    /// # Errors
+    /// No such line within `timeout`, with the output so far.
+    #[allow(clippy::disallowed_methods)] // another process: the wall clock
+    pub fn wait_stdout<T>(
+        &self,
+        timeout: Duration,
+        find: impl Fn(&str) -> Option<T>,
+    ) -> Result<T, String> {
+        let end = std::time::Instant::now() + timeout;
+        let mut lines = self
+            .stdout
+            .lock()
+            .map_err(|_| "a reader thread panicked".to_owned())?;
+        loop {
+            if let Some(found) = lines.iter().find_map(|line| find(line)) {
+                return Ok(found);
+            }
+            let left = end.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(format!(
+                    "{}: no such line within {timeout:?}; stdout:\n{}\nstderr:\n{}",
+                    self.command_line,
+                    lines.join("\n"),
+                    self.stderr().join("\n")
+                ));
+            }
+            lines = self
+                .new_stdout
+                .wait_timeout(lines, left)
+                .map_err(|_| "a reader thread panicked".to_owned())?
+                .0;
+        }
+    }
+
     /// The stdout lines so far.
     #[must_use]
     pub fn stdout(&self) -> Vec<String> {
@@ -165,6 +207,7 @@ fn describe_exit(status: ExitStatus) -> String {
 fn collect(
     pipe: impl Read + Send + 'static,
     lines: Arc<Mutex<Vec<String>>>,
+    added: Option<Arc<Condvar>>,
     each: impl Fn(&str) + Send + 'static,
     at_end: impl FnOnce() + Send + 'static,
 ) -> JoinHandle<()> {
@@ -174,6 +217,9 @@ fn collect(
             each(&line);
             if let Ok(mut lines) = lines.lock() {
                 lines.push(line);
+            }
+            if let Some(added) = &added {
+                added.notify_all();
             }
         }
         at_end();

@@ -40,7 +40,19 @@ macro_rules! adapter_calls {
             if let Some(tls) = options.tls {
                 connector = connector.tls_config(tls);
             }
-            let (ws, response) = connector.connect(request).await?;
+            if let Some(proxy) = options.proxy {
+                connector = connector.proxy(proxy);
+            }
+            if let Some(dial) = options.dial {
+                connector = connector.dial_options(dial);
+            }
+            for (host, addrs) in options.resolve {
+                connector = connector.resolve(&host, addrs);
+            }
+            let (ws, response) = connector
+                .redirects(options.redirects)
+                .connect(request)
+                .await?;
             Ok((ws.into_session(), response))
         }
 

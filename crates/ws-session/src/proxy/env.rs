@@ -166,6 +166,10 @@ pub enum ProxyConfig {
     FromEnv,
     /// Never use a proxy, whatever the environment says.
     Direct,
+    /// These variables instead of the process's ([`ProxyEnv::from_lookup`]):
+    /// for a program that keeps its own settings, and for tests (the
+    /// process environment is shared by every thread).
+    Env(ProxyEnv),
     /// Always use this proxy, except for the hosts in `bypass`; the
     /// environment is not read at all (not even `NO_PROXY`).
     Explicit {
@@ -213,6 +217,7 @@ impl ProxyConfig {
     ) -> Result<Option<Proxy>, EnvProxyError> {
         match self {
             ProxyConfig::FromEnv => env.proxy_for(secure, host, port),
+            ProxyConfig::Env(own) => own.proxy_for(secure, host, port),
             ProxyConfig::Direct => Ok(None),
             ProxyConfig::Explicit { proxy, bypass } => {
                 Ok((!bypass.matches(host, port)).then(|| proxy.clone()))
@@ -372,5 +377,16 @@ mod tests {
             ProxyConfig::Direct.bypass(NoProxy::parse("x")),
             ProxyConfig::Direct
         );
+        // Its own variables: the process's (`e` here) are not read.
+        let own = ProxyConfig::Env(env(&[("https_proxy", "own:1")]));
+        assert_eq!(
+            own.select(&e, true, "example.com", 443)
+                .unwrap()
+                .unwrap()
+                .host(),
+            "own"
+        );
+        assert_eq!(own.select(&e, false, "example.com", 80).unwrap(), None);
+        assert!(!own.uses_env());
     }
 }

@@ -262,4 +262,9 @@ pub enum ReplyFault {
     /// The SOCKS5 exchange.
     #[error(transparent)]
     Socks(#[from] SocksError),
+    /// Bytes arrived behind the proxy's success answer before the client
+    /// sent anything through the tunnel (neither a WebSocket nor a TLS
+    /// server speaks first).
+    #[error("{0} bytes arrived behind its answer, before the client spoke through the tunnel")]
+    EarlyData(usize),
 }

@@ -1,9 +1,10 @@
 //! Reaching a server from wherever the client runs: HTTP `CONNECT` and
 //! SOCKS5 proxies, the proxy environment variables, redirects of the
 //! upgrade request, and connecting to every address of a name (RFC 8305).
-//! Runtime-neutral: the adapter supplies "connect to this address", "run
-//! TLS over this stream" and its [`Runtime`]; this module
-//! never opens a socket or picks a TLS library.
+//! Runtime-neutral: the pieces take "resolve", "connect to this address"
+//! and the [`Runtime`](crate::Runtime)'s timers as arguments; the
+//! [`Connector`](crate::Connector) puts them together for both adapters
+//! (its `proxy`, `dial_options` and `redirects` options).
 //!
 //! ```text
 //!  ProxyConfig::select(ProxyEnv, wss?, host, port) ──► Option<Proxy>
@@ -15,9 +16,9 @@
 //!                           [TLS to the origin: wss://, SNI = host] ─► WebSocket handshake
 //! ```
 //!
-//! [`connect_through`] does the middle row in one call; the rest is the
-//! adapter's existing `wss://` step and handshake, run over the
-//! [`Tunnel`]. The protocol pieces are sans-IO and usable alone:
+//! The connector does the middle row, then its `wss://` step and the
+//! handshake over the [`Tunnel`]. The protocol pieces are sans-IO and
+//! usable alone:
 //! [`http_connect`] (the `CONNECT` request and answer head) and
 //! [`Socks5Client`] (RFC 1928/1929).
 //!
@@ -36,12 +37,6 @@ mod socks5;
 mod tunnel;
 mod url;
 
-use std::future::Future;
-use std::io;
-use std::net::SocketAddr;
-
-use futures_io::{AsyncRead, AsyncWrite};
-
 pub use dial::{
     Attempt, AttemptOutcome, DialError, DialFailure, DialOptions, dial, dial_addrs, interleave,
 };
@@ -53,61 +48,3 @@ pub use redirect::{CREDENTIAL_HEADERS, Redirect, RedirectError, Redirects, is_re
 pub use socks5::{Socks5Client, SocksError, SocksReply, SocksSetupError, SocksStage, SocksTarget};
 pub use tunnel::{Tunnel, tunnel};
 pub use url::{Credentials, Proxy, ProxyAddr, ProxyScheme, ProxyUrlError};
-
-use crate::MaybeTls;
-use crate::runtime::Runtime;
-
-/// Opens a tunnel to `host:port` through `proxy`: dials the proxy's
-/// addresses ([`dial`] with `options`, names resolved by `resolve`, TCP
-/// opened by `connect`), runs `tls(proxy_host, tcp)` for an `https://`
-/// proxy (the certificate is checked against the proxy's name), then
-/// [`tunnel`] (`resolve` serves a `socks5://` target too).
-///
-/// The result carries the origin's bytes: for `wss://`, run the TLS step
-/// for `host` over it, then the WebSocket handshake. Only the dial is
-/// bounded here (by `options`); bound the rest as the handshake is.
-#[allow(clippy::too_many_arguments)]
-pub async fn connect_through<P, R, RF, C, CF, L, LF>(
-    runtime: &dyn Runtime,
-    proxy: &Proxy,
-    host: &str,
-    port: u16,
-    options: &DialOptions,
-    resolve: R,
-    connect: C,
-    tls: L,
-) -> Result<Tunnel<MaybeTls<P>>, ProxyError>
-where
-    P: AsyncRead + AsyncWrite + Unpin,
-    R: Fn(String, u16) -> RF,
-    RF: Future<Output = io::Result<Vec<SocketAddr>>>,
-    C: FnMut(SocketAddr) -> CF,
-    CF: Future<Output = io::Result<P>>,
-    L: FnOnce(String, P) -> LF,
-    LF: Future<Output = io::Result<MaybeTls<P>>>,
-{
-    let (tcp, _) = dial(
-        runtime,
-        proxy.host(),
-        proxy.port(),
-        options,
-        &resolve,
-        connect,
-    )
-    .await
-    .map_err(|source| ProxyError::Connect {
-        proxy: proxy.addr().clone(),
-        source,
-    })?;
-    let stream = if proxy.scheme().is_tls() {
-        tls(proxy.host().to_owned(), tcp)
-            .await
-            .map_err(|source| ProxyError::Tls {
-                proxy: proxy.addr().clone(),
-                source,
-            })?
-    } else {
-        MaybeTls::Plain(tcp)
-    };
-    tunnel(stream, proxy, host, port, &resolve).await
-}
