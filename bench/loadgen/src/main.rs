@@ -6,7 +6,17 @@
 //! ```text
 //! loadgen --addr 127.0.0.1:PORT [--conns 16] [--size 1024] [--window 1]
 //!         [--warmup 1] [--duration 3] [--server-pid PID] [--deflate]
+//!         [--messages N] [--deflate-takeover]
 //! ```
+//!
+//! `--messages N` replaces the timed run: no warm-up, each connection
+//! sends N / conns messages and the run ends when every echo is back (for
+//! instruction counts of a server under callgrind, which take a known
+//! number of messages). `--deflate` offers permessage-deflate without
+//! context takeover and sends JSON-like text; `--deflate-takeover` offers
+//! only `client_no_context_takeover` (the server may keep its context). The
+//! result's `wire_ratio` is the echoes' payload bytes (compressed, when the
+//! server compresses) over the messages' bytes.
 //!
 //! Prints one line, `RESULT msgs=… msgs_per_s=… mb_per_s=… p50_us=…
 //! p99_us=… server_cpu_us_per_msg=… gen_cpu_util=… deflate=…`, where MB/s
@@ -21,11 +31,15 @@ use std::io::ErrorKind;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+// The JSON-like text of wsproto-core's deflate benches (one source file).
+#[path = "../../../crates/wsproto-core/benches/support/json.rs"]
+mod json;
+
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 use tokio::io::Interest;
 use tokio::net::TcpStream;
 use wsbench::{
-    OP_BINARY, arg, connect, flag, num_arg, parse_header, process_cpu, push_header, push_masked,
+    OP_BINARY, arg, connect_to, flag, num_arg, parse_header, process_cpu, push_header, push_masked,
 };
 
 /// The distinct messages one connection cycles through, laid out twice in a
@@ -76,19 +90,12 @@ impl Prebuilt {
     }
 }
 
-/// Message `i`'s payload: varied binary bytes, or (for the deflate row)
-/// compressible text that still differs per message.
+/// Message `i`'s payload: varied binary bytes, or (for the deflate rows)
+/// JSON-like records (ids, names, e-mail addresses, flags, numbers, tags,
+/// timestamps) that differ per message.
 fn payload(i: usize, size: usize, text: bool) -> Vec<u8> {
     if text {
-        let words = ["alpha ", "beta ", "gamma ", "delta ", "epsilon ", "zeta "];
-        let mut out = format!("message {i}: ").into_bytes();
-        let mut w = i;
-        while out.len() < size {
-            out.extend_from_slice(words[w % words.len()].as_bytes());
-            w = w.wrapping_mul(7).wrapping_add(3);
-        }
-        out.truncate(size);
-        out
+        json::json(size, i as u64 + 1)
     } else {
         (0..size)
             .map(|j| ((j * 31 + i * 97 + j / 251) % 256) as u8)
@@ -115,13 +122,26 @@ fn deflate_raw(data: &[u8]) -> Vec<u8> {
     out
 }
 
-fn inflate_raw(data: &[u8], limit: usize) -> Result<Vec<u8>, String> {
-    let mut d = Decompress::new(false);
+/// Inflates one message with `d` (a new window per message unless the
+/// server keeps its context, `takeover`).
+fn inflate_raw(
+    d: &mut Decompress,
+    takeover: bool,
+    data: &[u8],
+    limit: usize,
+) -> Result<Vec<u8>, String> {
+    if !takeover {
+        d.reset(false);
+    }
     let mut input = data.to_vec();
     input.extend_from_slice(&[0, 0, 0xff, 0xff]);
     let mut out = Vec::with_capacity(limit + 64);
+    let before = d.total_in();
     d.decompress_vec(&input, &mut out, FlushDecompress::Sync)
         .map_err(|e| format!("inflate: {e}"))?;
+    if d.total_in() - before != input.len() as u64 {
+        return Err("inflate: output larger than the message".to_owned());
+    }
     Ok(out)
 }
 
@@ -135,13 +155,16 @@ enum Phase {
 struct Shared {
     phase: Cell<Phase>,
     msgs: Cell<u64>,
+    /// Payload bytes of the echoes as they arrived (compressed or not).
+    wire_bytes: Cell<u64>,
     latencies_ns: RefCell<Vec<u64>>,
 }
 
 impl Shared {
-    fn record(&self, sent: Instant, now: Instant) {
+    fn record(&self, sent: Instant, now: Instant, wire: usize) {
         if self.phase.get() == Phase::Measure {
             self.msgs.set(self.msgs.get() + 1);
+            self.wire_bytes.set(self.wire_bytes.get() + wire as u64);
             self.latencies_ns
                 .borrow_mut()
                 .push(now.duration_since(sent).as_nanos() as u64);
@@ -155,10 +178,14 @@ async fn drive(
     stream: TcpStream,
     leftover: Vec<u8>,
     deflate: bool,
+    takeover: bool,
     frames: Rc<Prebuilt>,
     window: usize,
+    quota: Option<usize>,
     shared: Rc<Shared>,
 ) -> Result<(), String> {
+    let mut unsent = quota.unwrap_or(usize::MAX);
+    let mut inflater = Decompress::new(false);
     let count = frames.count();
     let size = frames.plain[0].len();
     let (mut next_send, mut next_expect) = (0usize, 0usize);
@@ -168,11 +195,12 @@ async fn drive(
     let mut filled = leftover.len();
     let mut rbuf = wsbench::RecvBuf::new(&leftover, size + 64 * 1024);
     loop {
-        if shared.phase.get() == Phase::Done {
+        if shared.phase.get() == Phase::Done || (unsent == 0 && sent_at.is_empty()) {
             return Ok(());
         }
-        if batch.is_none() && sent_at.len() < window {
-            let n = window - sent_at.len();
+        if batch.is_none() && sent_at.len() < window && unsent > 0 {
+            let n = (window - sent_at.len()).min(unsent);
+            unsent -= n;
             let now = Instant::now();
             sent_at.extend(std::iter::repeat_n(now, n));
             batch = Some((next_send, n, 0));
@@ -201,7 +229,7 @@ async fn drive(
             Ok(0) => return Err("the server closed the connection".to_owned()),
             Ok(k) => filled += k,
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                if batch.is_none() && sent_at.len() < window {
+                if batch.is_none() && sent_at.len() < window && unsent > 0 {
                     continue;
                 }
                 stream
@@ -229,7 +257,7 @@ async fn drive(
             let body = &rbuf[consumed + h.len..end];
             let expected = &frames.plain[next_expect];
             let ok = if h.rsv1 {
-                deflate && inflate_raw(body, size)? == *expected
+                deflate && inflate_raw(&mut inflater, takeover, body, size)? == *expected
             } else {
                 body == expected.as_slice()
             };
@@ -242,7 +270,7 @@ async fn drive(
             let Some(sent) = sent_at.pop_front() else {
                 return Err("an echo of a message never sent".to_owned());
             };
-            shared.record(sent, now);
+            shared.record(sent, now, h.payload);
             next_expect = (next_expect + 1) % count;
             consumed = end;
         }
@@ -263,7 +291,7 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 
 fn main() {
     let addr = arg("addr").unwrap_or_else(|| {
-        eprintln!("usage: loadgen --addr HOST:PORT [--conns N] [--size BYTES] [--window W] [--warmup S] [--duration S] [--server-pid PID] [--deflate]");
+        eprintln!("usage: loadgen --addr HOST:PORT [--conns N] [--size BYTES] [--window W] [--warmup S] [--duration S] [--server-pid PID] [--deflate | --deflate-takeover] [--messages N]");
         std::process::exit(2)
     });
     let conns: usize = num_arg("conns", 16);
@@ -272,25 +300,39 @@ fn main() {
     let warmup: f64 = num_arg("warmup", 1.0);
     let duration: f64 = num_arg("duration", 3.0);
     let server_pid: Option<u32> = arg("server-pid").and_then(|p| p.parse().ok());
-    let deflate = flag("deflate");
+    // --deflate-takeover: the server may keep its context (we offer only
+    // client_no_context_takeover, so our pre-built frames stay valid).
+    let takeover = flag("deflate-takeover");
+    let deflate = flag("deflate") || takeover;
+    let quota: Option<usize> = arg("messages").and_then(|n| n.parse().ok()).map(|n: usize| n.div_ceil(conns));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("tokio");
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
-        let ring = window.max(8);
+        // Compressed rows cycle through at least 64 KiB of distinct
+        // messages, so a 32 KiB window never holds an earlier copy of the
+        // message being sent (which would flatter context takeover).
+        let distinct = if deflate { (64 * 1024usize).div_ceil(size.max(1)) } else { 8 };
+        let ring = window.max(distinct).max(8);
         let plain = Rc::new(Prebuilt::new(ring, size, false));
         let packed = if deflate { Some(Rc::new(Prebuilt::new(ring, size, true))) } else { None };
         let shared = Rc::new(Shared {
             phase: Cell::new(Phase::Warmup),
             msgs: Cell::new(0),
+            wire_bytes: Cell::new(0),
             latencies_ns: RefCell::new(Vec::new()),
         });
         // Connect and handshake all first (a few at a time), then start.
         let mut upgraded = Vec::with_capacity(conns);
         for _ in 0..conns {
-            let (stream, up) = connect(&addr, deflate).await.unwrap_or_else(|e| {
+            let offer = match (deflate, takeover) {
+                (_, true) => "permessage-deflate; client_no_context_takeover",
+                (true, false) => wsbench::DEFLATE_OFFER,
+                (false, false) => "",
+            };
+            let (stream, up) = connect_to(&addr, "/", offer).await.unwrap_or_else(|e| {
                 eprintln!("error: {e}");
                 std::process::exit(1)
             });
@@ -306,18 +348,31 @@ fn main() {
             };
             let shared = shared.clone();
             tasks.push(tokio::task::spawn_local(async move {
-                if let Err(e) = drive(stream, up.leftover, up.deflate, frames, window, shared).await {
+                if let Err(e) =
+                    drive(stream, up.leftover, up.deflate, takeover, frames, window, quota, shared).await
+                {
                     eprintln!("error: {e}");
                     std::process::exit(1);
                 }
             }));
         }
-        tokio::time::sleep(Duration::from_secs_f64(warmup)).await;
         let me = std::process::id();
+        if quota.is_some() {
+            // Counted from the first message to the last echo.
+            shared.phase.set(Phase::Measure);
+        } else {
+            tokio::time::sleep(Duration::from_secs_f64(warmup)).await;
+        }
         let (gen0, cpu0) = (process_cpu(me), server_pid.and_then(process_cpu));
         let t0 = Instant::now();
         shared.phase.set(Phase::Measure);
-        tokio::time::sleep(Duration::from_secs_f64(duration)).await;
+        if quota.is_some() {
+            for t in tasks.drain(..) {
+                let _ = t.await;
+            }
+        } else {
+            tokio::time::sleep(Duration::from_secs_f64(duration)).await;
+        }
         shared.phase.set(Phase::Done);
         let secs = t0.elapsed().as_secs_f64();
         let (gen1, cpu1) = (process_cpu(me), server_pid.and_then(process_cpu));
@@ -333,13 +388,14 @@ fn main() {
             _ => "nan".to_owned(),
         };
         println!(
-            "RESULT msgs={msgs} secs={secs:.3} msgs_per_s={:.0} mb_per_s={:.2} p50_us={:.1} p99_us={:.1} server_cpu_us_per_msg={} gen_cpu_util={gen_util} deflate={}",
+            "RESULT msgs={msgs} secs={secs:.3} msgs_per_s={:.0} mb_per_s={:.2} p50_us={:.1} p99_us={:.1} server_cpu_us_per_msg={} gen_cpu_util={gen_util} deflate={} wire_ratio={:.3}",
             msgs as f64 / secs,
             msgs as f64 * size as f64 / secs / 1e6,
             percentile(&lat, 0.50),
             percentile(&lat, 0.99),
             per_msg(cpu0, cpu1),
             u8::from(negotiated),
+            shared.wire_bytes.get() as f64 / (msgs.max(1) * size as u64) as f64,
         );
         for t in tasks {
             t.abort();

@@ -53,6 +53,8 @@ pub(crate) struct Driver<S: AsyncWrite + Unpin> {
     io: S,
     pub(crate) runtime: Arc<dyn Runtime>,
     timer: Option<Pin<Box<dyn Timer>>>,
+    /// When `timer` fires; `None` once it has fired (or before the first).
+    /// It may be earlier than the core's deadline: see `poll_timer`.
     timer_deadline: Option<Instant>,
     /// The first transport error, reported once to the application.
     pub(crate) io_error: Option<io::Error>,
@@ -191,29 +193,45 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     }
 
     /// Wakes the core at its deadline. `Ready` when a deadline was handled.
+    ///
+    /// The timer is moved only when the core's deadline comes earlier than
+    /// the one it is armed for (or it has fired): a later deadline (the
+    /// message timeout starting over, a heartbeat rescheduled) keeps it, it
+    /// fires early, the core finds nothing due, and it is armed again for
+    /// the deadline of that moment. Resetting a runtime's timer goes
+    /// through its timer wheel; polling an armed one is cheap, and so, in
+    /// the common case of an unchanged deadline, no clock is read here.
     pub(crate) fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let Some(deadline) = self.conn.poll_timeout() else {
             return Poll::Pending;
         };
-        let now = self.now();
-        if deadline <= now {
-            self.conn.handle_timeout(now);
-            return Poll::Ready(());
-        }
-        let timer = match &mut self.timer {
-            Some(timer) => {
-                if self.timer_deadline != Some(deadline) {
-                    timer.as_mut().reset(deadline);
+        let armed = match (&mut self.timer, self.timer_deadline) {
+            (Some(timer), Some(armed)) if armed <= deadline => (timer, armed),
+            (timer, _) => {
+                let now = self.runtime.now();
+                if deadline <= now {
+                    self.timer_deadline = None;
+                    self.conn.handle_timeout(now);
+                    return Poll::Ready(());
                 }
-                timer
+                let timer = match timer {
+                    Some(timer) => {
+                        timer.as_mut().reset(deadline);
+                        timer
+                    }
+                    None => timer.insert(self.runtime.new_timer(deadline)),
+                };
+                self.timer_deadline = Some(deadline);
+                (timer, deadline)
             }
-            None => self.timer.insert(self.runtime.new_timer(deadline)),
         };
-        self.timer_deadline = Some(deadline);
+        let (timer, armed) = armed;
         if timer.as_mut().poll_expired(cx).is_ready() {
-            // The timer's clock and ours may round differently: the
-            // deadline has passed by the timer's account, so say so.
-            let now = self.now().max(deadline);
+            // The timer's clock and ours may round differently: its
+            // deadline has passed by the timer's account, so say so. That
+            // is the armed deadline, which may be before the core's.
+            self.timer_deadline = None;
+            let now = self.runtime.now().max(armed);
             self.conn.handle_timeout(now);
             return Poll::Ready(());
         }

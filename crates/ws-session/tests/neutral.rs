@@ -102,8 +102,11 @@ fn conversation_over_the_memory_pipe_without_tokio() {
     });
 }
 
-#[test]
-fn split_and_heartbeat_without_tokio() {
+/// A split client whose server never polls its session (no pong ever
+/// comes), with a 100 ms ping timeout and the heartbeat interval set to
+/// each of `intervals_ms` in turn: how long until `recv` reports the ping
+/// timeout.
+fn heartbeat_ends_after(intervals_ms: &[u64]) -> Duration {
     block_on(async {
         let (a, b) = duplex(8 * 1024);
         let (client, server) = pair(runtime(), a, b, Config::default()).await.unwrap();
@@ -112,20 +115,39 @@ fn split_and_heartbeat_without_tokio() {
             .set_timeout(Duration::from_millis(100))
             .await
             .unwrap();
-        writer
-            .set_ping_interval(Some(Duration::from_millis(50)))
-            .await
-            .unwrap();
-        // The server never polls its session: no pong ever comes.
         let started = Instant::now();
+        for &ms in intervals_ms {
+            writer
+                .set_ping_interval(Some(Duration::from_millis(ms)))
+                .await
+                .unwrap();
+        }
         let end = reader.recv().await.unwrap_err();
         assert!(
             matches!(end, Error::Closed(CloseReason::PingTimeout { .. })),
             "{end:?}"
         );
-        assert!(started.elapsed() < Duration::from_secs(5));
         drop(server);
-    });
+        started.elapsed()
+    })
+}
+
+#[test]
+fn split_and_heartbeat_without_tokio() {
+    assert!(heartbeat_ends_after(&[50]) < Duration::from_secs(5));
+}
+
+#[test]
+fn a_deadline_moved_later_is_honoured_not_the_earlier_one() {
+    // The driver keeps a timer armed for an earlier deadline when the
+    // core's moves later (it fires early and is armed again): the heartbeat
+    // must follow the later deadline, not the one the timer was armed for.
+    // The ping goes out at 600 ms, its pong is due 100 ms later.
+    let elapsed = heartbeat_ends_after(&[200, 600]);
+    assert!(
+        elapsed >= Duration::from_millis(690),
+        "ended after {elapsed:?}: the first interval's deadline was taken"
+    );
 }
 
 /// A transport that counts the writes that moved bytes.

@@ -1,0 +1,16 @@
+# Sourced by the bench scripts (bench-instructions.sh, bench-matrix.sh).
+
+# wait_for_addr LOG: prints HOST:PORT once LOG shows `ws://HOST:PORT`
+# (every benchmark server prints it when listening); fails after 10 s.
+wait_for_addr() {
+  local addr=""
+  for _ in $(seq 1 200); do
+    addr=$(grep -s -o 'ws://[0-9.]*:[0-9]*' "$1" | head -1 | sed 's|ws://||') || true
+    if [[ -n $addr ]]; then
+      echo "$addr"
+      return 0
+    fi
+    sleep 0.05
+  done
+  return 1
+}
