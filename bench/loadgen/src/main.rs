@@ -6,7 +6,7 @@
 //! ```text
 //! loadgen --addr 127.0.0.1:PORT [--conns 16] [--size 1024] [--window 1]
 //!         [--warmup 1] [--duration 3] [--server-pid PID] [--deflate]
-//!         [--messages N] [--deflate-takeover]
+//!         [--messages N] [--deflate-takeover] [--tls-ca CERT.pem]
 //! ```
 //!
 //! `--messages N` replaces the timed run: no warm-up, each connection
@@ -16,7 +16,9 @@
 //! context takeover and sends JSON-like text; `--deflate-takeover` offers
 //! only `client_no_context_takeover` (the server may keep its context). The
 //! result's `wire_ratio` is the echoes' payload bytes (compressed, when the
-//! server compresses) over the messages' bytes.
+//! server compresses) over the messages' bytes. `--tls-ca` connects over
+//! TLS (rustls, `TLS13_AES_128_GCM_SHA256`, trusting that certificate for
+//! `localhost`) and sends in batches of `--window` messages.
 //!
 //! Prints one line, `RESULT msgs=… msgs_per_s=… mb_per_s=… p50_us=…
 //! p99_us=… server_cpu_us_per_msg=… gen_cpu_util=… deflate=…`, where MB/s
@@ -185,10 +187,10 @@ async fn drive(
     shared: Rc<Shared>,
 ) -> Result<(), String> {
     let mut unsent = quota.unwrap_or(usize::MAX);
-    let mut inflater = Decompress::new(false);
+    let mut echoes = Echoes::new(frames.clone(), deflate, takeover);
     let count = frames.count();
     let size = frames.plain[0].len();
-    let (mut next_send, mut next_expect) = (0usize, 0usize);
+    let mut next_send = 0usize;
     let mut sent_at: VecDeque<Instant> = VecDeque::with_capacity(window);
     // The batch being written: `frames.run(first, n)[written..]`.
     let mut batch: Option<(usize, usize, usize)> = None;
@@ -241,11 +243,46 @@ async fn drive(
             Err(e) => return Err(format!("read: {e}")),
         }
         // Check every complete echo in the buffer.
+        echoes.take(&mut rbuf, &mut filled, &mut sent_at, &shared)?;
+    }
+}
+
+/// Checks echoes against what was sent, in order.
+struct Echoes {
+    frames: Rc<Prebuilt>,
+    next_expect: usize,
+    deflate: bool,
+    takeover: bool,
+    inflater: Decompress,
+}
+
+impl Echoes {
+    fn new(frames: Rc<Prebuilt>, deflate: bool, takeover: bool) -> Self {
+        Echoes {
+            frames,
+            next_expect: 0,
+            deflate,
+            takeover,
+            inflater: Decompress::new(false),
+        }
+    }
+
+    /// Takes every complete echo in `rbuf[..*filled]` (checked byte for
+    /// byte, each matched with its send time), then moves the rest to the
+    /// front; grows `rbuf` for a frame that does not fit.
+    fn take(
+        &mut self,
+        rbuf: &mut wsbench::RecvBuf,
+        filled: &mut usize,
+        sent_at: &mut VecDeque<Instant>,
+        shared: &Shared,
+    ) -> Result<(), String> {
+        let size = self.frames.plain[0].len();
         let mut consumed = 0;
         let now = Instant::now();
-        while let Some(h) = parse_header(&rbuf[consumed..filled]) {
+        while let Some(h) = parse_header(&rbuf[consumed..*filled]) {
             let end = consumed + h.len + h.payload;
-            if end > filled {
+            if end > *filled {
                 if end > rbuf.len() {
                     rbuf.grow(end);
                 }
@@ -255,30 +292,83 @@ async fn drive(
                 return Err(format!("unexpected frame {h:?}"));
             }
             let body = &rbuf[consumed + h.len..end];
-            let expected = &frames.plain[next_expect];
+            let expected = &self.frames.plain[self.next_expect];
             let ok = if h.rsv1 {
-                deflate && inflate_raw(&mut inflater, takeover, body, size)? == *expected
+                self.deflate
+                    && inflate_raw(&mut self.inflater, self.takeover, body, size)? == *expected
             } else {
                 body == expected.as_slice()
             };
             if !ok {
                 return Err(format!(
-                    "wrong echo for message {next_expect} ({} bytes)",
-                    h.payload
+                    "wrong echo for message {} ({} bytes)",
+                    self.next_expect, h.payload
                 ));
             }
             let Some(sent) = sent_at.pop_front() else {
                 return Err("an echo of a message never sent".to_owned());
             };
             shared.record(sent, now, h.payload);
-            next_expect = (next_expect + 1) % count;
+            self.next_expect = (self.next_expect + 1) % self.frames.count();
             consumed = end;
         }
         if consumed > 0 {
-            rbuf.copy_within(consumed..filled, 0);
-            filled -= consumed;
+            rbuf.copy_within(consumed..*filled, 0);
+            *filled -= consumed;
+        }
+        Ok(())
+    }
+}
+
+/// [`drive`] over TLS, in batches: writes up to `window` messages, then
+/// reads until all their echoes are back.
+async fn drive_tls(
+    mut stream: wsbench::tls::client::TlsStream<TcpStream>,
+    leftover: Vec<u8>,
+    frames: Rc<Prebuilt>,
+    window: usize,
+    quota: Option<usize>,
+    shared: Rc<Shared>,
+) -> Result<(), String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let count = frames.count();
+    let size = frames.plain[0].len();
+    let mut unsent = quota.unwrap_or(usize::MAX);
+    let mut next_send = 0;
+    let mut sent_at: VecDeque<Instant> = VecDeque::with_capacity(window);
+    let mut filled = leftover.len();
+    let mut rbuf = wsbench::RecvBuf::new(&leftover, size + 64 * 1024);
+    let mut echoes = Echoes::new(frames.clone(), false, false);
+    while shared.phase.get() != Phase::Done && unsent > 0 {
+        let n = window.min(unsent);
+        unsent -= n;
+        sent_at.extend(std::iter::repeat_n(Instant::now(), n));
+        stream
+            .write_all(frames.run(next_send, n))
+            .await
+            .map_err(|e| format!("write: {e}"))?;
+        next_send = (next_send + n) % count;
+        loop {
+            echoes.take(&mut rbuf, &mut filled, &mut sent_at, &shared)?;
+            if sent_at.is_empty() {
+                break;
+            }
+            let k = stream
+                .read(&mut rbuf[filled..])
+                .await
+                .map_err(|e| format!("read: {e}"))?;
+            if k == 0 {
+                return Err("the server closed the connection".to_owned());
+            }
+            filled += k;
         }
     }
+    Ok(())
+}
+
+fn fail(e: &str) -> ! {
+    eprintln!("error: {e}");
+    std::process::exit(1)
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -304,7 +394,9 @@ fn main() {
     // client_no_context_takeover, so our pre-built frames stay valid).
     let takeover = flag("deflate-takeover");
     let deflate = flag("deflate") || takeover;
-    let quota: Option<usize> = arg("messages").and_then(|n| n.parse().ok()).map(|n: usize| n.div_ceil(conns));
+    let quota: Option<usize> = arg("messages")
+        .and_then(|n| n.parse().ok())
+        .map(|n: usize| n.div_ceil(conns));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -325,36 +417,51 @@ fn main() {
             latencies_ns: RefCell::new(Vec::new()),
         });
         // Connect and handshake all first (a few at a time), then start.
-        let mut upgraded = Vec::with_capacity(conns);
-        for _ in 0..conns {
-            let offer = match (deflate, takeover) {
-                (_, true) => "permessage-deflate; client_no_context_takeover",
-                (true, false) => wsbench::DEFLATE_OFFER,
-                (false, false) => "",
-            };
-            let (stream, up) = connect_to(&addr, "/", offer).await.unwrap_or_else(|e| {
-                eprintln!("error: {e}");
-                std::process::exit(1)
-            });
-            upgraded.push((stream, up));
-        }
-        let mut negotiated = false;
         let mut tasks = Vec::with_capacity(conns);
-        for (stream, up) in upgraded {
-            negotiated |= up.deflate;
-            let frames = match (&packed, up.deflate) {
-                (Some(p), true) => p.clone(),
-                _ => plain.clone(),
-            };
-            let shared = shared.clone();
-            tasks.push(tokio::task::spawn_local(async move {
-                if let Err(e) =
-                    drive(stream, up.leftover, up.deflate, takeover, frames, window, quota, shared).await
-                {
-                    eprintln!("error: {e}");
-                    std::process::exit(1);
-                }
-            }));
+        let mut negotiated = false;
+        if let Some(ca) = arg("tls-ca") {
+            // wss: batches of `window` messages over rustls.
+            let connector = wsbench::tls::connector(&ca);
+            let mut upgraded = Vec::with_capacity(conns);
+            for _ in 0..conns {
+                let mut stream = wsbench::tls::connect(&connector, &addr).await.unwrap_or_else(|e| fail(&e));
+                let up = wsbench::upgrade(&mut stream, &addr, "/", "").await.unwrap_or_else(|e| fail(&e));
+                upgraded.push((stream, up));
+            }
+            for (stream, up) in upgraded {
+                let (frames, shared) = (plain.clone(), shared.clone());
+                tasks.push(tokio::task::spawn_local(async move {
+                    if let Err(e) = drive_tls(stream, up.leftover, frames, window, quota, shared).await {
+                        fail(&e);
+                    }
+                }));
+            }
+        } else {
+            let mut upgraded = Vec::with_capacity(conns);
+            for _ in 0..conns {
+                let offer = match (deflate, takeover) {
+                    (_, true) => "permessage-deflate; client_no_context_takeover",
+                    (true, false) => wsbench::DEFLATE_OFFER,
+                    (false, false) => "",
+                };
+                let (stream, up) = connect_to(&addr, "/", offer).await.unwrap_or_else(|e| fail(&e));
+                upgraded.push((stream, up));
+            }
+            for (stream, up) in upgraded {
+                negotiated |= up.deflate;
+                let frames = match (&packed, up.deflate) {
+                    (Some(p), true) => p.clone(),
+                    _ => plain.clone(),
+                };
+                let shared = shared.clone();
+                tasks.push(tokio::task::spawn_local(async move {
+                    if let Err(e) =
+                        drive(stream, up.leftover, up.deflate, takeover, frames, window, quota, shared).await
+                    {
+                        fail(&e);
+                    }
+                }));
+            }
         }
         let me = std::process::id();
         if quota.is_some() {
