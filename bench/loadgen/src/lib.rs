@@ -563,7 +563,7 @@ pub mod tls {
             .await
             .map_err(|e| format!("connect {addr}: {e}"))?;
         tcp.set_nodelay(true).map_err(|e| e.to_string())?;
-        let name = ServerName::try_from("localhost").expect("name");
+        let name = ServerName::try_from("localhost").map_err(|e| e.to_string())?;
         connector
             .connect(name, tcp)
             .await

@@ -147,13 +147,15 @@ fn inflate_raw(
     Ok(out)
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
 enum Phase {
+    #[default]
     Warmup,
     Measure,
     Done,
 }
 
+#[derive(Default)]
 struct Shared {
     phase: Cell<Phase>,
     msgs: Cell<u64>,
@@ -179,15 +181,13 @@ impl Shared {
 async fn drive(
     stream: TcpStream,
     leftover: Vec<u8>,
-    deflate: bool,
-    takeover: bool,
-    frames: Rc<Prebuilt>,
+    mut echoes: Echoes,
     window: usize,
     quota: Option<usize>,
     shared: Rc<Shared>,
 ) -> Result<(), String> {
     let mut unsent = quota.unwrap_or(usize::MAX);
-    let mut echoes = Echoes::new(frames.clone(), deflate, takeover);
+    let frames = echoes.frames.clone();
     let count = frames.count();
     let size = frames.plain[0].len();
     let mut next_send = 0usize;
@@ -366,6 +366,42 @@ async fn drive_tls(
     Ok(())
 }
 
+/// wss: connects `conns` times over rustls, then drives each connection
+/// in batches of `window` messages.
+async fn spawn_tls(
+    ca: &str,
+    addr: &str,
+    conns: usize,
+    plain: &Rc<Prebuilt>,
+    window: usize,
+    quota: Option<usize>,
+    shared: &Rc<Shared>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let connector = wsbench::tls::connector(ca);
+    let mut upgraded = Vec::with_capacity(conns);
+    for _ in 0..conns {
+        let mut stream = wsbench::tls::connect(&connector, addr)
+            .await
+            .unwrap_or_else(|e| fail(&e));
+        let up = wsbench::upgrade(&mut stream, addr, "/", "")
+            .await
+            .unwrap_or_else(|e| fail(&e));
+        upgraded.push((stream, up));
+    }
+    upgraded
+        .into_iter()
+        .map(|(stream, up)| {
+            let (frames, shared) = (plain.clone(), shared.clone());
+            tokio::task::spawn_local(async move {
+                if let Err(e) = drive_tls(stream, up.leftover, frames, window, quota, shared).await
+                {
+                    fail(&e);
+                }
+            })
+        })
+        .collect()
+}
+
 fn fail(e: &str) -> ! {
     eprintln!("error: {e}");
     std::process::exit(1)
@@ -394,6 +430,11 @@ fn main() {
     // client_no_context_takeover, so our pre-built frames stay valid).
     let takeover = flag("deflate-takeover");
     let deflate = flag("deflate") || takeover;
+    let offer = match (deflate, takeover) {
+        (_, true) => "permessage-deflate; client_no_context_takeover",
+        (true, false) => wsbench::DEFLATE_OFFER,
+        (false, false) => "",
+    };
     let quota: Option<usize> = arg("messages")
         .and_then(|n| n.parse().ok())
         .map(|n: usize| n.div_ceil(conns));
@@ -410,40 +451,14 @@ fn main() {
         let ring = window.max(distinct).max(8);
         let plain = Rc::new(Prebuilt::new(ring, size, false));
         let packed = if deflate { Some(Rc::new(Prebuilt::new(ring, size, true))) } else { None };
-        let shared = Rc::new(Shared {
-            phase: Cell::new(Phase::Warmup),
-            msgs: Cell::new(0),
-            wire_bytes: Cell::new(0),
-            latencies_ns: RefCell::new(Vec::new()),
-        });
+        let shared = Rc::new(Shared::default());
         // Connect and handshake all first (a few at a time), then start.
         let mut tasks = Vec::with_capacity(conns);
         let mut negotiated = false;
         if let Some(ca) = arg("tls-ca") {
-            // wss: batches of `window` messages over rustls.
-            let connector = wsbench::tls::connector(&ca);
+            tasks = spawn_tls(&ca, &addr, conns, &plain, window, quota, &shared).await;        } else {
             let mut upgraded = Vec::with_capacity(conns);
             for _ in 0..conns {
-                let mut stream = wsbench::tls::connect(&connector, &addr).await.unwrap_or_else(|e| fail(&e));
-                let up = wsbench::upgrade(&mut stream, &addr, "/", "").await.unwrap_or_else(|e| fail(&e));
-                upgraded.push((stream, up));
-            }
-            for (stream, up) in upgraded {
-                let (frames, shared) = (plain.clone(), shared.clone());
-                tasks.push(tokio::task::spawn_local(async move {
-                    if let Err(e) = drive_tls(stream, up.leftover, frames, window, quota, shared).await {
-                        fail(&e);
-                    }
-                }));
-            }
-        } else {
-            let mut upgraded = Vec::with_capacity(conns);
-            for _ in 0..conns {
-                let offer = match (deflate, takeover) {
-                    (_, true) => "permessage-deflate; client_no_context_takeover",
-                    (true, false) => wsbench::DEFLATE_OFFER,
-                    (false, false) => "",
-                };
                 let (stream, up) = connect_to(&addr, "/", offer).await.unwrap_or_else(|e| fail(&e));
                 upgraded.push((stream, up));
             }
@@ -455,9 +470,8 @@ fn main() {
                 };
                 let shared = shared.clone();
                 tasks.push(tokio::task::spawn_local(async move {
-                    if let Err(e) =
-                        drive(stream, up.leftover, up.deflate, takeover, frames, window, quota, shared).await
-                    {
+                    let echoes = Echoes::new(frames, up.deflate, takeover);
+                    if let Err(e) = drive(stream, up.leftover, echoes, window, quota, shared).await {
                         fail(&e);
                     }
                 }));
