@@ -2,7 +2,8 @@
 //! does (hyper upgrade, `FragmentCollector`, current-thread runtime,
 //! unconstrained task), with `TCP_NODELAY`.
 //!
-//! `echo-fastwebsockets [--addr 127.0.0.1:0]` prints `listening on ws://ADDR`.
+//! `echo-fastwebsockets [--addr 127.0.0.1:0] [--tls-cert FILE --tls-key
+//! FILE]` prints `listening on ws://ADDR`.
 use fastwebsockets::{FragmentCollector, OpCode, WebSocketError, upgrade};
 use http_body_util::Empty;
 use hyper::body::{Bytes, Incoming};
@@ -34,11 +35,20 @@ async fn server_upgrade(
 }
 
 fn main() -> std::io::Result<()> {
-    wsbench::serve(|stream| async move {
-        let io = hyper_util::rt::TokioIo::new(stream);
-        let _ = http1::Builder::new()
-            .serve_connection(io, service_fn(server_upgrade))
-            .with_upgrades()
-            .await;
-    })
+    match wsbench::tls::acceptor_from_args() {
+        // --tls-cert/--tls-key: fastwebsockets over tokio-rustls.
+        Some(acceptor) => wsbench::tls::serve(acceptor, connection),
+        None => wsbench::serve(connection),
+    }
+}
+
+async fn connection<S>(stream: S)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let io = hyper_util::rt::TokioIo::new(stream);
+    let _ = http1::Builder::new()
+        .serve_connection(io, service_fn(server_upgrade))
+        .with_upgrades()
+        .await;
 }

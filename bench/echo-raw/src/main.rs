@@ -4,8 +4,9 @@
 //! read sent in a single `write()`. No validation, no limits, no UTF-8
 //! checks, no fragmentation: not a WebSocket implementation.
 //!
-//! `echo-raw [--addr 127.0.0.1:0] [--runtime tokio|smol]` prints
-//! `listening on ws://ADDR`. With `--runtime smol` the same echo runs on
+//! `echo-raw [--addr 127.0.0.1:0] [--runtime tokio|smol] [--tls-cert
+//! FILE --tls-key FILE]` prints `listening on ws://ADDR` (with TLS on
+//! tokio: the wss rows' ceiling). With `--runtime smol` the same echo runs on
 //! smol, set up as `examples/echo_server --runtime smol` is (the accept
 //! loop in `smol::block_on`, each connection on smol's global executor):
 //! the ceiling for the async-std and smol rows, async-io's own costs
@@ -17,9 +18,15 @@ use wsbench::{
 
 fn main() -> std::io::Result<()> {
     match wsbench::arg("runtime").as_deref() {
-        None | Some("tokio") => wsbench::serve(|stream| async move {
-            let _ = echo(stream).await;
-        }),
+        None | Some("tokio") => match wsbench::tls::acceptor_from_args() {
+            // --tls-cert/--tls-key: the wss rows' ceiling.
+            Some(acceptor) => wsbench::tls::serve(acceptor, |stream| async move {
+                let _ = echo(stream).await;
+            }),
+            None => wsbench::serve(|stream| async move {
+                let _ = echo(stream).await;
+            }),
+        },
         Some("smol") => smol::block_on(serve_smol()),
         Some(other) => Err(std::io::Error::other(format!(
             "--runtime {other}: expected tokio or smol"

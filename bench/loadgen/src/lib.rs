@@ -238,6 +238,21 @@ pub async fn connect_to(
         .await
         .map_err(|e| format!("connect {addr}: {e}"))?;
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    let upgraded = upgrade(&mut stream, addr, path, extensions).await?;
+    Ok((stream, upgraded))
+}
+
+/// The client handshake of [`connect_to`] over a connected `stream` (TCP
+/// or TLS).
+///
+/// # Errors
+/// As [`connect`].
+pub async fn upgrade<S: ByteStream>(
+    stream: &mut S,
+    addr: &str,
+    path: &str,
+    extensions: &str,
+) -> Result<Upgraded, String> {
     let key = "dGhlIHNhbXBsZSBub25jZQ==";
     let offer = if extensions.is_empty() {
         String::new()
@@ -249,10 +264,10 @@ pub async fn connect_to(
          Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n"
     );
     stream
-        .write_all(request.as_bytes())
+        .write_every(request.as_bytes())
         .await
         .map_err(|e| e.to_string())?;
-    let (head, leftover) = read_head(&mut stream)
+    let (head, leftover) = read_head(stream)
         .await
         .map_err(|e| format!("handshake: {e}"))?;
     if !head.starts_with("HTTP/1.1 101") {
@@ -266,7 +281,7 @@ pub async fn connect_to(
     }
     let deflate = header(&head, "sec-websocket-extensions")
         .is_some_and(|v| v.starts_with("permessage-deflate"));
-    Ok((stream, Upgraded { leftover, deflate }))
+    Ok(Upgraded { leftover, deflate })
 }
 
 /// Binary opcode.
@@ -448,5 +463,148 @@ mod recv_buf_tests {
         assert!(buf.len() >= 300_000);
         assert_eq!(&buf[..4], b"abcd");
         assert_eq!(buf.as_ptr().addr() % 4096, 2048);
+    }
+}
+
+/// CPU seconds (user + system) of this process so far.
+#[must_use]
+pub fn own_cpu() -> f64 {
+    process_cpu(std::process::id()).map_or(f64::NAN, |d| d.as_secs_f64())
+}
+
+/// The result line of a firehose client (see `src/bin/firehose.rs`):
+/// `msgs` received since `started`, when this process had used `cpu0`
+/// seconds of CPU.
+pub fn report_firehose(msgs: usize, started: std::time::Instant, cpu0: f64) {
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "RESULT msgs={msgs} secs={secs:.3} msgs_per_s={:.0} client_cpu_us_per_msg={:.3}",
+        msgs as f64 / secs,
+        (own_cpu() - cpu0) * 1e6 / msgs as f64
+    );
+}
+
+/// TLS for the wss rows: every server (`--tls-cert FILE --tls-key FILE`)
+/// and the generator (`--tls-ca FILE`) use rustls with ring, and the
+/// generator offers one cipher suite, `TLS13_AES_128_GCM_SHA256`, so
+/// every row runs the same cipher with the same certificate.
+// rustls 0.23.46 marks ring's provider deprecated (no post-quantum key
+// exchange); ours' TLS uses the same provider, so the rows compare alike.
+#[allow(deprecated)]
+pub mod tls {
+    use std::sync::Arc;
+
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+    use tokio::net::TcpStream;
+    use tokio_rustls::rustls::{self, ClientConfig, RootCertStore, ServerConfig};
+    pub use tokio_rustls::{TlsAcceptor, TlsConnector, client, server};
+
+    fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+        Arc::new(rustls::crypto::ring::default_provider())
+    }
+
+    /// The server's certificate and key from `--tls-cert` / `--tls-key`.
+    ///
+    /// # Panics
+    /// Unreadable files, or a certificate rustls refuses.
+    #[must_use]
+    pub fn server_config(cert: &str, key: &str) -> Arc<ServerConfig> {
+        let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+            .expect("--tls-cert")
+            .collect::<Result<_, _>>()
+            .expect("--tls-cert");
+        let key = PrivateKeyDer::from_pem_file(key).expect("--tls-key");
+        let config = ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .expect("certificate and key");
+        Arc::new(config)
+    }
+
+    /// `Some(acceptor)` when the command line has `--tls-cert` and `--tls-key`.
+    #[must_use]
+    pub fn acceptor_from_args() -> Option<TlsAcceptor> {
+        let (cert, key) = (super::arg("tls-cert")?, super::arg("tls-key")?);
+        Some(TlsAcceptor::from(server_config(&cert, &key)))
+    }
+
+    /// A connector that trusts `ca` (PEM) only and offers one cipher suite.
+    ///
+    /// # Panics
+    /// An unreadable or invalid certificate.
+    #[must_use]
+    pub fn connector(ca: &str) -> TlsConnector {
+        let mut roots = RootCertStore::empty();
+        for cert in CertificateDer::pem_file_iter(ca).expect("--tls-ca") {
+            roots.add(cert.expect("--tls-ca")).expect("--tls-ca");
+        }
+        let mut provider = rustls::crypto::ring::default_provider();
+        provider.cipher_suites = vec![rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256];
+        let config = ClientConfig::builder_with_provider(Arc::new(provider))
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .expect("TLS 1.3")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        TlsConnector::from(Arc::new(config))
+    }
+
+    /// Connects to `addr` (`TCP_NODELAY`) and completes TLS for `localhost`.
+    ///
+    /// # Errors
+    /// Connection or TLS failure.
+    pub async fn connect(
+        connector: &TlsConnector,
+        addr: &str,
+    ) -> Result<client::TlsStream<TcpStream>, String> {
+        let tcp = TcpStream::connect(addr)
+            .await
+            .map_err(|e| format!("connect {addr}: {e}"))?;
+        tcp.set_nodelay(true).map_err(|e| e.to_string())?;
+        let name = ServerName::try_from("localhost").map_err(|e| e.to_string())?;
+        connector
+            .connect(name, tcp)
+            .await
+            .map_err(|e| format!("TLS: {e}"))
+    }
+
+    /// [`super::serve`] behind TLS: each connection's TLS handshake runs in
+    /// its own task, then `handle` gets the TLS stream.
+    ///
+    /// # Errors
+    /// The runtime or the listener failed.
+    pub fn serve<F, Fut>(acceptor: TlsAcceptor, handle: F) -> std::io::Result<()>
+    where
+        F: Fn(server::TlsStream<TcpStream>) -> Fut + Clone + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        super::serve(move |stream| {
+            let (acceptor, handle) = (acceptor.clone(), handle.clone());
+            async move {
+                if let Ok(tls) = acceptor.accept(stream).await {
+                    handle(tls).await;
+                }
+            }
+        })
+    }
+
+    impl super::ByteStream for server::TlsStream<TcpStream> {
+        async fn read_some(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            tokio::io::AsyncReadExt::read(self, buf).await
+        }
+        async fn write_every(&mut self, buf: &[u8]) -> std::io::Result<()> {
+            tokio::io::AsyncWriteExt::write_all(self, buf).await
+        }
+    }
+
+    impl super::ByteStream for client::TlsStream<TcpStream> {
+        async fn read_some(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            tokio::io::AsyncReadExt::read(self, buf).await
+        }
+        async fn write_every(&mut self, buf: &[u8]) -> std::io::Result<()> {
+            tokio::io::AsyncWriteExt::write_all(self, buf).await
+        }
     }
 }

@@ -6,7 +6,19 @@
 //! ```text
 //! loadgen --addr 127.0.0.1:PORT [--conns 16] [--size 1024] [--window 1]
 //!         [--warmup 1] [--duration 3] [--server-pid PID] [--deflate]
+//!         [--messages N] [--deflate-takeover] [--tls-ca CERT.pem]
 //! ```
+//!
+//! `--messages N` replaces the timed run: no warm-up, each connection
+//! sends N / conns messages and the run ends when every echo is back (for
+//! instruction counts of a server under callgrind, which take a known
+//! number of messages). `--deflate` offers permessage-deflate without
+//! context takeover and sends JSON-like text; `--deflate-takeover` offers
+//! only `client_no_context_takeover` (the server may keep its context). The
+//! result's `wire_ratio` is the echoes' payload bytes (compressed, when the
+//! server compresses) over the messages' bytes. `--tls-ca` connects over
+//! TLS (rustls, `TLS13_AES_128_GCM_SHA256`, trusting that certificate for
+//! `localhost`) and sends in batches of `--window` messages.
 //!
 //! Prints one line, `RESULT msgs=… msgs_per_s=… mb_per_s=… p50_us=…
 //! p99_us=… server_cpu_us_per_msg=… gen_cpu_util=… deflate=…`, where MB/s
@@ -21,11 +33,15 @@ use std::io::ErrorKind;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+// The JSON-like text of wsproto-core's deflate benches (one source file).
+#[path = "../../../crates/wsproto-core/benches/support/json.rs"]
+mod json;
+
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 use tokio::io::Interest;
 use tokio::net::TcpStream;
 use wsbench::{
-    OP_BINARY, arg, connect, flag, num_arg, parse_header, process_cpu, push_header, push_masked,
+    OP_BINARY, arg, connect_to, flag, num_arg, parse_header, process_cpu, push_header, push_masked,
 };
 
 /// The distinct messages one connection cycles through, laid out twice in a
@@ -76,19 +92,12 @@ impl Prebuilt {
     }
 }
 
-/// Message `i`'s payload: varied binary bytes, or (for the deflate row)
-/// compressible text that still differs per message.
+/// Message `i`'s payload: varied binary bytes, or (for the deflate rows)
+/// JSON-like records (ids, names, e-mail addresses, flags, numbers, tags,
+/// timestamps) that differ per message.
 fn payload(i: usize, size: usize, text: bool) -> Vec<u8> {
     if text {
-        let words = ["alpha ", "beta ", "gamma ", "delta ", "epsilon ", "zeta "];
-        let mut out = format!("message {i}: ").into_bytes();
-        let mut w = i;
-        while out.len() < size {
-            out.extend_from_slice(words[w % words.len()].as_bytes());
-            w = w.wrapping_mul(7).wrapping_add(3);
-        }
-        out.truncate(size);
-        out
+        json::json(size, i as u64 + 1)
     } else {
         (0..size)
             .map(|j| ((j * 31 + i * 97 + j / 251) % 256) as u8)
@@ -115,33 +124,51 @@ fn deflate_raw(data: &[u8]) -> Vec<u8> {
     out
 }
 
-fn inflate_raw(data: &[u8], limit: usize) -> Result<Vec<u8>, String> {
-    let mut d = Decompress::new(false);
+/// Inflates one message with `d` (a new window per message unless the
+/// server keeps its context, `takeover`).
+fn inflate_raw(
+    d: &mut Decompress,
+    takeover: bool,
+    data: &[u8],
+    limit: usize,
+) -> Result<Vec<u8>, String> {
+    if !takeover {
+        d.reset(false);
+    }
     let mut input = data.to_vec();
     input.extend_from_slice(&[0, 0, 0xff, 0xff]);
     let mut out = Vec::with_capacity(limit + 64);
+    let before = d.total_in();
     d.decompress_vec(&input, &mut out, FlushDecompress::Sync)
         .map_err(|e| format!("inflate: {e}"))?;
+    if d.total_in() - before != input.len() as u64 {
+        return Err("inflate: output larger than the message".to_owned());
+    }
     Ok(out)
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
 enum Phase {
+    #[default]
     Warmup,
     Measure,
     Done,
 }
 
+#[derive(Default)]
 struct Shared {
     phase: Cell<Phase>,
     msgs: Cell<u64>,
+    /// Payload bytes of the echoes as they arrived (compressed or not).
+    wire_bytes: Cell<u64>,
     latencies_ns: RefCell<Vec<u64>>,
 }
 
 impl Shared {
-    fn record(&self, sent: Instant, now: Instant) {
+    fn record(&self, sent: Instant, now: Instant, wire: usize) {
         if self.phase.get() == Phase::Measure {
             self.msgs.set(self.msgs.get() + 1);
+            self.wire_bytes.set(self.wire_bytes.get() + wire as u64);
             self.latencies_ns
                 .borrow_mut()
                 .push(now.duration_since(sent).as_nanos() as u64);
@@ -154,25 +181,28 @@ impl Shared {
 async fn drive(
     stream: TcpStream,
     leftover: Vec<u8>,
-    deflate: bool,
-    frames: Rc<Prebuilt>,
+    mut echoes: Echoes,
     window: usize,
+    quota: Option<usize>,
     shared: Rc<Shared>,
 ) -> Result<(), String> {
+    let mut unsent = quota.unwrap_or(usize::MAX);
+    let frames = echoes.frames.clone();
     let count = frames.count();
     let size = frames.plain[0].len();
-    let (mut next_send, mut next_expect) = (0usize, 0usize);
+    let mut next_send = 0usize;
     let mut sent_at: VecDeque<Instant> = VecDeque::with_capacity(window);
     // The batch being written: `frames.run(first, n)[written..]`.
     let mut batch: Option<(usize, usize, usize)> = None;
     let mut filled = leftover.len();
     let mut rbuf = wsbench::RecvBuf::new(&leftover, size + 64 * 1024);
     loop {
-        if shared.phase.get() == Phase::Done {
+        if shared.phase.get() == Phase::Done || (unsent == 0 && sent_at.is_empty()) {
             return Ok(());
         }
-        if batch.is_none() && sent_at.len() < window {
-            let n = window - sent_at.len();
+        if batch.is_none() && sent_at.len() < window && unsent > 0 {
+            let n = (window - sent_at.len()).min(unsent);
+            unsent -= n;
             let now = Instant::now();
             sent_at.extend(std::iter::repeat_n(now, n));
             batch = Some((next_send, n, 0));
@@ -201,7 +231,7 @@ async fn drive(
             Ok(0) => return Err("the server closed the connection".to_owned()),
             Ok(k) => filled += k,
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                if batch.is_none() && sent_at.len() < window {
+                if batch.is_none() && sent_at.len() < window && unsent > 0 {
                     continue;
                 }
                 stream
@@ -213,11 +243,46 @@ async fn drive(
             Err(e) => return Err(format!("read: {e}")),
         }
         // Check every complete echo in the buffer.
+        echoes.take(&mut rbuf, &mut filled, &mut sent_at, &shared)?;
+    }
+}
+
+/// Checks echoes against what was sent, in order.
+struct Echoes {
+    frames: Rc<Prebuilt>,
+    next_expect: usize,
+    deflate: bool,
+    takeover: bool,
+    inflater: Decompress,
+}
+
+impl Echoes {
+    fn new(frames: Rc<Prebuilt>, deflate: bool, takeover: bool) -> Self {
+        Echoes {
+            frames,
+            next_expect: 0,
+            deflate,
+            takeover,
+            inflater: Decompress::new(false),
+        }
+    }
+
+    /// Takes every complete echo in `rbuf[..*filled]` (checked byte for
+    /// byte, each matched with its send time), then moves the rest to the
+    /// front; grows `rbuf` for a frame that does not fit.
+    fn take(
+        &mut self,
+        rbuf: &mut wsbench::RecvBuf,
+        filled: &mut usize,
+        sent_at: &mut VecDeque<Instant>,
+        shared: &Shared,
+    ) -> Result<(), String> {
+        let size = self.frames.plain[0].len();
         let mut consumed = 0;
         let now = Instant::now();
-        while let Some(h) = parse_header(&rbuf[consumed..filled]) {
+        while let Some(h) = parse_header(&rbuf[consumed..*filled]) {
             let end = consumed + h.len + h.payload;
-            if end > filled {
+            if end > *filled {
                 if end > rbuf.len() {
                     rbuf.grow(end);
                 }
@@ -227,30 +292,119 @@ async fn drive(
                 return Err(format!("unexpected frame {h:?}"));
             }
             let body = &rbuf[consumed + h.len..end];
-            let expected = &frames.plain[next_expect];
+            let expected = &self.frames.plain[self.next_expect];
             let ok = if h.rsv1 {
-                deflate && inflate_raw(body, size)? == *expected
+                self.deflate
+                    && inflate_raw(&mut self.inflater, self.takeover, body, size)? == *expected
             } else {
                 body == expected.as_slice()
             };
             if !ok {
                 return Err(format!(
-                    "wrong echo for message {next_expect} ({} bytes)",
-                    h.payload
+                    "wrong echo for message {} ({} bytes)",
+                    self.next_expect, h.payload
                 ));
             }
             let Some(sent) = sent_at.pop_front() else {
                 return Err("an echo of a message never sent".to_owned());
             };
-            shared.record(sent, now);
-            next_expect = (next_expect + 1) % count;
+            shared.record(sent, now, h.payload);
+            self.next_expect = (self.next_expect + 1) % self.frames.count();
             consumed = end;
         }
         if consumed > 0 {
-            rbuf.copy_within(consumed..filled, 0);
-            filled -= consumed;
+            rbuf.copy_within(consumed..*filled, 0);
+            *filled -= consumed;
+        }
+        Ok(())
+    }
+}
+
+/// [`drive`] over TLS, in batches: writes up to `window` messages, then
+/// reads until all their echoes are back.
+async fn drive_tls(
+    mut stream: wsbench::tls::client::TlsStream<TcpStream>,
+    leftover: Vec<u8>,
+    frames: Rc<Prebuilt>,
+    window: usize,
+    quota: Option<usize>,
+    shared: Rc<Shared>,
+) -> Result<(), String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let count = frames.count();
+    let size = frames.plain[0].len();
+    let mut unsent = quota.unwrap_or(usize::MAX);
+    let mut next_send = 0;
+    let mut sent_at: VecDeque<Instant> = VecDeque::with_capacity(window);
+    let mut filled = leftover.len();
+    let mut rbuf = wsbench::RecvBuf::new(&leftover, size + 64 * 1024);
+    let mut echoes = Echoes::new(frames.clone(), false, false);
+    while shared.phase.get() != Phase::Done && unsent > 0 {
+        let n = window.min(unsent);
+        unsent -= n;
+        sent_at.extend(std::iter::repeat_n(Instant::now(), n));
+        stream
+            .write_all(frames.run(next_send, n))
+            .await
+            .map_err(|e| format!("write: {e}"))?;
+        next_send = (next_send + n) % count;
+        loop {
+            echoes.take(&mut rbuf, &mut filled, &mut sent_at, &shared)?;
+            if sent_at.is_empty() {
+                break;
+            }
+            let k = stream
+                .read(&mut rbuf[filled..])
+                .await
+                .map_err(|e| format!("read: {e}"))?;
+            if k == 0 {
+                return Err("the server closed the connection".to_owned());
+            }
+            filled += k;
         }
     }
+    Ok(())
+}
+
+/// wss: connects `conns` times over rustls, then drives each connection
+/// in batches of `window` messages.
+async fn spawn_tls(
+    ca: &str,
+    addr: &str,
+    conns: usize,
+    plain: &Rc<Prebuilt>,
+    window: usize,
+    quota: Option<usize>,
+    shared: &Rc<Shared>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let connector = wsbench::tls::connector(ca);
+    let mut upgraded = Vec::with_capacity(conns);
+    for _ in 0..conns {
+        let mut stream = wsbench::tls::connect(&connector, addr)
+            .await
+            .unwrap_or_else(|e| fail(&e));
+        let up = wsbench::upgrade(&mut stream, addr, "/", "")
+            .await
+            .unwrap_or_else(|e| fail(&e));
+        upgraded.push((stream, up));
+    }
+    upgraded
+        .into_iter()
+        .map(|(stream, up)| {
+            let (frames, shared) = (plain.clone(), shared.clone());
+            tokio::task::spawn_local(async move {
+                if let Err(e) = drive_tls(stream, up.leftover, frames, window, quota, shared).await
+                {
+                    fail(&e);
+                }
+            })
+        })
+        .collect()
+}
+
+fn fail(e: &str) -> ! {
+    eprintln!("error: {e}");
+    std::process::exit(1)
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -263,7 +417,7 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 
 fn main() {
     let addr = arg("addr").unwrap_or_else(|| {
-        eprintln!("usage: loadgen --addr HOST:PORT [--conns N] [--size BYTES] [--window W] [--warmup S] [--duration S] [--server-pid PID] [--deflate]");
+        eprintln!("usage: loadgen --addr HOST:PORT [--conns N] [--size BYTES] [--window W] [--warmup S] [--duration S] [--server-pid PID] [--deflate | --deflate-takeover] [--messages N]");
         std::process::exit(2)
     });
     let conns: usize = num_arg("conns", 16);
@@ -272,52 +426,74 @@ fn main() {
     let warmup: f64 = num_arg("warmup", 1.0);
     let duration: f64 = num_arg("duration", 3.0);
     let server_pid: Option<u32> = arg("server-pid").and_then(|p| p.parse().ok());
-    let deflate = flag("deflate");
+    // --deflate-takeover: the server may keep its context (we offer only
+    // client_no_context_takeover, so our pre-built frames stay valid).
+    let takeover = flag("deflate-takeover");
+    let deflate = flag("deflate") || takeover;
+    let offer = match (deflate, takeover) {
+        (_, true) => "permessage-deflate; client_no_context_takeover",
+        (true, false) => wsbench::DEFLATE_OFFER,
+        (false, false) => "",
+    };
+    let quota: Option<usize> = arg("messages")
+        .and_then(|n| n.parse().ok())
+        .map(|n: usize| n.div_ceil(conns));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("tokio");
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
-        let ring = window.max(8);
+        // Compressed rows cycle through at least 64 KiB of distinct
+        // messages, so a 32 KiB window never holds an earlier copy of the
+        // message being sent (which would flatter context takeover).
+        let distinct = if deflate { (64 * 1024usize).div_ceil(size.max(1)) } else { 8 };
+        let ring = window.max(distinct).max(8);
         let plain = Rc::new(Prebuilt::new(ring, size, false));
         let packed = if deflate { Some(Rc::new(Prebuilt::new(ring, size, true))) } else { None };
-        let shared = Rc::new(Shared {
-            phase: Cell::new(Phase::Warmup),
-            msgs: Cell::new(0),
-            latencies_ns: RefCell::new(Vec::new()),
-        });
+        let shared = Rc::new(Shared::default());
         // Connect and handshake all first (a few at a time), then start.
-        let mut upgraded = Vec::with_capacity(conns);
-        for _ in 0..conns {
-            let (stream, up) = connect(&addr, deflate).await.unwrap_or_else(|e| {
-                eprintln!("error: {e}");
-                std::process::exit(1)
-            });
-            upgraded.push((stream, up));
-        }
-        let mut negotiated = false;
         let mut tasks = Vec::with_capacity(conns);
-        for (stream, up) in upgraded {
-            negotiated |= up.deflate;
-            let frames = match (&packed, up.deflate) {
-                (Some(p), true) => p.clone(),
-                _ => plain.clone(),
-            };
-            let shared = shared.clone();
-            tasks.push(tokio::task::spawn_local(async move {
-                if let Err(e) = drive(stream, up.leftover, up.deflate, frames, window, shared).await {
-                    eprintln!("error: {e}");
-                    std::process::exit(1);
-                }
-            }));
+        let mut negotiated = false;
+        if let Some(ca) = arg("tls-ca") {
+            tasks = spawn_tls(&ca, &addr, conns, &plain, window, quota, &shared).await;        } else {
+            let mut upgraded = Vec::with_capacity(conns);
+            for _ in 0..conns {
+                let (stream, up) = connect_to(&addr, "/", offer).await.unwrap_or_else(|e| fail(&e));
+                upgraded.push((stream, up));
+            }
+            for (stream, up) in upgraded {
+                negotiated |= up.deflate;
+                let frames = match (&packed, up.deflate) {
+                    (Some(p), true) => p.clone(),
+                    _ => plain.clone(),
+                };
+                let shared = shared.clone();
+                tasks.push(tokio::task::spawn_local(async move {
+                    let echoes = Echoes::new(frames, up.deflate, takeover);
+                    if let Err(e) = drive(stream, up.leftover, echoes, window, quota, shared).await {
+                        fail(&e);
+                    }
+                }));
+            }
         }
-        tokio::time::sleep(Duration::from_secs_f64(warmup)).await;
         let me = std::process::id();
+        if quota.is_some() {
+            // Counted from the first message to the last echo.
+            shared.phase.set(Phase::Measure);
+        } else {
+            tokio::time::sleep(Duration::from_secs_f64(warmup)).await;
+        }
         let (gen0, cpu0) = (process_cpu(me), server_pid.and_then(process_cpu));
         let t0 = Instant::now();
         shared.phase.set(Phase::Measure);
-        tokio::time::sleep(Duration::from_secs_f64(duration)).await;
+        if quota.is_some() {
+            for t in tasks.drain(..) {
+                let _ = t.await;
+            }
+        } else {
+            tokio::time::sleep(Duration::from_secs_f64(duration)).await;
+        }
         shared.phase.set(Phase::Done);
         let secs = t0.elapsed().as_secs_f64();
         let (gen1, cpu1) = (process_cpu(me), server_pid.and_then(process_cpu));
@@ -333,13 +509,14 @@ fn main() {
             _ => "nan".to_owned(),
         };
         println!(
-            "RESULT msgs={msgs} secs={secs:.3} msgs_per_s={:.0} mb_per_s={:.2} p50_us={:.1} p99_us={:.1} server_cpu_us_per_msg={} gen_cpu_util={gen_util} deflate={}",
+            "RESULT msgs={msgs} secs={secs:.3} msgs_per_s={:.0} mb_per_s={:.2} p50_us={:.1} p99_us={:.1} server_cpu_us_per_msg={} gen_cpu_util={gen_util} deflate={} wire_ratio={:.3}",
             msgs as f64 / secs,
             msgs as f64 * size as f64 / secs / 1e6,
             percentile(&lat, 0.50),
             percentile(&lat, 0.99),
             per_msg(cpu0, cpu1),
             u8::from(negotiated),
+            shared.wire_bytes.get() as f64 / (msgs.max(1) * size as u64) as f64,
         );
         for t in tasks {
             t.abort();

@@ -49,12 +49,25 @@ thread_local! {
     static READ_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// How close to its deadline an armed timer is polled on every call,
+/// whatever the waker (see `Driver::poll_timer`).
+const TIMER_SLACK: std::time::Duration = std::time::Duration::from_millis(5);
+
 pub(crate) struct Driver<S: AsyncWrite + Unpin> {
     pub(crate) conn: Connection,
     io: S,
     pub(crate) runtime: Arc<dyn Runtime>,
     timer: Option<Pin<Box<dyn Timer>>>,
+    /// When `timer` fires; `None` once it has fired (or before the first).
+    /// It may be earlier than the core's deadline: see `poll_timer`.
     timer_deadline: Option<Instant>,
+    /// The waker the armed timer was last polled with: while the task's
+    /// waker `will_wake` the same task, the timer need not be polled again
+    /// before its deadline.
+    timer_waker: Option<Waker>,
+    /// `timer_deadline` less [`TIMER_SLACK`]: until then the timer is left
+    /// alone (computed once per arming; `Instant` arithmetic is not free).
+    timer_quiet_until: Option<Instant>,
     /// The first transport error, reported once to the application.
     pub(crate) io_error: Option<io::Error>,
     /// The transport failed: nothing more is read or written.
@@ -216,6 +229,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             runtime,
             timer: None,
             timer_deadline: None,
+            timer_waker: None,
+            timer_quiet_until: None,
             io_error: None,
             broken: false,
             read_closed: false,
@@ -255,6 +270,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     }
 
     /// Wakes the core at its deadline. `Ready` when a deadline was handled.
+    ///
+    /// The timer is moved only when the core's deadline comes earlier than
+    /// the one it is armed for (or it has fired): a later deadline (the
+    /// message timeout starting over, a heartbeat rescheduled) keeps it, it
+    /// fires early, the core finds nothing due, and it is armed again for
+    /// the deadline of that moment. Resetting a runtime's timer goes
+    /// through its timer wheel, and polling one registers the waker again;
+    /// so an armed timer that was polled with a waker for this same task
+    /// is left alone until the clock is within [`TIMER_SLACK`] of its
+    /// deadline.
+    ///
     /// A shutdown's phase change counts as a deadline.
     pub(crate) fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         if self.apply_shutdown(cx) {
@@ -263,27 +289,63 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         let Some(deadline) = self.conn.poll_timeout() else {
             return Poll::Pending;
         };
-        let now = self.now();
-        if deadline <= now {
+        let now = self.runtime.now();
+        let armed = match (&mut self.timer, self.timer_deadline) {
+            (Some(timer), Some(armed)) if armed <= deadline => {
+                if armed <= now {
+                    // Due by our clock (perhaps before the timer's wheel
+                    // has turned): the core sees to what is due.
+                    self.timer_deadline = None;
+                    self.conn.handle_timeout(now);
+                    return Poll::Ready(());
+                }
+                // Not within TIMER_SLACK of the deadline: a timer whose
+                // clock rounds differently from ours may fire a little
+                // early, and then only polling it tells.
+                if self.timer_quiet_until.is_some_and(|quiet| now < quiet)
+                    && self
+                        .timer_waker
+                        .as_ref()
+                        .is_some_and(|w| w.will_wake(cx.waker()))
+                {
+                    return Poll::Pending;
+                }
+                (timer, armed)
+            }
+            (timer, _) => {
+                if deadline <= now {
+                    self.timer_deadline = None;
+                    self.conn.handle_timeout(now);
+                    return Poll::Ready(());
+                }
+                let timer = match timer {
+                    Some(timer) => {
+                        timer.as_mut().reset(deadline);
+                        timer
+                    }
+                    None => timer.insert(self.runtime.new_timer(deadline)),
+                };
+                self.timer_deadline = Some(deadline);
+                self.timer_quiet_until = deadline.checked_sub(TIMER_SLACK);
+                (timer, deadline)
+            }
+        };
+        let (timer, armed) = armed;
+        if timer.as_mut().poll_expired(cx).is_ready() {
+            // The timer's clock and ours may round differently: its
+            // deadline has passed by the timer's account, so say so. That
+            // is the armed deadline, which may be before the core's.
+            self.timer_deadline = None;
+            let now = self.runtime.now().max(armed);
             self.conn.handle_timeout(now);
             return Poll::Ready(());
         }
-        let timer = match &mut self.timer {
-            Some(timer) => {
-                if self.timer_deadline != Some(deadline) {
-                    timer.as_mut().reset(deadline);
-                }
-                timer
-            }
-            None => self.timer.insert(self.runtime.new_timer(deadline)),
-        };
-        self.timer_deadline = Some(deadline);
-        if timer.as_mut().poll_expired(cx).is_ready() {
-            // The timer's clock and ours may round differently: the
-            // deadline has passed by the timer's account, so say so.
-            let now = self.now().max(deadline);
-            self.conn.handle_timeout(now);
-            return Poll::Ready(());
+        if !self
+            .timer_waker
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            self.timer_waker = Some(cx.waker().clone());
         }
         Poll::Pending
     }

@@ -41,10 +41,17 @@ fn listening(runtime: &str, local: std::io::Result<SocketAddr>) {
 ///
 /// # Errors
 /// Binding or the listener failed.
-pub async fn echo_tokio(addr: &str, config: Config) -> std::io::Result<()> {
+pub async fn echo_tokio(
+    addr: &str,
+    config: Config,
+    tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     listening("tokio", listener.local_addr());
-    let acceptor = ws_tokio::Acceptor::new().config(config);
+    let mut acceptor = ws_tokio::Acceptor::new().config(config);
+    if let Some(tls) = tls {
+        acceptor = acceptor.tls_config(tls);
+    }
     ws_tokio::serve(listener, acceptor, |ws, _| async move {
         echo(&mut ws.into_session()).await;
     })

@@ -17,12 +17,15 @@ use ws_session::{
     duplex, pair,
 };
 
+/// Threads as the executor; timers that fire `early` before their
+/// deadline by the runtime's clock (a timer whose clock rounds otherwise).
 #[derive(Debug)]
-struct ThreadRuntime(ThreadPool);
+struct ThreadRuntime(ThreadPool, Duration);
 
 #[derive(Debug)]
 struct ThreadTimer {
     deadline: Instant,
+    early: Duration,
     /// The deadline a sleeper thread is armed for, and the waker to call.
     armed: Arc<Mutex<(Option<Instant>, Option<Waker>)>>,
 }
@@ -33,14 +36,18 @@ impl Timer for ThreadTimer {
     }
 
     fn poll_expired(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if Instant::now() >= self.deadline {
+        let fires_at = self
+            .deadline
+            .checked_sub(self.early)
+            .unwrap_or(self.deadline);
+        if Instant::now() >= fires_at {
             return Poll::Ready(());
         }
         let mut armed = self.armed.lock().unwrap();
         armed.1 = Some(cx.waker().clone());
         if armed.0 != Some(self.deadline) {
             armed.0 = Some(self.deadline);
-            let deadline = self.deadline;
+            let deadline = fires_at;
             let shared = self.armed.clone();
             std::thread::spawn(move || {
                 std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
@@ -61,6 +68,7 @@ impl Runtime for ThreadRuntime {
     fn new_timer(&self, deadline: Instant) -> Pin<Box<dyn Timer>> {
         Box::pin(ThreadTimer {
             deadline,
+            early: self.1,
             armed: Arc::default(),
         })
     }
@@ -71,7 +79,11 @@ impl Runtime for ThreadRuntime {
 }
 
 fn runtime() -> Arc<dyn Runtime> {
-    Arc::new(ThreadRuntime(ThreadPool::new().unwrap()))
+    runtime_with_early_timers(Duration::ZERO)
+}
+
+fn runtime_with_early_timers(early: Duration) -> Arc<dyn Runtime> {
+    Arc::new(ThreadRuntime(ThreadPool::new().unwrap(), early))
 }
 
 #[test]
@@ -102,30 +114,73 @@ fn conversation_over_the_memory_pipe_without_tokio() {
     });
 }
 
-#[test]
-fn split_and_heartbeat_without_tokio() {
+/// A split client whose server never polls its session (no pong ever
+/// comes), with a 100 ms ping timeout and the heartbeat interval set to
+/// each of `intervals_ms` in turn: how long until `recv` reports the ping
+/// timeout.
+fn heartbeat_ends_after(intervals_ms: &[u64]) -> Duration {
+    heartbeat_ends_after_on(runtime(), intervals_ms)
+}
+
+fn heartbeat_ends_after_on(runtime: Arc<dyn Runtime>, intervals_ms: &[u64]) -> Duration {
     block_on(async {
         let (a, b) = duplex(8 * 1024);
-        let (client, server) = pair(runtime(), a, b, Config::default()).await.unwrap();
+        let (client, server) = pair(runtime, a, b, Config::default()).await.unwrap();
         let (mut writer, mut reader) = client.spawn_split();
         writer
             .set_timeout(Duration::from_millis(100))
             .await
             .unwrap();
-        writer
-            .set_ping_interval(Some(Duration::from_millis(50)))
-            .await
-            .unwrap();
-        // The server never polls its session: no pong ever comes.
         let started = Instant::now();
+        for &ms in intervals_ms {
+            writer
+                .set_ping_interval(Some(Duration::from_millis(ms)))
+                .await
+                .unwrap();
+        }
         let end = reader.recv().await.unwrap_err();
         assert!(
             matches!(end, Error::Closed(CloseReason::PingTimeout { .. })),
             "{end:?}"
         );
-        assert!(started.elapsed() < Duration::from_secs(5));
         drop(server);
+        started.elapsed()
+    })
+}
+
+#[test]
+fn split_and_heartbeat_without_tokio() {
+    assert!(heartbeat_ends_after(&[50]) < Duration::from_secs(5));
+}
+
+#[test]
+fn a_deadline_moved_later_is_honoured_not_the_earlier_one() {
+    // The driver keeps a timer armed for an earlier deadline when the
+    // core's moves later (it fires early and is armed again): the heartbeat
+    // must follow the later deadline, not the one the timer was armed for.
+    // The ping goes out at 600 ms, its pong is due 100 ms later.
+    let elapsed = heartbeat_ends_after(&[200, 600]);
+    assert!(
+        elapsed >= Duration::from_millis(690),
+        "ended after {elapsed:?}: the first interval's deadline was taken"
+    );
+}
+
+#[test]
+fn a_timer_that_fires_a_little_early_is_still_heard() {
+    // The driver leaves an armed timer unpolled while its deadline is far;
+    // close to it, it polls again: a timer firing 2 ms before the deadline
+    // by the runtime's clock still ends the wait (run in a thread, bounded:
+    // a missed wake-up would hang).
+    let (done, ended) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = runtime_with_early_timers(Duration::from_millis(2));
+        let _ = done.send(heartbeat_ends_after_on(runtime, &[50]));
     });
+    let elapsed = ended
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the heartbeat's deadlines were missed");
+    assert!(elapsed >= Duration::from_millis(140), "{elapsed:?}");
 }
 
 /// A transport that counts the writes that moved bytes.

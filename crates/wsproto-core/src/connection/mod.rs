@@ -219,14 +219,8 @@ impl Connection {
         if ended {
             return timers;
         }
-        [
-            timers,
-            self.recv.message_deadline(&self.config),
-            self.timers.send_deadline(&self.config),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        let earliest = timers::earlier(timers, self.recv.message_deadline(&self.config));
+        timers::earlier(earliest, self.timers.send_deadline(&self.config))
     }
 
     /// The next event, if any. After [`Event::Closed`] there are none.

@@ -59,18 +59,16 @@ impl Timers {
     /// in the past that no call clears (a raw-mode client that received a
     /// Close it has not answered yet).
     pub(super) fn next_deadline(&self, config: &Config, ended: bool) -> Option<Instant> {
+        // Asked after every event: plain comparisons, no iterator.
         let pong_deadline = self
             .in_flight
             .and_then(|sent| sent.checked_add(config.ping_timeout));
-        [
-            self.next_ping,
-            pong_deadline,
-            self.close_deadline,
-            self.transport_deadline.filter(|_| ended),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        let mut earliest = earlier(self.next_ping, pong_deadline);
+        earliest = earlier(earliest, self.close_deadline);
+        if ended {
+            earliest = earlier(earliest, self.transport_deadline);
+        }
+        earliest
     }
 
     /// A heartbeat ping is due: returns its payload and starts the pong wait.
@@ -148,6 +146,15 @@ impl Timers {
         self.in_flight = None;
         self.close_deadline = None;
         self.write_blocked_since = None;
+    }
+}
+
+/// The earlier of two optional deadlines (`None`: no deadline).
+pub(super) fn earlier(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
     }
 }
 

@@ -6,7 +6,7 @@ use zlib_rs::{Deflate, DeflateFlush, Method, Strategy};
 use crate::error::ExtensionError;
 
 use super::TAIL;
-use super::fresh::{self, FreshEncoder};
+use super::fresh;
 
 /// Compresses whole messages for one direction of a connection.
 ///
@@ -15,8 +15,6 @@ use super::fresh::{self, FreshEncoder};
 /// connections do not pay for it.
 pub(crate) struct Compressor {
     inner: Option<Deflate>,
-    /// Small messages at level 1 without context takeover.
-    fresh: FreshEncoder,
     level: u32,
     window_bits: u8,
     mem_level: u8,
@@ -37,7 +35,6 @@ impl Compressor {
     ) -> Self {
         Compressor {
             inner: None,
-            fresh: FreshEncoder::default(),
             level,
             window_bits,
             mem_level,
@@ -96,7 +93,7 @@ impl Compressor {
             // zlib would clear its 128 KiB hash table for this message;
             // the one-shot encoder matches like zlib's level 1 without it.
             let max_distance = (1 << self.zlib_window_bits()) - 262;
-            self.fresh.encode(payload, max_distance, out);
+            fresh::encode(payload, max_distance, out);
             return Ok(true);
         }
         let config = zlib_rs::DeflateConfig {

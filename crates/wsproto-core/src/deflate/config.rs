@@ -153,8 +153,10 @@ impl DeflateConfig {
     /// messages of up to 16 KiB with a built-in one-shot encoder that finds
     /// matches as zlib's level 1 does (fixed Huffman codes, or a stored block
     /// when smaller) instead of resetting zlib, whose reset clears a 128 KiB
-    /// table per message; larger messages, other levels and context
-    /// takeover use zlib.
+    /// table per message: the same output size for a fraction of the CPU
+    /// (`bench/README.md`), and no per-connection state (its hash table,
+    /// at most 128 KiB, belongs to the thread). Larger messages, other
+    /// levels and context takeover use zlib.
     #[must_use]
     pub fn with_level(mut self, level: u32) -> Self {
         self.level = level.min(9);
