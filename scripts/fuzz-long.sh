@@ -46,7 +46,7 @@ failed=0
 rows=()
 mkdir -p logs
 for target in "${targets[@]}"; do
-    mkdir -p "corpus/$target" "scratch/$target"
+    mkdir -p "corpus/$target" "scratch/$target" "seeds/$target"
     log="logs/$target-long.log"
     runs=()
     [ "$execs" -gt 0 ] && runs=(-runs="$execs")

@@ -33,7 +33,7 @@ passed=0
 failed=0
 mkdir -p logs
 for target in $(cargo "+$toolchain" fuzz list); do
-    mkdir -p "corpus/$target" "scratch/$target"
+    mkdir -p "corpus/$target" "scratch/$target" "seeds/$target"
     log="logs/$target.log"
     if cargo "+$toolchain" fuzz run "$target" "scratch/$target" "corpus/$target" "seeds/$target" -- \
         -max_total_time="$seconds" -max_len=8192 -print_final_stats=1 </dev/null >"$log" 2>&1; then

@@ -347,6 +347,29 @@ pub fn all() -> Vec<(&'static str, &'static str, Vec<u8>)> {
         "takeover",
         Enc::default().u8(0).u8(7).u8(2).chunk(&text).chunk(&text).0,
     );
+    // fresh_zlib_inflate: the one-shot encoder's output through zlib-rs,
+    // window 2^15 then 2^8: text, a short word repeated past 1 KiB, zeros
+    // repeated to 16 KiB (the encoder's limit), an empty message.
+    add(
+        "fresh_zlib_inflate",
+        "window-15",
+        Enc::default()
+            .u8(7)
+            .chunk(&text)
+            .u8(0)
+            .chunk(b"Hello")
+            .u8(250)
+            .chunk(&[0; 600])
+            .u8(30)
+            .chunk(b"")
+            .u8(0)
+            .0,
+    );
+    add(
+        "fresh_zlib_inflate",
+        "window-8",
+        Enc::default().u8(0).chunk(&text).u8(3).chunk(&text).u8(0).0,
+    );
     // Handshakes: RFC 6455 §1.3, whole and in pieces, with extensions and
     // the start of the WebSocket stream, and a refusal.
     let response = |extra: &str, tail: &[u8]| head(RFC_RESPONSE, extra, tail);
