@@ -9,19 +9,16 @@
 
 use std::time::Duration;
 
-use http::{StatusCode, Version};
+use http::Version;
+use http_servers_tests::h2_client::{self, LARGE, close, config, echo};
 use http_servers_tests::servers::{
     Seen, SeenRx, Server, axum_app, next, serve_axum_tls, serve_axum_tls_with,
     serve_axum_without_rfc8441, start,
 };
 use test_support::{AsyncStd, Rt, Smol};
+use ws_h2::H2Error;
 use ws_h2::async_std::{AsyncIoRuntime, H2Connector};
-use ws_h2::{H2Error, WebSocket};
-use ws_tokio::{CloseCode, CloseFrame, Config, Message};
-
-/// Far over the flow-control windows both ways (HTTP/2's 64 KiB default,
-/// our client's 1 MiB stream window, hyper's).
-const LARGE: usize = 3 * 1024 * 1024;
+use ws_tokio::Message;
 
 /// A runtime the client runs on: the suite's `block_on`, and the
 /// connector's runtime with that executor's spawner.
@@ -69,12 +66,6 @@ async fn on<R: Client, T: Send + 'static>(
     }
 }
 
-fn config() -> Config {
-    Config::default()
-        .with_max_message_size(4 * 1024 * 1024)
-        .with_max_frame_size(4 * 1024 * 1024)
-}
-
 /// `future` within 30 s, on async-io's timer.
 async fn within<F: Future>(future: F) -> F::Output {
     let limit = async {
@@ -82,18 +73,6 @@ async fn within<F: Future>(future: F) -> F::Output {
         panic!("not within 30 s");
     };
     smol::future::or(future, limit).await
-}
-
-async fn echo(ws: &mut WebSocket, message: Message) {
-    ws.send_message(message.clone()).await.unwrap();
-    assert_eq!(ws.recv().await.unwrap(), message);
-}
-
-async fn close(mut ws: WebSocket) {
-    ws.close(CloseFrame::new(CloseCode::NORMAL, "done"))
-        .await
-        .unwrap();
-    assert!(ws.close_reason().unwrap().is_clean());
 }
 
 async fn upgraded_over(seen: &mut SeenRx, version: Version) {
@@ -106,58 +85,13 @@ async fn upgraded_over(seen: &mut SeenRx, version: Version) {
 
 async fn one_socket_echo<R: Client>() {
     let (addr, mut seen) = start(Server::Axum, config()).await;
-    on::<R, _>(async move |connector| {
-        let (mut ws, response) = connector
-            .prior_knowledge(true)
-            .connect(format!("ws://{addr}/ws"))
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(ws.get_ref().version(), Version::HTTP_2);
-        echo(&mut ws, Message::text(format!("over {}", R::NAME))).await;
-        close(ws).await;
-    })
-    .await;
+    on::<R, _>(async move |connector| h2_client::one_socket_echo(connector, addr).await).await;
     upgraded_over(&mut seen, Version::HTTP_2).await;
 }
 
 async fn three_multiplexed<R: Client>() {
     let (addr, mut seen) = start(Server::Axum, config()).await;
-    on::<R, _>(async move |connector| {
-        let connection = connector
-            .prior_knowledge(true)
-            .connect_h2(format!("ws://{addr}/"))
-            .await
-            .unwrap();
-        assert!(connection.extended_connect_enabled());
-        let mut sockets = Vec::new();
-        for _ in 0..3 {
-            let (ws, _) = connection.open(format!("ws://{addr}/ws")).await.unwrap();
-            sockets.push(ws);
-        }
-        let ids: Vec<u32> = sockets
-            .iter()
-            .map(|ws| ws.get_ref().as_h2().unwrap().stream_id())
-            .collect();
-        assert_eq!(ids, [1, 3, 5]);
-        // All three at once on the one connection, a large message each.
-        let conversations = sockets
-            .into_iter()
-            .enumerate()
-            .map(|(i, mut ws)| async move {
-                for n in 0..20 {
-                    echo(&mut ws, Message::text(format!("socket {i} message {n}"))).await;
-                }
-                echo(
-                    &mut ws,
-                    Message::binary(vec![u8::try_from(i).unwrap(); LARGE]),
-                )
-                .await;
-                close(ws).await;
-            });
-        futures_util::future::join_all(conversations).await;
-    })
-    .await;
+    on::<R, _>(async move |connector| h2_client::three_multiplexed(connector, addr).await).await;
     for _ in 0..3 {
         upgraded_over(&mut seen, Version::HTTP_2).await;
     }
@@ -165,61 +99,13 @@ async fn three_multiplexed<R: Client>() {
 
 async fn large_messages<R: Client>() {
     let (addr, _seen) = start(Server::Axum, config()).await;
-    on::<R, _>(async move |connector| {
-        let (mut ws, _) = connector
-            .prior_knowledge(true)
-            .connect(format!("ws://{addr}/ws"))
-            .await
-            .unwrap();
-        let pattern: Vec<u8> = (0..LARGE).map(|i| (i % 251) as u8).collect();
-        echo(&mut ws, Message::binary(pattern)).await;
-        // A burst larger than the windows before reading anything back.
-        for n in 0..4u8 {
-            ws.send_message(Message::binary(vec![n; 512 * 1024]))
-                .await
-                .unwrap();
-        }
-        for n in 0..4u8 {
-            assert_eq!(
-                ws.recv().await.unwrap(),
-                Message::binary(vec![n; 512 * 1024])
-            );
-        }
-        close(ws).await;
-    })
-    .await;
+    on::<R, _>(async move |connector| h2_client::large_messages(connector, addr).await).await;
 }
 
-/// No `SETTINGS_ENABLE_CONNECT_PROTOCOL`: a typed refusal with the
-/// fallback off, the HTTP/1.1 upgrade (a session on this runtime) with it
-/// on.
 async fn fallback_and_refusal<R: Client>() {
     let (router, mut seen) = axum_app(config());
     let addr = serve_axum_without_rfc8441(router).await;
-    on::<R, _>(async move |connector| {
-        let h2c = connector.prior_knowledge(true);
-        let url = format!("ws://{addr}/ws");
-        let error = h2c.connect(url.as_str()).await.unwrap_err();
-        assert!(
-            matches!(&error, H2Error::ExtendedConnectRefused { authority } if *authority == addr.to_string()),
-            "{error}"
-        );
-        let error = h2c.connect_h2(url.as_str()).await.unwrap_err();
-        assert!(
-            matches!(error, H2Error::ExtendedConnectRefused { .. }),
-            "{error}"
-        );
-        let (mut ws, response) = h2c
-            .fallback_to_http1(true)
-            .connect(url.as_str())
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);
-        assert_eq!(ws.get_ref().version(), Version::HTTP_11);
-        echo(&mut ws, Message::binary(vec![1u8; LARGE])).await;
-        close(ws).await;
-    })
-    .await;
+    on::<R, _>(async move |connector| h2_client::fallback_and_refusal(connector, addr).await).await;
     upgraded_over(&mut seen, Version::HTTP_11).await;
 }
 
