@@ -39,7 +39,7 @@ enum Dialed {
 /// `R` is a runtime of an adapter ([`Net`]: sockets, timers, a spawner):
 /// `ws_tokio::TokioRuntime` for [`ws_h2::H2Connector`](crate::H2Connector),
 /// `ws_async_std::AsyncIoRuntime` for
-/// [`ws_h2::async_std::H2Connector`](crate::async_std::H2Connector). The
+/// `ws_h2::async_std::H2Connector` (feature `async-std`). The
 /// HTTP/2 connection's task runs on `R`'s spawner, and every WebSocket
 /// (over HTTP/2 or after a fallback) is a session on `R`.
 #[derive(Debug, Clone)]

@@ -28,7 +28,7 @@
 //! | runtime | connector | feature |
 //! |---|---|---|
 //! | tokio | [`ws_h2::H2Connector`](H2Connector) (`ws_tokio::TokioRuntime`) | `tokio` (default) |
-//! | async-std, smol | [`ws_h2::async_std::H2Connector`](async_std::H2Connector) (`ws_async_std::AsyncIoRuntime`) | `async-std` |
+//! | async-std, smol | `ws_h2::async_std::H2Connector` (`ws_async_std::AsyncIoRuntime`) | `async-std` |
 //!
 //! `h2` needs tokio's IO traits, not its runtime: it runs over the
 //! runtime's futures-io stream through tokio-util's `compat`, the task
@@ -72,7 +72,7 @@
 //! # Cargo features
 //!
 //! - `tokio` (default): [`H2Connector`] on tokio.
-//! - `async-std`: [`async_std::H2Connector`] on async-std and smol.
+//! - `async-std`: `ws_h2::async_std::H2Connector` on async-std and smol.
 //! - `rustls` (default): `wss://` over TLS with ALPN `h2`.
 //! - `json` (default): `JsonConverter` and the serde shortcuts.
 #![forbid(unsafe_code)]
@@ -94,8 +94,9 @@ pub use ws_tokio;
 pub use {h2, ws_session};
 
 /// The connector written once over a runtime: name it through
-/// [`H2Connector`] (tokio) or [`async_std::H2Connector`], or with a
-/// runtime of your own that implements `ws_session::Net`.
+/// [`H2Connector`] (tokio) or `async_std::H2Connector` (feature
+/// `async-std`), or with a runtime of your own that implements
+/// `ws_session::Net`.
 pub mod generic {
     pub use crate::connector::H2Connector;
 }
