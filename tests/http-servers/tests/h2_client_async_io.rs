@@ -5,7 +5,8 @@
 //! runs on the runtime's spawner. The same scenarios as the tokio suite
 //! (`h2_client.rs`): an echo over h2c and over TLS with ALPN `h2`, three
 //! WebSockets on one connection, messages over the flow-control window,
-//! the fallback to HTTP/1.1 and the typed refusal without it.
+//! the fallback to HTTP/1.1 and the typed refusal without it, the
+//! reconnecting client.
 
 use std::time::Duration;
 
@@ -153,6 +154,43 @@ async fn over_tls<R: Client>() {
     upgraded_over(&mut seen_http1, Version::HTTP_11).await;
 }
 
+/// The reconnecting client over h2c: its backoff and driver on this
+/// runtime, the hook's message out on the extended CONNECT stream and back
+/// through the events, a send through the handle, a clean stop.
+async fn reconnecting<R: Client>() {
+    use ws_tokio::{End, ReconnectEvent, ReconnectOptions};
+
+    let (addr, mut seen) = start(Server::Axum, config()).await;
+    on::<R, _>(async move |connector| {
+        let (client, mut events) = connector
+            .prior_knowledge(true)
+            .reconnecting(format!("ws://{addr}/ws"), ReconnectOptions::new().seed(1))
+            .unwrap()
+            .on_connect(test_support::subscribe_hook())
+            .start();
+        assert!(matches!(
+            events.next_event().await,
+            Some(ReconnectEvent::Connected { attempts: 1 })
+        ));
+        let Some(ReconnectEvent::Message(echo)) = events.next_event().await else {
+            panic!("expected the hook's echo");
+        };
+        assert_eq!(echo, Message::text("subscribe #0"));
+        client.send_text("through the handle").await.unwrap();
+        let Some(ReconnectEvent::Message(echo)) = events.next_event().await else {
+            panic!("expected the echo");
+        };
+        assert_eq!(echo, Message::text("through the handle"));
+        client.stop().await;
+        assert!(matches!(
+            events.next_event().await,
+            Some(ReconnectEvent::Ended(End::Stopped))
+        ));
+    })
+    .await;
+    upgraded_over(&mut seen, Version::HTTP_2).await;
+}
+
 /// Each scenario on async-std and on smol.
 macro_rules! on_async_io {
     ($($name:ident => $scenario:ident),* $(,)?) => {
@@ -178,4 +216,5 @@ on_async_io! {
     messages_over_the_flow_control_window => large_messages,
     fallback_to_http1_and_refusal_without_it => fallback_and_refusal,
     tls_with_alpn_h2_and_fallback => over_tls,
+    reconnecting_over_http2 => reconnecting,
 }
