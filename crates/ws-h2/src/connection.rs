@@ -5,16 +5,19 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures_io::{AsyncRead, AsyncWrite};
 use http::Response;
-use tokio::io::{AsyncRead, AsyncWrite};
-use ws_tokio::wsproto_core::handshake::{
+use tokio_util::compat::FuturesAsyncReadCompatExt as _;
+use ws_session::wsproto_core::handshake::{
     ClientError, ClientHandshake, MAX_ERROR_BODY, ResponseError, Scheme,
 };
-use ws_tokio::{ClientResponse, Config, HandshakeError, HandshakeOptions, IntoClientRequest};
+use ws_session::{
+    ClientResponse, Config, HandshakeError, HandshakeOptions, IntoClientRequest, Runtime,
+};
 
+use crate::WebSocket;
 use crate::error::H2Error;
 use crate::stream::{H2Stream, Stream};
-use crate::{WebSocket, runtime};
 
 /// How much a server may send on one stream before the session reads it
 /// (HTTP/2 flow control; the received bytes are released as the session
@@ -33,10 +36,13 @@ const CONNECTION_WINDOW: u32 = 4 * 1024 * 1024;
 /// clone opens streams on the same connection, and the connection ends
 /// when the last handle and the last of its WebSockets are dropped.
 ///
-/// Made by [`H2Connector::connect_h2`](crate::H2Connector::connect_h2).
+/// Made by [`H2Connector::connect_h2`](crate::generic::H2Connector::connect_h2),
+/// on any runtime: the connection's task, the sessions' timers and the
+/// handshake timeout run on the runtime of the connector that made it.
 #[derive(Debug, Clone)]
 pub struct H2Connection {
     send: h2::client::SendRequest<Bytes>,
+    runtime: Arc<dyn Runtime>,
     config: Arc<Config>,
     handshake: HandshakeOptions,
     scheme: Scheme,
@@ -45,11 +51,13 @@ pub struct H2Connection {
 }
 
 impl H2Connection {
-    /// Runs the HTTP/2 handshake over `io` and waits until the server's
+    /// Runs the HTTP/2 handshake over `io` (a futures-io stream, seen by
+    /// `h2` through tokio-util's `compat`) and waits until the server's
     /// SETTINGS are in: the connection, and whether they allow extended
-    /// CONNECT.
+    /// CONNECT. The connection's task is spawned on `runtime`.
     pub(crate) async fn handshake<T>(
         io: T,
+        runtime: Arc<dyn Runtime>,
         config: Arc<Config>,
         handshake: HandshakeOptions,
         origin: (Scheme, &str, u16),
@@ -65,14 +73,14 @@ impl H2Connection {
         let (send, mut connection) = h2::client::Builder::new()
             .initial_window_size(STREAM_WINDOW)
             .initial_connection_window_size(CONNECTION_WINDOW)
-            .handshake(io)
+            .handshake(io.compat())
             .await
             .map_err(fail)?;
         let ping_pong = connection.ping_pong();
-        tokio::spawn(async move {
+        runtime.spawn(Box::pin(async move {
             // The connection's end is seen by its streams.
             let _ = connection.await;
-        });
+        }));
         // The server's SETTINGS are the first frame it sends (RFC 9113
         // §3.4): once the answer to our PING is back, they are applied.
         if let Some(mut ping_pong) = ping_pong {
@@ -82,6 +90,7 @@ impl H2Connection {
         let enabled = send.is_extended_connect_protocol_enabled();
         let connection = H2Connection {
             send,
+            runtime,
             config,
             handshake,
             scheme,
@@ -99,7 +108,7 @@ impl H2Connection {
         &self,
         request: impl IntoClientRequest,
     ) -> Result<(WebSocket, ClientResponse), H2Error> {
-        let handshake = ws_tokio::ws_session::build_request(request, &self.config)?;
+        let handshake = ws_session::build_request(request, &self.config)?;
         if (handshake.scheme(), handshake.host(), handshake.port())
             != (self.scheme, self.host.as_str(), self.port)
         {
@@ -152,16 +161,16 @@ impl H2Connection {
             Err(other) => return Err(HandshakeError::Io(std::io::Error::other(other)).into()),
         };
         let io = Stream::h2(H2Stream::new(send, body));
-        Ok(ws_tokio::ws_session::start_client_session(
+        Ok(ws_session::start_client_session(
             upgrade,
             self.config.clone(),
             io,
-            runtime(),
+            self.runtime.clone(),
         )?)
     }
 
     /// Whether the server allows extended CONNECT (always, for a
-    /// connection [`connect_h2`](crate::H2Connector::connect_h2) gave).
+    /// connection [`connect_h2`](crate::generic::H2Connector::connect_h2) gave).
     #[must_use]
     pub fn extended_connect_enabled(&self) -> bool {
         self.send.is_extended_connect_protocol_enabled()
@@ -175,12 +184,7 @@ impl H2Connection {
     }
 
     async fn within_timeout<F: Future>(&self, future: F) -> Result<F::Output, H2Error> {
-        match self.handshake.get_timeout() {
-            None => Ok(future.await),
-            Some(limit) => tokio::time::timeout(limit, future)
-                .await
-                .map_err(|_| H2Error::Handshake(HandshakeError::Timeout(limit))),
-        }
+        crate::within_handshake(&*self.runtime, self.handshake.get_timeout(), future).await
     }
 }
 

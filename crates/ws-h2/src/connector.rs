@@ -10,21 +10,19 @@
 //! ```
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use tokio::net::TcpStream;
-use ws_tokio::ws_session::reconnect::DialFuture;
-use ws_tokio::ws_session::{DirectTcp, Net as _, Transport};
-use ws_tokio::wsproto_core::handshake::{ClientHandshake, Scheme};
-use ws_tokio::{
-    ClientResponse, Config, ConnectError, ConnectOptions, IntoClientRequest, TokioRuntime,
+use futures_io::{AsyncRead, AsyncWrite};
+use ws_session::reconnect::DialFuture;
+use ws_session::wsproto_core::handshake::{ClientHandshake, Scheme};
+use ws_session::{
+    ClientResponse, Config, ConnectError, ConnectOptions, DirectTcp, HandshakeError,
+    IntoClientRequest, Net, Reconnect, ReconnectOptions, Runtime, Transport,
 };
-use ws_tokio::{HandshakeError, Reconnect, ReconnectOptions};
 
 use crate::connection::H2Connection;
 use crate::error::H2Error;
 use crate::stream::Stream;
-use crate::{WebSocket, runtime};
+use crate::{WebSocket, within, within_handshake};
 
 /// What a connection attempt gave: a connection that takes WebSockets
 /// over HTTP/2, or a stream for the HTTP/1.1 upgrade.
@@ -33,36 +31,56 @@ enum Dialed {
     Http1(Stream),
 }
 
-/// A client of WebSockets over HTTP/2 (RFC 8441): the session [`Config`],
-/// timeouts and TCP options ([`ConnectOptions`]), the [`Transport`]
-/// (direct TCP, or a proxy's tunnel), TLS, h2c, and the fallback. Cloning
-/// is cheap.
+/// A client of WebSockets over HTTP/2 (RFC 8441) on the runtime `R`: the
+/// session [`Config`], timeouts and TCP options ([`ConnectOptions`]), the
+/// [`Transport`] (direct TCP, or a proxy's tunnel), TLS, h2c, and the
+/// fallback. Cloning is cheap.
+///
+/// `R` is a runtime of an adapter ([`Net`]: sockets, timers, a spawner):
+/// `ws_tokio::TokioRuntime` for [`ws_h2::H2Connector`](crate::H2Connector),
+/// `ws_async_std::AsyncIoRuntime` for
+/// `ws_h2::async_std::H2Connector` (feature `async-std`). The
+/// HTTP/2 connection's task runs on `R`'s spawner, and every WebSocket
+/// (over HTTP/2 or after a fallback) is a session on `R`.
 #[derive(Debug, Clone)]
-pub struct H2Connector {
+pub struct H2Connector<R: Net> {
+    runtime: R,
     config: Arc<Config>,
     options: ConnectOptions,
-    transport: Arc<dyn Transport<TokioRuntime>>,
+    transport: Arc<dyn Transport<R>>,
     #[cfg(feature = "rustls")]
     tls: Option<Arc<rustls::ClientConfig>>,
     prior_knowledge: bool,
     fallback: bool,
 }
 
-impl Default for H2Connector {
+impl<R: Net + Default> Default for H2Connector<R> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl H2Connector {
+impl<R: Net + Default> H2Connector<R> {
     /// The defaults: [`Config::default`], [`ConnectOptions::default`],
     /// direct TCP, webpki roots for `wss://`, no h2c (a `ws://` URL is
     /// refused unless [`prior_knowledge`](Self::prior_knowledge) or the
     /// fallback is on), and no fallback to HTTP/1.1: asking for HTTP/2
     /// and silently getting HTTP/1.1 would hide a misconfigured server.
+    /// The runtime's default (for async-io: tasks on smol's global
+    /// executor).
     #[must_use]
     pub fn new() -> Self {
+        Self::with_runtime(R::default())
+    }
+}
+
+impl<R: Net> H2Connector<R> {
+    /// The defaults of [`new`](Self::new) on `runtime` (say, an
+    /// `AsyncIoRuntime` whose spawner is async-std's).
+    #[must_use]
+    pub fn with_runtime(runtime: R) -> Self {
         H2Connector {
+            runtime,
             config: Arc::default(),
             options: ConnectOptions::default(),
             // `default()`: the direct transport gains options (the address
@@ -94,7 +112,7 @@ impl H2Connector {
     /// How the stream to the server is opened: [`DirectTcp`] by default,
     /// or a proxy's tunnel.
     #[must_use]
-    pub fn transport(mut self, transport: impl Transport<TokioRuntime>) -> Self {
+    pub fn transport(mut self, transport: impl Transport<R>) -> Self {
         self.transport = Arc::new(transport);
         self
     }
@@ -140,6 +158,17 @@ impl H2Connector {
         self.options
     }
 
+    /// The runtime.
+    #[must_use]
+    pub fn get_runtime(&self) -> &R {
+        &self.runtime
+    }
+
+    /// The runtime as sessions take it.
+    fn session_runtime(&self) -> Arc<dyn Runtime> {
+        Arc::new(self.runtime.clone())
+    }
+
     /// Opens one WebSocket: over HTTP/2 on a connection of its own, or,
     /// with the fallback, over HTTP/1.1 ([`Stream::version`] tells which).
     /// For several WebSockets on one connection, see
@@ -148,13 +177,13 @@ impl H2Connector {
         &self,
         request: impl IntoClientRequest,
     ) -> Result<(WebSocket, ClientResponse), H2Error> {
-        let handshake = ws_tokio::ws_session::build_request(request, &self.config)?;
+        let handshake = ws_session::build_request(request, &self.config)?;
         match self.dial(&handshake, self.fallback).await? {
             Dialed::H2(connection) => connection.open_handshake(handshake).await,
             Dialed::Http1(stream) => {
                 let options = self.options.get_handshake();
-                Ok(ws_tokio::ws_session::client(
-                    runtime(),
+                Ok(ws_session::client(
+                    self.session_runtime(),
                     stream,
                     handshake,
                     self.config.clone(),
@@ -170,7 +199,7 @@ impl H2Connector {
     /// on it. No fallback here: a server without extended CONNECT is
     /// [`H2Error::ExtendedConnectRefused`].
     pub async fn connect_h2(&self, url: impl IntoClientRequest) -> Result<H2Connection, H2Error> {
-        let handshake = ws_tokio::ws_session::build_request(url, &self.config)?;
+        let handshake = ws_session::build_request(url, &self.config)?;
         match self.dial(&handshake, false).await? {
             Dialed::H2(connection) => Ok(connection),
             Dialed::Http1(_) => Err(H2Error::ExtendedConnectRefused {
@@ -187,7 +216,7 @@ impl H2Connector {
                     authority: authority(handshake),
                 });
             }
-            return Ok(Dialed::Http1(Stream::tcp(self.tcp(handshake).await?)));
+            return Ok(Dialed::Http1(Stream::http1(self.tcp(handshake).await?)));
         }
         let attempt = if secure {
             // TLS state is large: keep it out of every caller's future.
@@ -216,12 +245,12 @@ impl H2Connector {
     async fn http1_only(&self, handshake: &ClientHandshake) -> Result<Dialed, H2Error> {
         let tcp = self.tcp(handshake).await?;
         if handshake.scheme() != Scheme::Wss {
-            return Ok(Dialed::Http1(Stream::tcp(tcp)));
+            return Ok(Dialed::Http1(Stream::http1(tcp)));
         }
         #[cfg(feature = "rustls")]
         {
             let tls = self.tls(tcp, handshake, &[b"http/1.1"]).await?;
-            Ok(Dialed::Http1(Stream::tls(tls)))
+            Ok(Dialed::Http1(Stream::http1(tls)))
         }
         #[cfg(not(feature = "rustls"))]
         Err(tls_disabled(handshake))
@@ -247,7 +276,7 @@ impl H2Connector {
             return self.h2_over(tls, handshake).await;
         }
         if fallback {
-            return Ok(Some(Dialed::Http1(Stream::tls(tls))));
+            return Ok(Some(Dialed::Http1(Stream::http1(tls))));
         }
         Err(H2Error::NoH2 {
             authority: authority(handshake),
@@ -265,40 +294,31 @@ impl H2Connector {
         Err(tls_disabled(handshake))
     }
 
+    /// TLS over `tcp` with ALPN `alpn`, within the handshake timeout
+    /// (ws-session's TLS step, over futures-io on every runtime).
     #[cfg(feature = "rustls")]
     async fn tls(
         &self,
-        tcp: TcpStream,
+        tcp: R::Tcp,
         handshake: &ClientHandshake,
         alpn: &[&[u8]],
-    ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, H2Error> {
+    ) -> Result<futures_rustls::TlsStream<R::Tcp>, H2Error> {
         let base = self
             .tls
             .clone()
-            .unwrap_or_else(ws_tokio::default_client_config);
+            .unwrap_or_else(ws_session::tls::default_client_config);
         let mut config = (*base).clone();
         config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-        let host = handshake.host().to_owned();
-        let port = handshake.port();
-        let failed = |source| ConnectError::Tls {
-            host: host.clone(),
-            port,
-            source,
-        };
-        let name = rustls_pki_types::ServerName::try_from(host.clone()).map_err(|e| {
-            failed(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("not a valid TLS server name: {e}"),
-            ))
-        })?;
-        let connect = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp);
+        let host = handshake.host();
+        let connect = ws_session::tls::connect(Arc::new(config), host, tcp);
         let timeout = self.options.get_handshake().get_timeout();
-        let tls = within(timeout, connect)
-            .await
-            .ok_or(ws_tokio::HandshakeError::Timeout(
-                timeout.unwrap_or_default(),
-            ))?
-            .map_err(failed)?;
+        let tls = within_handshake(&self.runtime, timeout, connect)
+            .await?
+            .map_err(|source| ConnectError::Tls {
+                host: host.to_owned(),
+                port: handshake.port(),
+                source,
+            })?;
         Ok(tls)
     }
 
@@ -310,46 +330,42 @@ impl H2Connector {
         handshake: &ClientHandshake,
     ) -> Result<Option<Dialed>, H2Error>
     where
-        T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+        T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let options = self.options.get_handshake();
-        let timeout = options.get_timeout();
         let origin = (handshake.scheme(), handshake.host(), handshake.port());
-        let (connection, enabled) = within(
-            timeout,
-            H2Connection::handshake(io, self.config.clone(), options, origin),
+        let (connection, enabled) = within_handshake(
+            &self.runtime,
+            options.get_timeout(),
+            H2Connection::handshake(
+                io,
+                self.session_runtime(),
+                self.config.clone(),
+                options,
+                origin,
+            ),
         )
-        .await
-        .ok_or(ws_tokio::HandshakeError::Timeout(
-            timeout.unwrap_or_default(),
-        ))??;
+        .await??;
         Ok(enabled.then_some(Dialed::H2(connection)))
     }
 
     /// The transport's stream within the connect timeout, with the TCP
     /// options set.
-    async fn tcp(&self, handshake: &ClientHandshake) -> Result<TcpStream, H2Error> {
+    async fn tcp(&self, handshake: &ClientHandshake) -> Result<R::Tcp, H2Error> {
         let host = handshake.host();
         let port = handshake.port();
         let timeout = self.options.get_connect_timeout();
-        let tcp = within(timeout, self.transport.open(&TokioRuntime, host, port))
-            .await
-            .ok_or_else(|| ConnectError::ConnectTimeout {
+        let open = self.transport.open(&self.runtime, host, port);
+        let tcp = within(&self.runtime, timeout, open).await.ok_or_else(|| {
+            ConnectError::ConnectTimeout {
                 host: host.to_owned(),
                 port,
                 timeout: timeout.unwrap_or_default(),
-            })??;
+            }
+        })??;
         // A socket option the platform refuses is no reason to fail.
-        let _ = TokioRuntime::configure_tcp(&tcp, &self.options.get_tcp());
-        Ok(tcp.into_inner())
-    }
-}
-
-/// `future` within `timeout` (`None`: no limit); `None` when it ran out.
-async fn within<F: Future>(timeout: Option<Duration>, future: F) -> Option<F::Output> {
-    match timeout {
-        None => Some(future.await),
-        Some(limit) => tokio::time::timeout(limit, future).await.ok(),
+        let _ = R::configure_tcp(&tcp, &self.options.get_tcp());
+        Ok(tcp)
     }
 }
 
@@ -366,7 +382,7 @@ fn tls_disabled(handshake: &ClientHandshake) -> H2Error {
     .into()
 }
 
-impl H2Connector {
+impl<R: Net> H2Connector<R> {
     /// A client of `request` that reconnects (backoff with jitter, a hook
     /// on every new session, one event stream across sessions; see
     /// `ws_session::reconnect`), each session opened by
@@ -385,6 +401,6 @@ impl H2Connector {
             let request = request.clone();
             Box::pin(async move { Ok(connector.connect(request).await?.0) })
         };
-        Ok(Reconnect::new(runtime(), dial, options))
+        Ok(Reconnect::new(self.session_runtime(), dial, options))
     }
 }

@@ -1,6 +1,6 @@
 //! What connecting over HTTP/2 fails with.
 
-use ws_tokio::{ConnectError, HandshakeError};
+use ws_session::{ConnectError, HandshakeError};
 
 /// Why a WebSocket over HTTP/2 could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -41,7 +41,7 @@ pub enum H2Error {
         alpn: Option<String>,
     },
     /// A `ws://` URL without prior knowledge: HTTP/2 in clear text is used
-    /// only when asked ([`H2Connector::prior_knowledge`](crate::H2Connector::prior_knowledge)),
+    /// only when asked ([`H2Connector::prior_knowledge`](crate::generic::H2Connector::prior_knowledge)),
     /// and the fallback to HTTP/1.1 is off.
     #[error(
         "{authority}: HTTP/2 without TLS needs prior knowledge (H2Connector::prior_knowledge(true)); or allow the HTTP/1.1 fallback"

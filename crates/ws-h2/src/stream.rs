@@ -20,8 +20,6 @@ use std::task::{Context, Poll, ready};
 use bytes::{Buf as _, Bytes, BytesMut};
 use futures_io::{AsyncRead, AsyncWrite};
 use h2::{RecvStream, SendStream};
-use tokio::net::TcpStream;
-use ws_tokio::Compat;
 
 /// One HTTP/2 stream as a byte stream: what an extended CONNECT carries.
 #[derive(Debug)]
@@ -190,16 +188,28 @@ impl AsyncWrite for H2Stream {
 }
 
 /// The transport of a [`WebSocket`](crate::WebSocket): an HTTP/2 stream,
-/// or the HTTP/1.1 connection of a fallback (plain or TLS).
+/// or the HTTP/1.1 connection of a fallback (plain or TLS, over the
+/// runtime's TCP stream). The same type on every runtime.
 #[derive(Debug)]
 pub struct Stream(Inner);
 
-#[derive(Debug)]
+/// A fallback's connection: the runtime's TCP stream, or TLS over it.
+pub(crate) trait Http1Io: AsyncRead + AsyncWrite + Unpin + Send {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Http1Io for T {}
+
 enum Inner {
     H2(H2Stream),
-    Tcp(Compat<TcpStream>),
-    #[cfg(feature = "rustls")]
-    Tls(Box<Compat<tokio_rustls::client::TlsStream<TcpStream>>>),
+    Http1(Box<dyn Http1Io>),
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Inner::H2(stream) => f.debug_tuple("H2").field(stream).finish(),
+            Inner::Http1(_) => f.write_str("Http1"),
+        }
+    }
 }
 
 impl Stream {
@@ -207,13 +217,8 @@ impl Stream {
         Stream(Inner::H2(stream))
     }
 
-    pub(crate) fn tcp(tcp: TcpStream) -> Self {
-        Stream(Inner::Tcp(Compat::new(tcp)))
-    }
-
-    #[cfg(feature = "rustls")]
-    pub(crate) fn tls(tls: tokio_rustls::client::TlsStream<TcpStream>) -> Self {
-        Stream(Inner::Tls(Box::new(Compat::new(tls))))
+    pub(crate) fn http1(io: impl Http1Io + 'static) -> Self {
+        Stream(Inner::Http1(Box::new(io)))
     }
 
     /// The HTTP version the WebSocket was opened with: `HTTP_2` for an
@@ -243,9 +248,7 @@ macro_rules! each {
     ($self:ident, $s:ident => $call:expr) => {
         match &mut $self.get_mut().0 {
             Inner::H2($s) => $call,
-            Inner::Tcp($s) => $call,
-            #[cfg(feature = "rustls")]
-            Inner::Tls($s) => $call,
+            Inner::Http1($s) => $call,
         }
     };
 }

@@ -140,7 +140,7 @@ pub use reconnect::{
     Backoff, Offline, Reconnect, ReconnectEvent, ReconnectEvents, ReconnectHandle, ReconnectOptions,
 };
 pub use request::{ClientRequestBuilder, IntoClientRequest};
-pub use runtime::{Runtime, Timer};
+pub use runtime::{Runtime, Timer, timeout_at};
 pub use serve::serve;
 pub use session::Session;
 pub use split::{SessionReader, SessionWriter};

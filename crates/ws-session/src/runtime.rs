@@ -33,9 +33,10 @@ pub trait Runtime: Send + Sync + Debug + 'static {
     fn spawn(&self, future: Pin<Box<dyn Future<Output = ()> + Send>>);
 }
 
-/// Runs `future`, giving up at `deadline`: `None` when the deadline came
-/// first.
-pub(crate) async fn timeout_at<F: Future>(
+/// Runs `future`, giving up at `deadline` (on `runtime`'s timers; `None`:
+/// no limit): `None` when the deadline came first. For crates that build
+/// flows of their own over a [`Runtime`] (ws-h2).
+pub async fn timeout_at<F: Future>(
     runtime: &dyn Runtime,
     deadline: Option<Instant>,
     future: F,

@@ -126,8 +126,14 @@ fn server_name(host: &str) -> io::Result<ServerName<'static>> {
     })
 }
 
-/// The client side of a TLS handshake over `stream`, for `host`.
-pub(crate) async fn connect<S>(
+/// The client side of a TLS handshake over `stream`, for `host` (a DNS
+/// name or an IP address, without brackets), with `config` as it is (its
+/// ALPN list included): the TLS step of the connectors, for crates that
+/// build flows of their own (ws-h2 offers `h2` in ALPN).
+///
+/// # Errors
+/// `host` is not a valid server name, or the handshake failed.
+pub async fn connect<S>(
     config: Arc<ClientConfig>,
     host: &str,
     stream: S,

@@ -8,11 +8,13 @@
 //!  tests/rfc8441.rs   ── h2ws::H2Client (h2 + our core) ───────────────────► servers::axum_app / hyper_service
 //!  tests/refusals.rs  ── raw HTTP/1.1 and h2 requests ─────────────────────► 400 / 426 / 403, plain routes still 200
 //!  tests/chromium.rs  ── headless Chromium, TLS + ALPN h2 ─────────────────► servers::serve_axum_tls (saw CONNECT)
-//!  tests/h2_client.rs ── ws-h2 (our RFC 8441 client) ───────────────────────► both servers, one without RFC 8441, Hypercorn
+//!  tests/h2_client.rs ── ws-h2 (our RFC 8441 client) on tokio ─────────────► both servers, one without RFC 8441, Hypercorn
+//!  tests/h2_client_async_io.rs ── ws-h2 on async-std and smol ──────────────► the axum server (h2_client: the scenarios, once)
 //! ```
 #![forbid(unsafe_code)]
 
 pub mod adapters;
+pub mod h2_client;
 pub mod h2ws;
 pub mod raw;
 pub mod servers;

@@ -9,22 +9,13 @@
 use std::time::Duration;
 
 use http::{StatusCode, Version};
+use http_servers_tests::h2_client::{self, LARGE, config};
 use http_servers_tests::servers::{
     Seen, SeenRx, Server, axum_app, next, serve_axum_killable, serve_axum_tls, serve_axum_tls_with,
     serve_axum_without_rfc8441, start,
 };
 use ws_h2::{H2Connector, H2Error, WebSocket};
-use ws_tokio::{ClientResponse, CloseCode, CloseFrame, Config, Message};
-
-/// Far over the flow-control windows both ways: HTTP/2's 64 KiB default,
-/// our client's 1 MiB stream window, hyper's windows.
-const LARGE: usize = 3 * 1024 * 1024;
-
-fn config() -> Config {
-    Config::default()
-        .with_max_message_size(4 * 1024 * 1024)
-        .with_max_frame_size(4 * 1024 * 1024)
-}
+use ws_tokio::{ClientResponse, CloseCode, CloseFrame, Message};
 
 fn h2c() -> H2Connector {
     H2Connector::new().config(config()).prior_knowledge(true)
@@ -37,8 +28,7 @@ async fn within<F: Future>(future: F) -> F::Output {
 }
 
 async fn echo(ws: &mut WebSocket, message: Message) {
-    ws.send_message(message.clone()).await.unwrap();
-    assert_eq!(within(ws.recv()).await.unwrap(), message);
+    within(h2_client::echo(ws, message)).await;
 }
 
 async fn close(mut ws: WebSocket) {
@@ -64,72 +54,36 @@ async fn converse_over(
     };
     assert_eq!(response.status(), status);
     assert_eq!(ws.get_ref().version(), version);
-    let upgrade = next(seen).await;
-    assert!(
-        matches!(&upgrade, Seen::Upgrade { version: v, .. } if *v == version),
-        "{upgrade:?}"
-    );
+    upgraded_over(seen, version).await;
     echo(&mut ws, message).await;
     close(ws).await;
 }
 
 async fn one_socket_echo(server: Server) {
     let (addr, mut seen) = start(server, config()).await;
-    let opened = h2c().connect(format!("ws://{addr}/ws")).await;
-    let message = Message::text("over an extended CONNECT");
-    converse_over(Version::HTTP_2, opened, &mut seen, message).await;
+    within(Box::pin(h2_client::one_socket_echo(h2c(), addr))).await;
+    upgraded_over(&mut seen, Version::HTTP_2).await;
 }
 
 async fn three_multiplexed(server: Server) {
     let (addr, mut seen) = start(server, config()).await;
-    let connection = h2c().connect_h2(format!("ws://{addr}/")).await.unwrap();
-    assert!(connection.extended_connect_enabled());
-    let mut sockets = Vec::new();
+    within(Box::pin(h2_client::three_multiplexed(h2c(), addr))).await;
     for _ in 0..3 {
-        let (ws, _) = connection.open(format!("ws://{addr}/ws")).await.unwrap();
-        sockets.push(ws);
+        upgraded_over(&mut seen, Version::HTTP_2).await;
     }
-    // Streams of one connection: client stream ids 1, 3, 5 (RFC 9113 §5.1.1).
-    let ids: Vec<u32> = sockets
-        .iter()
-        .map(|ws| ws.get_ref().as_h2().unwrap().stream_id())
-        .collect();
-    assert_eq!(ids, [1, 3, 5]);
-    for _ in 0..3 {
-        assert!(matches!(next(&mut seen).await, Seen::Upgrade { .. }));
-    }
-    // All three at once, each with its own traffic, one large message each.
-    let conversations = sockets
-        .into_iter()
-        .enumerate()
-        .map(|(i, mut ws)| async move {
-            for n in 0..20 {
-                echo(&mut ws, Message::text(format!("socket {i} message {n}"))).await;
-            }
-            echo(&mut ws, Message::binary(vec![i as u8; LARGE])).await;
-            close(ws).await;
-        });
-    within(join_all(conversations)).await;
 }
 
 async fn large_messages(server: Server) {
     let (addr, _seen) = start(server, config()).await;
-    let (mut ws, _) = h2c().connect(format!("ws://{addr}/ws")).await.unwrap();
-    let pattern: Vec<u8> = (0..LARGE).map(|i| (i % 251) as u8).collect();
-    echo(&mut ws, Message::binary(pattern)).await;
-    // A burst larger than the windows before reading anything back.
-    for n in 0..4u8 {
-        ws.send_message(Message::binary(vec![n; 512 * 1024]))
-            .await
-            .unwrap();
-    }
-    for n in 0..4u8 {
-        assert_eq!(
-            within(ws.recv()).await.unwrap(),
-            Message::binary(vec![n; 512 * 1024])
-        );
-    }
-    close(ws).await;
+    within(Box::pin(h2_client::large_messages(h2c(), addr))).await;
+}
+
+async fn upgraded_over(seen: &mut SeenRx, version: Version) {
+    let upgrade = next(seen).await;
+    assert!(
+        matches!(&upgrade, Seen::Upgrade { version: v, .. } if *v == version),
+        "{upgrade:?}"
+    );
 }
 
 /// A refusal of the extended CONNECT is typed, with the status and body.
@@ -152,22 +106,6 @@ http_servers_tests::on_both_servers! {
     three_websockets_on_one_connection => three_multiplexed,
     messages_over_the_flow_control_window => large_messages,
     refusals_are_typed => refused_path,
-}
-
-async fn join_all<F: Future<Output = ()>>(futures: impl Iterator<Item = F>) {
-    let mut set = Vec::new();
-    for future in futures {
-        set.push(Box::pin(future));
-    }
-    std::future::poll_fn(|cx| {
-        set.retain_mut(|f| f.as_mut().poll(cx).is_pending());
-        if set.is_empty() {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await;
 }
 
 #[tokio::test]
@@ -202,29 +140,8 @@ async fn tls_with_alpn_h2() {
 async fn fallback_from_a_server_without_extended_connect() {
     let (router, mut seen) = axum_app(config());
     let addr = serve_axum_without_rfc8441(router).await;
-    let url = format!("ws://{addr}/ws");
-
-    // Fallback off: a typed refusal naming the missing setting.
-    let error = h2c().connect(url.as_str()).await.unwrap_err();
-    assert!(
-        matches!(&error, H2Error::ExtendedConnectRefused { authority } if *authority == addr.to_string()),
-        "{error}"
-    );
-    assert!(
-        error
-            .to_string()
-            .contains("SETTINGS_ENABLE_CONNECT_PROTOCOL")
-    );
-    let error = h2c().connect_h2(url.as_str()).await.unwrap_err();
-    assert!(
-        matches!(error, H2Error::ExtendedConnectRefused { .. }),
-        "{error}"
-    );
-
-    // Fallback on: the HTTP/1.1 upgrade, on a new connection.
-    let opened = h2c().fallback_to_http1(true).connect(url.as_str()).await;
-    let message = Message::binary(vec![1u8; LARGE]);
-    converse_over(Version::HTTP_11, opened, &mut seen, message).await;
+    within(Box::pin(h2_client::fallback_and_refusal(h2c(), addr))).await;
+    upgraded_over(&mut seen, Version::HTTP_11).await;
 }
 
 /// Over TLS: a server whose ALPN has no `h2` (the fallback upgrades on
@@ -429,7 +346,7 @@ async fn against_hypercorn() {
     echo(&mut b, Message::binary(vec![3u8; LARGE])).await;
     echo(&mut a, Message::binary(vec![4u8; LARGE])).await;
     echo(&mut b, Message::text("both streams alive")).await;
-    within(join_all([close(a), close(b)].into_iter())).await;
+    within(futures_util::future::join(close(a), close(b))).await;
     drop(connection);
     // Hypercorn saw both as HTTP/2 WebSockets.
     let reports = peer.stdout();
