@@ -24,6 +24,10 @@
 //!   reaches no node. A message accepted in the moment before the
 //!   connection is found broken can still be lost without an error
 //!   (NATS core is at-most-once); use `JetStream` if that matters.
+//! - **Ready means subscribed.** [`NatsBackplane::connect`] returns once
+//!   the broker has confirmed this node's subscription (a round trip
+//!   through it), and so does [`NatsBackplane::wait_connected`] after a
+//!   reconnect: a message published after that reaches this node.
 //! - Topics are one NATS subject token: non-empty, without whitespace,
 //!   `.`, `*` or `>` ([`BackplaneError::InvalidTopic`] otherwise).
 //!
@@ -279,7 +283,10 @@ impl NatsBackplane {
     pub fn status(&self) -> BackplaneStatus {
         let c = &self.counters;
         let mut status = BackplaneStatus::default();
-        status.connected = self.client.connection_state() == State::Connected;
+        // Both: the client's state and its events are not updated at the
+        // same instant, and the waits below follow the events.
+        status.connected =
+            *c.connected.borrow() && self.client.connection_state() == State::Connected;
         status.disconnects = c.disconnects.load(Ordering::Relaxed);
         status.reconnects = c.reconnects.load(Ordering::Relaxed);
         status.published = c.published.load(Ordering::Relaxed);
@@ -385,18 +392,20 @@ impl Drop for NatsBackplane {
 
 fn on_event(counters: &Counters, node: &str, event: &async_nats::Event) {
     match event {
+        // The counters first: whoever sees the flag change (the waits)
+        // then reads them up to date.
         async_nats::Event::Connected => {
-            set_connected(counters, true);
             if counters.ever_lost.load(Ordering::Acquire) {
                 counters.reconnects.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(node, "NATS backplane reconnected");
             }
+            set_connected(counters, true);
         }
         async_nats::Event::Disconnected => {
-            set_connected(counters, false);
             counters.ever_lost.store(true, Ordering::Release);
             counters.disconnects.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(node, "NATS backplane disconnected; reconnecting");
+            set_connected(counters, false);
         }
         other => tracing::debug!(node, event = %other, "NATS event"),
     }
