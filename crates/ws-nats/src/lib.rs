@@ -24,6 +24,10 @@
 //!   reaches no node. A message accepted in the moment before the
 //!   connection is found broken can still be lost without an error
 //!   (NATS core is at-most-once); use `JetStream` if that matters.
+//! - **Ready means subscribed.** [`NatsBackplane::connect`] returns once
+//!   the broker has confirmed this node's subscription (a round trip
+//!   through it), and so does [`NatsBackplane::wait_connected`] after a
+//!   reconnect: a message published after that reaches this node.
 //! - Topics are one NATS subject token: non-empty, without whitespace,
 //!   `.`, `*` or `>` ([`BackplaneError::InvalidTopic`] otherwise).
 //!
@@ -129,6 +133,12 @@ pub enum ConnectError {
         #[source]
         source: async_nats::SubscribeError,
     },
+    /// The broker was lost before it confirmed the subscription.
+    #[error("lost the NATS broker at {url} before it confirmed the subscription")]
+    Unconfirmed {
+        /// The URL given.
+        url: String,
+    },
 }
 
 #[derive(Debug)]
@@ -159,9 +169,17 @@ impl NatsBackplane {
     /// Connects to the broker at `url` and starts delivering every message
     /// published under the prefix (by any node) to `hub`.
     ///
+    /// Returns once the broker has registered this node's subscription (a
+    /// round trip through the broker, not only the subscription written
+    /// to the socket): every message any node publishes after this
+    /// returns reaches this node. NATS core delivers nothing to a
+    /// subscription the broker has not registered yet, so a node must not
+    /// be told "ready" earlier. After a reconnect, the same holds once
+    /// [`wait_connected`](Self::wait_connected) returns.
+    ///
     /// # Errors
-    /// [`ConnectError`]: the broker is unreachable now, or refused the
-    /// subscription.
+    /// [`ConnectError`]: the broker is unreachable now, refused the
+    /// subscription, or was lost before confirming it.
     pub async fn connect<S: Subscriber>(
         url: &str,
         hub: Hub<S>,
@@ -213,21 +231,51 @@ impl NatsBackplane {
                     subject: subject.clone(),
                     source,
                 })?;
-        // The subscription is registered with the broker once this
-        // returns: messages published after `connect` are not missed.
-        let _ = client.flush().await;
         let receiver = tokio::spawn(deliver(
             subscription,
             options.prefix.len() + 1,
             hub,
             counters.clone(),
         ));
-        Ok(NatsBackplane {
+        let backplane = NatsBackplane {
             client,
             prefix: options.prefix,
             counters,
             receiver,
-        })
+        };
+        // Flushing is not enough: it only means the SUB left this
+        // process; another node's message can reach the broker first.
+        if !backplane.round_trip().await {
+            return Err(ConnectError::Unconfirmed {
+                url: url.to_owned(),
+            });
+        }
+        Ok(backplane)
+    }
+
+    /// One round trip through the broker on this connection: a message to
+    /// a fresh inbox of ours, subscribed just before, comes back. The
+    /// broker handles one connection's operations in order, so once it is
+    /// back the broker has registered every subscription sent before it
+    /// (the one to `PREFIX.>` too, which the client re-sends first after a
+    /// reconnect). `false` if the connection was lost meanwhile (the
+    /// message may be lost with it) or the client is closed.
+    async fn round_trip(&self) -> bool {
+        let mut connected = self.counters.connected.subscribe();
+        if !*connected.borrow_and_update() {
+            return false;
+        }
+        let probe = async {
+            let inbox = self.client.new_inbox();
+            let mut echo = self.client.subscribe(inbox.clone()).await.ok()?;
+            self.client.publish(inbox, bytes::Bytes::new()).await.ok()?;
+            echo.next().await
+        };
+        tokio::select! {
+            echoed = probe => echoed.is_some(),
+            // Lost (and maybe back) meanwhile: the probe may be lost.
+            _ = connected.changed() => false,
+        }
     }
 
     /// The connection state and counters (also through [`Backplane::status`]).
@@ -235,7 +283,10 @@ impl NatsBackplane {
     pub fn status(&self) -> BackplaneStatus {
         let c = &self.counters;
         let mut status = BackplaneStatus::default();
-        status.connected = self.client.connection_state() == State::Connected;
+        // Both: the client's state and its events are not updated at the
+        // same instant, and the waits below follow the events.
+        status.connected =
+            *c.connected.borrow() && self.client.connection_state() == State::Connected;
         status.disconnects = c.disconnects.load(Ordering::Relaxed);
         status.reconnects = c.reconnects.load(Ordering::Relaxed);
         status.published = c.published.load(Ordering::Relaxed);
@@ -254,13 +305,20 @@ impl NatsBackplane {
     /// Waits until the backplane is connected and the broker has this
     /// node's subscription (after a reconnect too): from then on, messages
     /// any connected node publishes reach this node.
+    ///
+    /// The broker's confirmation is a round trip through it, after the
+    /// subscription the client re-sends on reconnecting; the `connected`
+    /// flag of [`watch_connected`](Self::watch_connected) turns `true`
+    /// before that and does not promise it.
     pub async fn wait_connected(&self) {
         let mut connected = self.watch_connected();
         loop {
-            let _ = connected.wait_for(|up| *up).await;
-            // A round trip after the (re-)subscription the client sent
-            // on connecting: the broker has processed it.
-            if self.client.flush().await.is_ok() {
+            if *connected.borrow_and_update() && self.round_trip().await {
+                return;
+            }
+            // Not connected, or lost during the round trip: try again on
+            // the next change (never busy-looping on a closed client).
+            if connected.changed().await.is_err() {
                 return;
             }
         }
@@ -334,21 +392,33 @@ impl Drop for NatsBackplane {
 
 fn on_event(counters: &Counters, node: &str, event: &async_nats::Event) {
     match event {
+        // The counters first: whoever sees the flag change (the waits)
+        // then reads them up to date.
         async_nats::Event::Connected => {
-            counters.connected.send_replace(true);
             if counters.ever_lost.load(Ordering::Acquire) {
                 counters.reconnects.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(node, "NATS backplane reconnected");
             }
+            set_connected(counters, true);
         }
         async_nats::Event::Disconnected => {
-            counters.connected.send_replace(false);
             counters.ever_lost.store(true, Ordering::Release);
             counters.disconnects.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(node, "NATS backplane disconnected; reconnecting");
+            set_connected(counters, false);
         }
         other => tracing::debug!(node, event = %other, "NATS event"),
     }
+}
+
+/// Records a change of the connection; watchers wake on changes only, so
+/// a repeated event does not look like a loss to a pending round trip.
+fn set_connected(counters: &Counters, up: bool) {
+    counters.connected.send_if_modified(|now| {
+        let changed = *now != up;
+        *now = up;
+        changed
+    });
 }
 
 /// Hands every message of the subscription to the hub, in order.

@@ -9,6 +9,9 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::Duration;
 
 use test_support::nats::NatsServer;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
 use ws_nats::{NatsBackplane, NatsOptions};
 use ws_session::CloseCode;
 use ws_session::broadcast::{
@@ -112,6 +115,125 @@ fn expect_from_each(nodes: &[Node], tag: &str, count: usize) {
             assert_eq!(next, [count; 3]);
         }
     }
+}
+
+/// A TCP relay between one NATS client and the broker that forwards the
+/// client's bytes until `from` (the start of its subscription), then
+/// holds that and everything after it until released. Broker to client
+/// is copied as is.
+struct GatedRelay {
+    url: String,
+    /// Fires when the client sent more after the held line.
+    more: oneshot::Receiver<()>,
+    release: oneshot::Sender<()>,
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+async fn gated_relay(broker_port: u16, from: &'static [u8]) -> GatedRelay {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("nats://{}", listener.local_addr().unwrap());
+    let (more_tx, more) = oneshot::channel();
+    let (release, mut released) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let (client, _) = listener.accept().await.unwrap();
+        let broker = TcpStream::connect(("127.0.0.1", broker_port))
+            .await
+            .unwrap();
+        let (mut from_client, mut to_client) = client.into_split();
+        let (mut from_broker, mut to_broker) = broker.into_split();
+        tokio::spawn(async move { tokio::io::copy(&mut from_broker, &mut to_client).await });
+        let mut held = Vec::new();
+        let mut buf = [0u8; 4096];
+        // Forward whole lines (the handshake has no payloads) until the
+        // one that starts with `from`.
+        loop {
+            let n = from_client.read(&mut buf).await.unwrap();
+            assert!(n > 0, "the client hung up before subscribing");
+            held.extend_from_slice(&buf[..n]);
+            let mut sure = 0;
+            while !held[sure..].starts_with(from)
+                && let Some(end) = find(&held[sure..], b"\r\n")
+            {
+                sure += end + 2;
+            }
+            to_broker.write_all(&held[..sure]).await.unwrap();
+            held.drain(..sure);
+            if held.starts_with(from) {
+                break;
+            }
+        }
+        let mut more_tx = Some(more_tx);
+        loop {
+            let line = find(&held, b"\r\n").map(|end| end + 2);
+            if line.is_some_and(|end| held.len() > end)
+                && let Some(tx) = more_tx.take()
+            {
+                let _ = tx.send(());
+            }
+            tokio::select! {
+                _ = &mut released => break,
+                read = from_client.read(&mut buf) => {
+                    let n = read.unwrap();
+                    assert!(n > 0, "the client hung up while held");
+                    held.extend_from_slice(&buf[..n]);
+                }
+            }
+        }
+        to_broker.write_all(&held).await.unwrap();
+        let _ = tokio::io::copy(&mut from_client, &mut to_broker).await;
+    });
+    GatedRelay { url, more, release }
+}
+
+/// `connect` returns once the broker has the node's subscription, not
+/// once the SUB has left the process: a message another node publishes
+/// right after it returns reaches the new node. The relay holds the new
+/// node's SUB: a `connect` that returns then has not waited for the
+/// broker (the new node then misses the message sent while held).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_returns_once_the_broker_has_the_subscription() {
+    let server = NatsServer::start(tmp()).expect("nats-server");
+    let publisher = node(&server.url(), "publisher").await;
+    let relay = gated_relay(server.port(), b"SUB ws.>").await;
+    let url = relay.url.clone();
+    let mut connecting = tokio::spawn(async move { node(&url, "late").await });
+    let returned_while_held = tokio::select! {
+        joined = &mut connecting => Some(joined.unwrap()),
+        // The client went on past the SUB (its round trip) without
+        // returning: it waits for the broker.
+        _ = relay.more => None,
+    };
+    let publish = || async {
+        publisher
+            .backplane
+            .publish("room", Message::Text("first".into()))
+            .await
+            .unwrap();
+        // Back on the publisher's own node: the broker has routed it.
+        let echo = publisher.inboxes[0].recv_timeout(Duration::from_secs(20));
+        assert_eq!(echo.as_deref(), Ok("first"));
+    };
+    let late = if let Some(late) = returned_while_held {
+        // The bug: it returned while the broker cannot have the
+        // subscription. Show what a user then sees.
+        publish().await;
+        relay.release.send(()).unwrap();
+        late
+    } else {
+        relay.release.send(()).unwrap();
+        let late = connecting.await.unwrap();
+        publish().await;
+        late
+    };
+    let got = late.inboxes[0].recv_timeout(Duration::from_secs(5));
+    assert_eq!(
+        got.as_deref(),
+        Ok("first"),
+        "the new node got nothing from the publisher: connect returned before the broker had its subscription"
+    );
 }
 
 fn tmp() -> &'static std::path::Path {
