@@ -250,7 +250,7 @@ pub async fn a_peer_that_never_answers_the_close_is_forced_at_the_deadline<R: Rt
     serving.await.unwrap();
     assert!(matches!(
         connect::<R>(&url).await.unwrap_err(),
-        ConnectError::Connect { .. }
+        ConnectError::Dial(_)
     ));
     // The silent client got the Close, then the connection was dropped.
     let frame = silent.recv_frame().await.unwrap();
