@@ -50,8 +50,7 @@ fn run_with_env(vars: &[(&str, &str)], args: &[&str], stdin: &[u8]) -> Run {
         command.env(name, value);
     }
     let mut process = Process::spawn(command.args(args));
-    process.write(stdin);
-    process.close_stdin();
+    process.offer(stdin);
     process.finish()
 }
 

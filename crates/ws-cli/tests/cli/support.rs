@@ -44,8 +44,7 @@ impl Run {
 #[must_use]
 pub fn run(args: &[&str], stdin: &[u8]) -> Run {
     let mut process = Process::spawn(wsp().args(args));
-    process.write(stdin);
-    process.close_stdin();
+    process.offer(stdin);
     process.finish()
 }
 
@@ -135,6 +134,22 @@ impl Process {
         let stdin = self.stdin.as_mut().expect("stdin open");
         stdin.write_all(data).expect("writing wsp's stdin");
         stdin.flush().expect("flushing wsp's stdin");
+    }
+
+    /// Writes `data` to standard input and closes it, for a process that
+    /// may end before reading it all (a connection that fails exits at
+    /// once): a broken pipe then is not an error, the exit status and the
+    /// output [`Process::finish`] collects are what the test checks.
+    ///
+    /// # Panics
+    /// If standard input is already closed, or on any other write error.
+    pub fn offer(&mut self, data: &[u8]) {
+        let mut stdin = self.stdin.take().expect("stdin open");
+        match stdin.write_all(data).and_then(|()| stdin.flush()) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            Err(e) => panic!("writing wsp's stdin: {e}"),
+        }
     }
 
     /// Ends standard input.
