@@ -16,8 +16,9 @@ use http::StatusCode;
 use wsproto_core::Config;
 use wsproto_core::handshake::{OriginPolicy, UpgradeRequest};
 
+use crate::decision::Decision;
 use crate::error::HandshakeError;
-use crate::handshake::{AcceptedRequest, Decision, HandshakeOptions};
+use crate::handshake::{AcceptedRequest, HandshakeOptions};
 use crate::lifecycle::{AdmitError, ConnectionLimit, SessionGuard, Shutdown};
 use crate::net::{Net, TcpOptions};
 use crate::runtime::Runtime;

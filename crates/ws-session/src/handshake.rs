@@ -9,11 +9,12 @@ use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::{AsyncReadExt as _, AsyncWriteExt as _};
 use http::{HeaderMap, StatusCode};
 use wsproto_core::handshake::{
-    AcceptOptions, ClientBuilder, ClientError, ClientHandshake, ClientUpgrade, Progress,
-    ServerError, ServerHandshake, UpgradeRequest, response_bytes,
+    ClientBuilder, ClientError, ClientHandshake, ClientUpgrade, Progress, ServerError,
+    ServerHandshake, UpgradeRequest, response_bytes,
 };
 use wsproto_core::{Config, MaskRng};
 
+use crate::decision::Decision;
 use crate::error::HandshakeError;
 use crate::request::IntoClientRequest;
 use crate::runtime::{Runtime, timeout_at};
@@ -134,48 +135,6 @@ impl AcceptedRequest {
     #[must_use]
     pub fn into_request(self) -> http::Request<()> {
         self.request
-    }
-}
-
-/// A server's answer to an upgrade request, chosen by the application's
-/// callback after looking at the [`UpgradeRequest`].
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Decision {
-    /// Accept, with a subprotocol and extra response headers.
-    Accept(AcceptOptions),
-    /// Refuse with an HTTP status, headers and a body.
-    Reject {
-        /// The status (for example 401, 403, 404).
-        status: StatusCode,
-        /// Extra response headers.
-        headers: HeaderMap,
-        /// The response body.
-        body: Vec<u8>,
-    },
-}
-
-impl Decision {
-    /// Accept with default options (no subprotocol, no extra headers).
-    #[must_use]
-    pub fn accept() -> Self {
-        Decision::Accept(AcceptOptions::new())
-    }
-
-    /// Accept with `options`.
-    #[must_use]
-    pub fn accept_with(options: AcceptOptions) -> Self {
-        Decision::Accept(options)
-    }
-
-    /// Refuse with `status`, no extra headers, and `body`.
-    #[must_use]
-    pub fn reject(status: StatusCode, body: impl Into<Vec<u8>>) -> Self {
-        Decision::Reject {
-            status,
-            headers: HeaderMap::new(),
-            body: body.into(),
-        }
     }
 }
 

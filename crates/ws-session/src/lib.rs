@@ -95,6 +95,7 @@ pub mod broadcast;
 mod builder;
 mod connector;
 mod convert;
+mod decision;
 mod driver;
 mod error;
 mod events;
@@ -123,10 +124,11 @@ pub use connector::{ConnectOptions, Connector};
 #[cfg(feature = "json")]
 pub use convert::JsonConverter;
 pub use convert::{ConvertError, Converter};
+pub use decision::Decision;
 pub use error::{ConnectError, Error, HandshakeError};
 pub use handshake::{
-    AcceptedRequest, ClientResponse, Decision, HandshakeOptions, build_request, client, pair,
-    server, start_client_session, start_server_session,
+    AcceptedRequest, ClientResponse, HandshakeOptions, build_request, client, pair, server,
+    start_client_session, start_server_session,
 };
 pub use incoming::{AcceptErrorKind, Incoming};
 pub use lifecycle::{

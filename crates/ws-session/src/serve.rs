@@ -17,7 +17,8 @@ use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::future::{AbortHandle, Abortable};
 
 use crate::acceptor::Acceptor;
-use crate::handshake::{AcceptedRequest, Decision};
+use crate::decision::Decision;
+use crate::handshake::AcceptedRequest;
 use crate::incoming::Incoming;
 use crate::lifecycle::{ConnectionLimit, SessionGuard};
 use crate::net::Net;

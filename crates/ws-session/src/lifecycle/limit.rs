@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use super::AdmitError;
-use crate::handshake::Decision;
+use crate::decision::Decision;
 
 /// What a refused client is told to wait before it tries again: long
 /// enough that a crowd of retrying clients does not keep a full server

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use http::{HeaderMap, StatusCode};
 
-use crate::handshake::Decision;
+use crate::decision::Decision;
 
 /// Why a connection was not admitted: answered 503, no session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -8,7 +8,7 @@ use super::dial::DialError;
 use super::env::EnvProxyError;
 use super::http_connect::{ConnectReply, HttpReplyError};
 use super::socks5::{SocksError, SocksReply};
-use super::url::{ProxyAddr, ProxyUrlError};
+use super::url::{CredentialsError, ProxyAddr, ProxyUrlError};
 
 /// Why reaching a server through a proxy failed. Every variant that
 /// involves a proxy names it ([`ProxyAddr`]: never its credentials).
@@ -235,21 +235,6 @@ impl fmt::Display for AuthAnswer {
             }
         }
     }
-}
-
-/// Credentials a proxy protocol cannot carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum CredentialsError {
-    /// SOCKS5 (RFC 1929) carries a user name of 1 to 255 bytes.
-    #[error("a SOCKS5 user name has 1 to 255 bytes, not {0}")]
-    UsernameLength(usize),
-    /// SOCKS5 (RFC 1929) carries a password of at most 255 bytes.
-    #[error("a SOCKS5 password has at most 255 bytes, not {0}")]
-    PasswordLength(usize),
-    /// HTTP Basic (RFC 7617 §2) cannot carry a `:` in the user name.
-    #[error("an HTTP Basic user name cannot contain ':'")]
-    ColonInUsername,
 }
 
 /// A proxy reply that breaks its protocol.

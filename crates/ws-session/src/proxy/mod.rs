@@ -41,10 +41,10 @@ pub use dial::{
     Attempt, AttemptOutcome, DialError, DialFailure, DialOptions, dial, dial_addrs, interleave,
 };
 pub use env::{EnvProxyError, ProxyConfig, ProxyEnv};
-pub use error::{AuthAnswer, ClosedAt, CredentialsError, ProxyError, ReplyFault};
+pub use error::{AuthAnswer, ClosedAt, ProxyError, ReplyFault};
 pub use http_connect::{ConnectReply, HttpReplyError};
 pub use no_proxy::NoProxy;
 pub use redirect::{CREDENTIAL_HEADERS, Redirect, RedirectError, Redirects, is_redirect};
 pub use socks5::{Socks5Client, SocksError, SocksReply, SocksSetupError, SocksStage, SocksTarget};
 pub use tunnel::{Tunnel, tunnel};
-pub use url::{Credentials, Proxy, ProxyAddr, ProxyScheme, ProxyUrlError};
+pub use url::{Credentials, CredentialsError, Proxy, ProxyAddr, ProxyScheme, ProxyUrlError};

@@ -18,8 +18,7 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use super::error::CredentialsError;
-use super::url::Credentials;
+use super::url::{Credentials, CredentialsError};
 
 const VERSION: u8 = 5;
 const NO_AUTH: u8 = 0x00;

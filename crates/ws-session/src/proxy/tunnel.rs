@@ -12,10 +12,10 @@ use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::{AsyncReadExt as _, AsyncWriteExt as _};
 use http::StatusCode;
 
-use super::error::{AuthAnswer, ClosedAt, CredentialsError, ProxyError, ReplyFault};
+use super::error::{AuthAnswer, ClosedAt, ProxyError, ReplyFault};
 use super::http_connect::{connect_request, parse_reply};
 use super::socks5::{Socks5Client, SocksError, SocksSetupError, SocksStage, SocksTarget};
-use super::url::{HostPort, Proxy, ProxyScheme, is_host};
+use super::url::{CredentialsError, HostPort, Proxy, ProxyScheme, is_host};
 
 /// Asks `proxy` for a tunnel to `host:port` over `stream`, a connection to
 /// the proxy (TLS already established for an `https://` proxy). `host` is

@@ -377,6 +377,21 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Credentials a proxy protocol cannot carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CredentialsError {
+    /// SOCKS5 (RFC 1929) carries a user name of 1 to 255 bytes.
+    #[error("a SOCKS5 user name has 1 to 255 bytes, not {0}")]
+    UsernameLength(usize),
+    /// SOCKS5 (RFC 1929) carries a password of at most 255 bytes.
+    #[error("a SOCKS5 password has at most 255 bytes, not {0}")]
+    PasswordLength(usize),
+    /// HTTP Basic (RFC 7617 §2) cannot carry a `:` in the user name.
+    #[error("an HTTP Basic user name cannot contain ':'")]
+    ColonInUsername,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
