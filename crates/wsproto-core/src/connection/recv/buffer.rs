@@ -230,6 +230,11 @@ impl Store {
             // Nothing to keep: the room starts at the chunk's start again.
             self.start = 0;
             self.end = 0;
+            // A chunk grown for a large frame is kept for the next one
+            // only: input that a small chunk takes gets one.
+            if self.alloc() > KEEP_CAPACITY && ahead.max(need) <= KEEP_CAPACITY {
+                self.chunk = None;
+            }
         }
         match &mut self.chunk {
             Some(Chunk::Open(open)) if open.len() - self.end >= need => {}
@@ -402,15 +407,6 @@ impl Store {
     /// The size of the storage's allocation.
     pub(super) fn capacity(&self) -> usize {
         self.alloc()
-    }
-
-    /// Releases an empty chunk larger than `KEEP_CAPACITY` (grown for a
-    /// large frame).
-    #[inline]
-    pub(super) fn release_if_idle(&mut self) {
-        if self.is_empty() && self.alloc() > KEEP_CAPACITY {
-            self.release();
-        }
     }
 
     /// Releases the chunks that hold no input and more than `keep` bytes

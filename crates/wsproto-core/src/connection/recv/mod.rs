@@ -173,7 +173,6 @@ impl Connection {
         if self.recv.stopped && self.recv.eof {
             self.input_exhausted();
         }
-        self.recv.store.release_if_idle();
         // What was handed over is no longer charged.
         if self.recv.charge.is_active()
             && !self.recv.stopped
