@@ -231,8 +231,9 @@ impl Store {
             self.start = 0;
             self.end = 0;
             // A chunk grown for a large frame is kept for the next one
-            // only: input that a small chunk takes gets one.
-            if self.alloc() > KEEP_CAPACITY && ahead.max(need) <= KEEP_CAPACITY {
+            // (input that starts one asks for more than a read's worth):
+            // a read's worth gets a small chunk.
+            if self.alloc() > KEEP_CAPACITY && ahead.max(need) <= MIN_READ {
                 self.chunk = None;
             }
         }
