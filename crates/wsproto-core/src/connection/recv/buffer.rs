@@ -374,11 +374,13 @@ impl Store {
         }
     }
 
-    /// Releases the chunk (the input must be empty, or is dropped).
+    /// Releases the chunk (the input must be empty, or is dropped, with
+    /// the start of a header the scan was waiting on).
     pub(super) fn release(&mut self) {
         self.chunk = None;
         self.start = 0;
         self.end = 0;
+        self.scan.pending = 0;
     }
 
     /// The first `n` bytes of the input, handed on: sliced out of the
