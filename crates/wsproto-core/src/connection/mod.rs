@@ -55,8 +55,8 @@ pub enum State {
 /// - Feed every byte read from the transport to
 ///   [`handle_data`](Self::handle_data) (or read straight into
 ///   [`recv_buffer`](Self::recv_buffer) and call
-///   [`handle_received`](Self::handle_received)); report the end of the
-///   stream with [`handle_eof`](Self::handle_eof).
+///   [`handle_received`](Self::handle_received) with the count read);
+///   report the end of the stream with [`handle_eof`](Self::handle_eof).
 /// - After every input or command, drain [`poll_event`](Self::poll_event)
 ///   and write out [`poll_transmit`](Self::poll_transmit), calling
 ///   [`advance_transmit`](Self::advance_transmit) with the number of bytes
