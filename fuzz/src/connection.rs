@@ -33,6 +33,8 @@ pub struct Setup {
 /// application, or draining output.
 #[derive(Arbitrary, Debug)]
 pub enum Command {
+    /// Input from the peer: odd-length chunks are read in place
+    /// (`recv_buffer` + `handle_received`), even ones go to `handle_data`.
     Data(Chunk),
     Eof,
     /// Move the clock by this many milliseconds and handle timeouts.
@@ -171,7 +173,20 @@ impl Driver {
         match command {
             Command::Data(Chunk(data)) => {
                 self.control_steps += 1; // a pong, a Close reply or a failure Close
-                self.conn.handle_data(now, &data);
+                if data.len() % 2 == 1 {
+                    // Read in place, as the session driver does: the same
+                    // events either way.
+                    let mut rest = &data[..];
+                    while !rest.is_empty() {
+                        let mut room = self.conn.recv_buffer();
+                        let n = room.len().min(rest.len());
+                        room[..n].copy_from_slice(&rest[..n]);
+                        self.conn.handle_received(now, n);
+                        rest = &rest[n..];
+                    }
+                } else {
+                    self.conn.handle_data(now, &data);
+                }
                 self.undrained += data.len();
                 // Memory: at most one frame (control frames are up to 125
                 // bytes whatever the limit) plus a header plus the bytes fed

@@ -19,10 +19,12 @@ use wsproto_core::{
 use crate::lifecycle::{SessionGuard, ShutdownPhase};
 use crate::runtime::{Runtime, Timer};
 
-/// The most bytes read from the transport in one call (per thread, not per
-/// connection: see `READ_BUF`). Large reads cut the kernel's per-call cost
-/// for large messages.
-const READ_CHUNK: usize = 256 * 1024;
+/// The most bytes read into the per-thread buffer in one call (see
+/// `READ_BUF`): the first read of a connection that has no receive storage.
+/// Later reads go straight into the core's storage, as much as it offers
+/// (at least 8 KiB; growing to 72 KiB while reads fill it, more for a
+/// frame that is larger).
+const READ_CHUNK: usize = 64 * 1024;
 
 /// Reads land this far past a 4 KiB boundary of the per-thread buffer (see
 /// `read_window`).
@@ -35,17 +37,18 @@ const PAGE: usize = 4096;
 /// itself and returns `Pending`) so that other tasks on the same thread
 /// run. tokio's sockets have a cooperative budget of their own; async-io's
 /// (async-std, smol) do not, and a peer that keeps the socket full (a ping
-/// flood) would otherwise keep the thread. 32 rounds read up to 8 MiB.
+/// flood) would otherwise keep the thread. 32 rounds read up to 2.3 MiB
+/// (72 KiB a read) while frames are small.
 pub(crate) const ROUNDS_PER_POLL: u32 = 32;
 
 thread_local! {
-    /// Every session on a thread reads into this one buffer and hands the
-    /// bytes to the core with `handle_data`. Reading into the core's own
-    /// buffer would need its spare room zeroed before every read (no
-    /// `unsafe`), a full pass over up to `READ_CHUNK` bytes even for a
-    /// 16-byte message, and would keep that room allocated on every idle
-    /// connection; this buffer is zeroed once per thread, and the copy out
-    /// of it is the pass in which the core unmasks.
+    /// A session whose connection holds no receive storage (an idle one,
+    /// or one that has not had input yet) reads into this one per-thread
+    /// buffer and hands the bytes to the core with `handle_data`: reading
+    /// into the core's storage would allocate it for every idle connection
+    /// that polls its socket. Once there is input, reads go straight into
+    /// the core's storage (`Connection::recv_buffer`): always-initialised
+    /// chunks that messages are sliced out of, no copy.
     static READ_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
@@ -356,26 +359,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         if self.broken || self.read_closed || self.transport_closed {
             return Poll::Pending;
         }
-        let result = READ_BUF.with(|buf| {
-            // Not borrowed across an await: `poll_read` returns at once. A
-            // transport that reads through another session on the same
-            // thread (nested) gets a buffer of its own.
-            let mut own = Vec::new();
-            let mut shared = buf.try_borrow_mut();
-            let buf = match &mut shared {
-                Ok(shared) => &mut **shared,
-                Err(_) => &mut own,
-            };
-            let buf = read_window(buf);
-            let result = Pin::new(&mut self.io).poll_read(cx, buf);
+        let result = if self.conn.recv_capacity() > 0 {
+            // The connection has receive storage (it has had input): read
+            // straight into it; messages are then slices of it.
+            let mut room = self.conn.recv_buffer();
+            let result = Pin::new(&mut self.io).poll_read(cx, &mut room);
             if let Poll::Ready(Ok(n)) = result
                 && n > 0
             {
                 let now = self.runtime.now();
-                self.conn.handle_data(now, &buf[..n.min(buf.len())]);
+                self.conn.handle_received(now, n);
             }
             result
-        });
+        } else {
+            self.read_first(cx)
+        };
         match result {
             Poll::Pending => {
                 // Input ran dry: buffers a burst grew are released (the
@@ -398,6 +396,35 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 Poll::Ready(())
             }
         }
+    }
+
+    /// A read while the connection holds no receive storage (before its
+    /// first input, after it released its storage): into the thread's
+    /// buffer, at most `READ_CHUNK` bytes, handed to the core with
+    /// `handle_data`, so that an idle connection allocates nothing for a
+    /// read that finds nothing, and the storage the core then makes is
+    /// sized to what came.
+    fn read_first(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        READ_BUF.with(|buf| {
+            // Not borrowed across an await: `poll_read` returns at once. A
+            // transport that reads through another session on the same
+            // thread (nested) gets a buffer of its own.
+            let mut own = Vec::new();
+            let mut shared = buf.try_borrow_mut();
+            let buf = match &mut shared {
+                Ok(shared) => &mut **shared,
+                Err(_) => &mut own,
+            };
+            let buf = read_window(buf);
+            let result = Pin::new(&mut self.io).poll_read(cx, buf);
+            if let Poll::Ready(Ok(n)) = result
+                && n > 0
+            {
+                let now = self.runtime.now();
+                self.conn.handle_data(now, &buf[..n.min(buf.len())]);
+            }
+            result
+        })
     }
 
     /// Closes the transport (once), after reading and discarding the input

@@ -121,11 +121,11 @@ fn feed_zero_copy(conn: &mut Connection, now: Instant, wire: &[u8]) -> usize {
     let mut rest = wire;
     let mut got = 0;
     while !rest.is_empty() {
-        let buf = conn.recv_buffer();
-        let n = (buf.capacity() - buf.len()).min(rest.len());
-        buf.extend_from_slice(&rest[..n]);
+        let mut buf = conn.recv_buffer();
+        let n = buf.len().min(rest.len());
+        buf[..n].copy_from_slice(&rest[..n]);
         rest = &rest[n..];
-        conn.handle_received(now);
+        conn.handle_received(now, n);
         got += drain(conn);
     }
     got

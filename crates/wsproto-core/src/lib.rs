@@ -123,7 +123,7 @@ pub use budget::MemoryBudget;
 pub use close::{CloseFrame, MAX_REASON_LEN};
 pub use close_code::CloseCode;
 pub use config::{Config, HandshakeLimits, Mode};
-pub use connection::{Connection, MAX_TRANSMIT_SLICES, State};
+pub use connection::{Connection, MAX_TRANSMIT_SLICES, RecvBuffer, State};
 #[doc(no_inline)]
 pub use deflate::{DeflateConfig, DeflateExtension, DeflateParams};
 pub use error::{ExtensionError, ProtocolError, SendError};

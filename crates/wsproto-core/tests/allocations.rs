@@ -54,11 +54,11 @@ fn transfer(from: &mut Connection, to: &mut Connection, now: Instant, path: Read
             ReadPath::RecvBuffer => {
                 let mut rest = out;
                 while !rest.is_empty() {
-                    let buf = to.recv_buffer();
-                    let take = (buf.capacity() - buf.len()).min(rest.len());
-                    buf.extend_from_slice(&rest[..take]);
+                    let mut buf = to.recv_buffer();
+                    let take = buf.len().min(rest.len());
+                    buf[..take].copy_from_slice(&rest[..take]);
                     rest = &rest[take..];
-                    to.handle_received(now);
+                    to.handle_received(now, take);
                 }
             }
         }

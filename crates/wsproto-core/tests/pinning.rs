@@ -5,8 +5,9 @@
 //! Messages are sliced out of the read buffer without a copy, so a kept
 //! message keeps that buffer's whole allocation alive. The receive path
 //! copies a payload out instead when the buffer grew past 72 KiB and the
-//! payload is under an eighth of it: a message of `n` bytes pins at most
-//! `max(72 KiB, 8 n)`.
+//! payload is under half of it (under an eighth before the pooled chunks
+//! of issue 24): a message of `n` bytes pins at most `max(72 KiB, 8 n)`,
+//! in fact `max(72 KiB, 2 n)`.
 //!
 //! And what a connection keeps after a burst: `trim_buffers` (which the
 //! session driver calls whenever input runs dry with nothing to write)

@@ -16,8 +16,6 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
-
 use crate::Role;
 use crate::close::CloseFrame;
 use crate::config::Config;
@@ -57,8 +55,8 @@ pub enum State {
 /// - Feed every byte read from the transport to
 ///   [`handle_data`](Self::handle_data) (or read straight into
 ///   [`recv_buffer`](Self::recv_buffer) and call
-///   [`handle_received`](Self::handle_received)); report the end of the
-///   stream with [`handle_eof`](Self::handle_eof).
+///   [`handle_received`](Self::handle_received) with the count read);
+///   report the end of the stream with [`handle_eof`](Self::handle_eof).
 /// - After every input or command, drain [`poll_event`](Self::poll_event)
 ///   and write out [`poll_transmit`](Self::poll_transmit), calling
 ///   [`advance_transmit`](Self::advance_transmit) with the number of bytes
@@ -137,7 +135,7 @@ impl Connection {
         let timers = Timers::new(&config, now);
         Connection {
             role,
-            recv: Receiver::new(&config),
+            recv: Receiver::new(&config, role == Role::Server),
             send: Sender::new(),
             timers,
             config,
@@ -415,11 +413,58 @@ impl Connection {
         self.recv.buffered()
     }
 
-    /// Read buffer for zero-copy reads: read into its spare capacity, then
-    /// call [`handle_received`](Self::handle_received). Spare capacity is
-    /// reserved here (more while a large frame is arriving); it is released
-    /// again when the connection goes idle.
-    pub fn recv_buffer(&mut self) -> &mut BytesMut {
-        self.recv.buffer_for_read()
+    /// Room for a zero-copy read: read into it, then call
+    /// [`handle_received`](Self::handle_received) with the number of bytes
+    /// read. The room is initialised memory of the connection's receive
+    /// storage (at least 8 KiB; more while a large frame is arriving), so
+    /// safe code reads into it directly; the messages are then handed out
+    /// as slices of it, without a copy. It is released again when the
+    /// connection goes idle ([`shrink_buffers`](Self::shrink_buffers)).
+    pub fn recv_buffer(&mut self) -> RecvBuffer<'_> {
+        let (capacity, room) = self.recv.room_for_read();
+        RecvBuffer { room, capacity }
+    }
+
+    /// Bytes the receive storage holds allocated (0 before any input
+    /// arrived and after [`shrink_buffers`](Self::shrink_buffers)): a
+    /// driver can read into [`recv_buffer`](Self::recv_buffer) while this
+    /// is not 0, and into a buffer of its own (then
+    /// [`handle_data`](Self::handle_data)) while it is, so that idle
+    /// connections hold no receive storage.
+    #[must_use]
+    pub fn recv_capacity(&self) -> usize {
+        self.recv.capacity()
+    }
+}
+
+/// Room to read into, from [`Connection::recv_buffer`]: the bytes are
+/// initialised (write over them), and the count written goes to
+/// [`Connection::handle_received`].
+#[derive(Debug)]
+pub struct RecvBuffer<'a> {
+    room: &'a mut [u8],
+    capacity: usize,
+}
+
+impl RecvBuffer<'_> {
+    /// Bytes the receive storage holds allocated, this room included (and
+    /// any input already buffered before it).
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+}
+
+impl std::ops::Deref for RecvBuffer<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        self.room
+    }
+}
+
+impl std::ops::DerefMut for RecvBuffer<'_> {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        self.room
     }
 }

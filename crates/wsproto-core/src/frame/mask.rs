@@ -108,20 +108,35 @@ impl Append for Vec<u8> {
     }
 }
 
+/// Writes `src` masked with `key` (as if it started `offset` bytes into the
+/// payload) over `dst`, of the same length: one pass, into memory that is
+/// already initialised (the receive path's chunks), so there is neither a
+/// zero fill nor a second pass over the destination.
+pub(crate) fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4], offset: usize) {
+    let (key, word) = key_word(key, offset);
+    copy_masked_word(dst, src, key, word);
+}
+
+/// [`copy_masked`] with the key already rotated and repeated.
+fn copy_masked_word(dst: &mut [u8], src: &[u8], key: [u8; 4], word: u64) {
+    debug_assert_eq!(dst.len(), src.len());
+    let mut outs = dst.chunks_exact_mut(BLOCK);
+    let mut ins = src.chunks_exact(BLOCK);
+    for (o, i) in (&mut outs).zip(&mut ins) {
+        // Fixed-size arrays: the loop is unrolled into vector code.
+        let o: &mut [u8; BLOCK] = o.try_into().expect("chunks_exact");
+        let i: &[u8; BLOCK] = i.try_into().expect("chunks_exact");
+        mask_into(o, i, key, word);
+    }
+    mask_into(outs.into_remainder(), ins.remainder(), key, word);
+}
+
 /// The default [`Append::append_masked`]: zero-fill, then write masked.
 fn append_masked_zeroed<A: Append + ?Sized>(dst: &mut A, src: &[u8], key: [u8; 4], word: u64) {
     // Every chunk is a multiple of 4 bytes long: the key rotation stays.
     for piece in src.chunks(APPEND_CHUNK) {
         let out = dst.append_zeroed(piece.len());
-        let mut outs = out.chunks_exact_mut(BLOCK);
-        let mut ins = piece.chunks_exact(BLOCK);
-        for (o, i) in (&mut outs).zip(&mut ins) {
-            // Fixed-size arrays: the loop is unrolled into vector code.
-            let o: &mut [u8; BLOCK] = o.try_into().expect("chunks_exact");
-            let i: &[u8; BLOCK] = i.try_into().expect("chunks_exact");
-            mask_into(o, i, key, word);
-        }
-        mask_into(outs.into_remainder(), ins.remainder(), key, word);
+        copy_masked_word(out, piece, key, word);
     }
 }
 

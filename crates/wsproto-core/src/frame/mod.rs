@@ -8,7 +8,7 @@ mod mask;
 
 pub use header::{FrameHeader, MAX_HEADER_LEN};
 pub use mask::apply_mask;
-pub(crate) use mask::extend_masked;
+pub(crate) use mask::{copy_masked, extend_masked};
 
 use bytes::Bytes;
 

@@ -64,9 +64,13 @@ fn connections_share_one_config_until_one_changes_its_heartbeat() {
 /// the send timeout's marks (16 bytes each), the memory budget's charge
 /// (16 bytes) and the read buffer's allocation size (8 bytes: what a
 /// message sliced out of it would pin).
+/// Raised to 712 for the pooled receive chunks (issue 24): the chunk is
+/// written and sliced in turn (an enum of the two, 8 bytes more than one
+/// buffer), the input's bounds in it, and the unmasking scan that runs as
+/// input arrives (16 bytes), less the frame's unmasking marks it replaces.
 #[cfg(target_pointer_width = "64")]
 #[test]
 fn an_idle_connection_stays_small() {
     let size = std::mem::size_of::<Connection>();
-    assert!(size <= 696, "Connection is {size} bytes");
+    assert!(size <= 712, "Connection is {size} bytes");
 }

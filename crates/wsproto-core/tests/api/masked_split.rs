@@ -41,11 +41,11 @@ fn read_into(server: &mut Connection, now: Instant, piece: &[u8], zero_copy: boo
     if zero_copy {
         let mut rest = piece;
         while !rest.is_empty() {
-            let buf = server.recv_buffer();
-            let n = (buf.capacity() - buf.len()).min(rest.len());
-            buf.extend_from_slice(&rest[..n]);
+            let mut buf = server.recv_buffer();
+            let n = buf.len().min(rest.len());
+            buf[..n].copy_from_slice(&rest[..n]);
             rest = &rest[n..];
-            server.handle_received(now);
+            server.handle_received(now, n);
         }
     } else {
         server.handle_data(now, piece);

@@ -81,7 +81,7 @@ impl Connection {
                 }) if room < limit => return Err(over_budget),
                 result => result?,
             }
-            let held = self.recv.buf.len() + msg.data.len();
+            let held = self.recv.store.len() + msg.data.len();
             if self.recv.charge.is_active()
                 && !self.recv.charge.set(self.recv.charge.held().max(held))
             {

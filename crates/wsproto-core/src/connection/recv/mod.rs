@@ -8,7 +8,7 @@ mod message;
 
 use std::time::Instant;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
 use super::Connection;
 use crate::Role;
@@ -16,7 +16,7 @@ use crate::close::CloseFrame;
 use crate::config::Mode;
 use crate::error::ProtocolError;
 use crate::event::{CloseReason, Event, MessageKind};
-use crate::frame::{Frame, FrameHeader, OpCode, apply_mask, extend_masked};
+use crate::frame::{Frame, FrameHeader, OpCode};
 use crate::utf8::Utf8Validator;
 
 pub(super) use buffer::Receiver;
@@ -40,111 +40,57 @@ impl Connection {
             self.over_budget(now);
             return;
         }
-        // Begun first, so that `reserve_frame` sizes from the frame under
-        // way instead of parsing the header a second time.
-        let data = self.begin_frame_in_place(now, data);
-        self.reserve_frame(data);
-        let data = self.append_unmasking(data);
-        self.recv.buf.extend_from_slice(data);
-        self.recv.note_alloc();
+        if !data.is_empty() {
+            let ahead = self.room_ahead(data);
+            self.recv.store.room(data.len(), ahead);
+            self.recv.store.write(data);
+        }
         self.process();
     }
 
-    /// When `data` starts with the next frame's header (nothing buffered,
-    /// no frame under way, no event waiting to be taken), begins that frame
-    /// here, as `process` would next, so that its payload takes
-    /// `append_unmasking`'s one pass instead of a copy and then an unmasking
-    /// pass over the buffer (the codec bench: a whole 64 KiB frame decoded
-    /// at 40 % of `memcpy` speed that way). Returns what follows the
-    /// header; `data` itself when the header is incomplete or malformed
-    /// (`process` reports it in order). A frame `begin_frame` refuses fails
-    /// the connection here, as it would in `process`.
-    fn begin_frame_in_place<'d>(&mut self, now: Instant, data: &'d [u8]) -> &'d [u8] {
-        if self.recv.frame.is_some() || !self.recv.buf.is_empty() || !self.events.is_empty() {
-            return data;
-        }
-        let Ok(Some((header, len))) = FrameHeader::parse(data) else {
-            return data;
-        };
-        if let Err(err) = self.begin_frame(&header) {
-            self.protocol_error(now, err);
-            return &[];
-        }
-        &data[len..]
-    }
-
-    /// Copies the payload of the frame being received out of `data` and
-    /// unmasks it in the same pass (instead of a copy and then a second
-    /// pass over the buffer), as far as it can: while the frame's payload
-    /// is the last thing buffered, i.e. for every read after the first of a
-    /// frame that spans reads. Returns the rest of `data`, to be buffered
-    /// as it is. A frame that starts a read takes this path too
-    /// (`begin_frame_in_place`); frames after it in the same read are
-    /// copied and unmasked in place as their turn comes.
-    fn append_unmasking<'d>(&mut self, data: &'d [u8]) -> &'d [u8] {
-        let recv = &mut self.recv;
-        if recv.stopped {
-            return data;
-        }
-        let Some(frame) = &mut recv.frame else {
-            return data;
-        };
-        let have = recv.buf.len();
-        let Some(mask) = frame.mask else {
-            return data;
-        };
-        if frame.unmasked.max(frame.done) != have {
-            return data;
-        }
-        let take = (frame.len - frame.taken)
-            .saturating_sub(have)
-            .min(data.len());
-        recv.buf.reserve(take);
-        recv.alloc = recv.alloc.max(recv.buf.capacity());
-        extend_masked(&mut recv.buf, &data[..take], mask, frame.taken + have);
-        frame.unmasked = have + take;
-        &data[take..]
-    }
-
-    /// When `data` carries only part of a frame, reserves room for more of
-    /// it at once (as [`recv_buffer`](Self::recv_buffer) does), so the
-    /// buffer neither grows step by step nor shifts the partial payload to
-    /// its front once per frame: the whole frame up to `RESERVE_AHEAD`,
-    /// beyond that as much as has arrived (what the peer announced is not
-    /// trusted). Bounded by the frame size limit, and never more than the
-    /// stream threshold: streamed payloads leave the buffer as they arrive.
-    fn reserve_frame(&mut self, data: &[u8]) {
-        let recv = &mut self.recv;
-        let have = recv.buf.len() + data.len();
+    /// The room to make for `data` when it must go into a new chunk: just
+    /// itself, unless it carries only part of a frame: then more of that
+    /// frame at once, so the storage neither grows step by step nor moves
+    /// the partial payload once per read: the whole frame up to
+    /// `RESERVE_AHEAD`, beyond that as much as has arrived (what the peer
+    /// announced is not trusted). Bounded by the frame size limit, and
+    /// never more than the stream threshold: streamed payloads leave the
+    /// storage as they arrive.
+    fn room_ahead(&self, data: &[u8]) -> usize {
+        let recv = &self.recv;
+        let buffered = recv.store.len();
+        let have = buffered + data.len();
         let rest = match &recv.frame {
-            Some(frame) if frame.stream => return,
-            Some(frame) => (frame.len - frame.taken).saturating_sub(recv.buf.len()),
-            None if recv.buf.is_empty() => match FrameHeader::parse(data) {
+            Some(frame) if frame.stream => return data.len(),
+            Some(frame) => (frame.len - frame.taken).saturating_sub(buffered),
+            None if buffered == 0 => match FrameHeader::parse(data) {
                 Ok(Some((header, len)))
                     if header.payload_len <= self.config.max_frame_size as u64 =>
                 {
                     len + header.payload_len as usize
                 }
-                _ => return,
+                _ => return data.len(),
             },
-            None => return,
+            None => return data.len(),
         };
         let limit = self.config.stream_threshold.unwrap_or(usize::MAX);
         if rest > data.len() {
-            recv.reserve(data.len(), reserve_ahead(rest, have).min(limit));
+            reserve_ahead(rest, have).min(limit).max(data.len())
+        } else {
+            data.len()
         }
     }
 
-    /// Parses bytes the caller appended to [`recv_buffer`](Self::recv_buffer);
-    /// otherwise as [`handle_data`](Self::handle_data).
-    pub fn handle_received(&mut self, now: Instant) {
+    /// Parses the `n` bytes the caller read into
+    /// [`recv_buffer`](Self::recv_buffer); otherwise as
+    /// [`handle_data`](Self::handle_data).
+    pub fn handle_received(&mut self, now: Instant, n: usize) {
         if self.recv.stopped || self.recv.eof {
-            self.recv.buf.clear();
             return;
         }
         self.recv.now = Some(now);
-        self.recv.note_alloc();
-        // The caller has appended the bytes already: charge them now.
+        self.recv.store.wrote(n);
+        // The caller has written the bytes already: charge them now.
         if self.recv.charge.is_active() && !self.recv.charge.set(self.recv.held()) {
             self.over_budget(now);
             return;
@@ -188,9 +134,10 @@ impl Connection {
             return;
         };
         let raw = self.config.mode == Mode::Raw;
+        self.recv.store.freeze();
         while !self.recv.stopped && self.events.is_empty() {
             if self.recv.frame.is_none() {
-                match FrameHeader::parse(&self.recv.buf) {
+                match FrameHeader::parse(self.recv.store.input()) {
                     Ok(None) => {
                         self.recv.input_ran_out(raw);
                         self.input_exhausted();
@@ -201,7 +148,7 @@ impl Connection {
                             self.protocol_error(now, err);
                             break;
                         }
-                        self.recv.buf.advance(len);
+                        self.recv.store.advance(len);
                     }
                     Err(err) => {
                         self.protocol_error(now, err);
@@ -226,7 +173,6 @@ impl Connection {
         if self.recv.stopped && self.recv.eof {
             self.input_exhausted();
         }
-        self.recv.release_if_idle();
         // What was handed over is no longer charged.
         if self.recv.charge.is_active()
             && !self.recv.stopped
@@ -330,11 +276,9 @@ impl Connection {
             fin: header.fin,
             rsv: header.rsv,
             opcode: header.opcode,
-            mask: header.mask,
             len: header.payload_len as usize,
             taken: 0,
             done: 0,
-            unmasked: 0,
             stream,
         });
         Ok(())
@@ -349,16 +293,10 @@ impl Connection {
             return Ok(None);
         };
         let remaining = frame.len - frame.taken;
-        let avail = recv.buf.len().min(remaining);
+        let avail = recv.store.len().min(remaining);
         if avail > frame.done {
-            let unmasked = frame.unmasked.max(frame.done);
-            if let Some(mask) = frame.mask
-                && avail > unmasked
-            {
-                apply_mask(&mut recv.buf[unmasked..avail], mask, frame.taken + unmasked);
-            }
-            frame.unmasked = avail;
-            let new = &recv.buf[frame.done..avail];
+            // Unmasked as it arrived (`Store::write`).
+            let new = &recv.store.input()[frame.done..avail];
             if frame.opcode.is_data()
                 && let Some(msg) = &mut recv.msg
                 && msg.rsv.is_empty()
@@ -374,8 +312,7 @@ impl Connection {
             if frame.stream && avail > 0 {
                 frame.taken += avail;
                 frame.done = 0;
-                frame.unmasked = 0;
-                let chunk = recv.take(avail);
+                let chunk = recv.store.take(avail);
                 if let Some(msg) = &mut recv.msg {
                     emit_chunk(&mut self.events, msg, chunk, false);
                 }
@@ -392,7 +329,7 @@ impl Connection {
             stream: frame.stream,
         };
         recv.frame = None;
-        let payload = recv.take(remaining);
+        let payload = recv.store.take(remaining);
         Ok(Some((end, payload)))
     }
 
