@@ -148,10 +148,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
             let Some(message) = messages.pop_front() else {
                 return Poll::Ready(Ok(()));
             };
-            let outgoing = Outgoing::of_message(message, mode)?;
-            // Read once: only frames and Close use it.
-            let now = *now.get_or_insert_with(|| self.driver.now());
-            outgoing.apply(&mut self.driver.conn, now)?;
+            // Data messages go to the core as `Outgoing` would send them,
+            // without the detour.
+            let data = match message {
+                Message::Binary(data) => wsproto_core::Message::Binary(data),
+                Message::Text(text) => wsproto_core::Message::Text(text.into()),
+                message => {
+                    let outgoing = Outgoing::of_message(message, mode)?;
+                    // Read once: only frames and Close use it.
+                    let now = *now.get_or_insert_with(|| self.driver.now());
+                    outgoing.apply(&mut self.driver.conn, now)?;
+                    continue;
+                }
+            };
+            self.driver.conn.send_message(data)?;
         }
     }
 
