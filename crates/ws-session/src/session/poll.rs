@@ -110,7 +110,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                     None => break,
                 },
             };
-            match data_message_of(event) {
+            // A whole message, the common case, without the general
+            // conversion's detour.
+            let message = match event {
+                Event::Message(message) => Ok(Some(message.into())),
+                event => data_message_of(event),
+            };
+            match message {
                 Ok(Some(message)) => {
                     messages.push_back(message);
                     taken += 1;
