@@ -45,15 +45,17 @@ pub fn echo_config(compress: bool, limits: Limits) -> Config {
 
 /// Echoes every text and binary message until the session ends (the
 /// conformance loop of `echo_server` and `autobahn_client`, whichever
-/// adapter made the session). Replies are fed, not sent: the next `recv`
-/// that needs the transport writes them, so a pipelined burst is answered
-/// in one write.
+/// adapter made the session). The messages of one read are taken as a
+/// batch (up to 64) and their replies fed, not sent: the next
+/// `recv_batch` that needs the transport writes them, so a pipelined
+/// burst is answered in one write.
 pub async fn echo<S>(ws: &mut Session<S>)
 where
     S: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin,
 {
-    while let Ok(message) = ws.recv().await {
-        if ws.feed_message(message).await.is_err() {
+    let mut batch = std::collections::VecDeque::new();
+    while ws.recv_batch(&mut batch, 64).await.is_ok() {
+        if ws.feed_batch(&mut batch).await.is_err() {
             break;
         }
     }

@@ -224,6 +224,21 @@ macro_rules! adapter {
                 self.inner.recv().await
             }
 
+            /// Waits for the next text or binary message as `recv` does,
+            /// then appends every further whole message of input already
+            /// read, up to `max` in all; returns how many (≥ 1). See
+            /// `Session::recv_batch`. Cancellation-safe.
+            pub async fn recv_batch(&mut self, messages: &mut ::std::collections::VecDeque<$crate::Message>, max: usize) -> ::std::result::Result<usize, $crate::Error> {
+                self.inner.recv_batch(messages, max).await
+            }
+
+            /// Queues every message of `messages` (taking each out as it
+            /// is queued) without starting to write, as `feed_message`
+            /// does for one. See `Session::feed_batch`. Cancellation-safe.
+            pub async fn feed_batch(&mut self, messages: &mut ::std::collections::VecDeque<$crate::Message>) -> ::std::result::Result<(), $crate::Error> {
+                self.inner.feed_batch(messages).await
+            }
+
             /// The next event of any kind from the protocol core.
             pub async fn recv_event(&mut self) -> ::std::result::Result<$crate::Event, $crate::Error> {
                 self.inner.recv_event().await

@@ -59,7 +59,8 @@ macro_rules! scenarios {
             dropping_recv_in_a_race_loses_nothing,
             close_takes_what_arrives_before_the_peers_close,
             fragmented_send_flush_and_split_conversion,
-            raw_recv_returns_whole_frames_as_messages_and_keeps_fragments;
+            raw_recv_returns_whole_frames_as_messages_and_keeps_fragments,
+            pipelined_messages_echoed_in_batches_arrive_in_order;
             split: halves_in_two_tasks,
             pong_and_close_reply_go_out_while_only_the_reader_is_polled,
             heartbeat_runs_in_the_driver_of_a_split_session, terminate_through_the_writer,

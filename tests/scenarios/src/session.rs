@@ -502,3 +502,62 @@ pub async fn raw_recv_returns_whole_frames_as_messages_and_keeps_fragments<R: Rt
         (OpCode::Continuation, true, &b"t"[..])
     );
 }
+
+/// Scenario (see the module docs).
+pub async fn pipelined_messages_echoed_in_batches_arrive_in_order<R: Rt>() {
+    let (listener, url) = R::listen().await;
+    let server = R::spawn(async move {
+        let tcp = R::accept_tcp(&listener).await;
+        let mut ws = accept::<R>(tcp, Config::default()).await.unwrap();
+        let mut batch = std::collections::VecDeque::new();
+        let mut echoed = 0;
+        let end = loop {
+            match ws.recv_batch(&mut batch, 16).await {
+                Ok(n) => {
+                    assert!(
+                        (1..=16).contains(&n),
+                        "{n} messages in a batch of at most 16"
+                    );
+                    assert_eq!(batch.len(), n);
+                    echoed += n;
+                    ws.feed_batch(&mut batch).await.unwrap();
+                    assert!(batch.is_empty());
+                }
+                Err(e) => break e,
+            }
+        };
+        (echoed, end)
+    });
+    let (mut ws, _) = connect::<R>(&url).await.unwrap();
+    // Pipelined: everything fed, then written at once; a ping among them
+    // is answered and not echoed.
+    for i in 0..200 {
+        ws.feed_message(Message::Binary(vec![i as u8; 1 + i % 40].into()))
+            .await
+            .unwrap();
+        if i == 100 {
+            ws.feed_message(Message::Ping(vec![9u8; 4].into()))
+                .await
+                .unwrap();
+        }
+    }
+    ws.flush().await.unwrap();
+    let mut pong = false;
+    let mut got = Vec::new();
+    while got.len() < 200 {
+        match ws.recv_event().await.unwrap() {
+            Event::Message(message) => got.push(message),
+            Event::Pong(payload) => pong = payload == vec![9u8; 4],
+            other => panic!("{}: unexpected {other:?}", R::NAME),
+        }
+    }
+    let expected: Vec<Message> = (0..200)
+        .map(|i| Message::Binary(vec![i as u8; 1 + i % 40].into()))
+        .collect();
+    assert_eq!(got, expected, "{}", R::NAME);
+    assert!(pong, "{}: the ping was answered", R::NAME);
+    ws.close(None).await.unwrap();
+    let (echoed, end) = server.await;
+    assert_eq!(echoed, 200);
+    assert!(end.is_clean_close(), "{}: {end:?}", R::NAME);
+}

@@ -29,8 +29,9 @@ const SIZES: [usize; 3] = [16, 1024, 64 << 10];
 const WARM_UP: usize = 64;
 const MEASURED: usize = 512;
 
-/// Allocations per round trip for each of [`SIZES`], measured on `R`.
-fn echo_allocations<R: Rt>() -> Vec<(usize, f64)> {
+/// Allocations per round trip for each of [`SIZES`], measured on `R`;
+/// with `batched`, the server echoes with `recv_batch`/`feed_batch`.
+fn echo_allocations<R: Rt>(batched: bool) -> Vec<(usize, f64)> {
     R::block_on(async {
         let config = Config::default();
         let (listener, url) = R::listen().await;
@@ -40,9 +41,18 @@ fn echo_allocations<R: Rt>() -> Vec<(usize, f64)> {
             let mut ws = accept::<R>(tcp, server_config)
                 .await
                 .expect("server handshake");
-            while let Ok(message) = ws.recv().await {
-                if ws.send_message(message).await.is_err() {
-                    break;
+            if batched {
+                let mut batch = std::collections::VecDeque::new();
+                while ws.recv_batch(&mut batch, 64).await.is_ok() {
+                    if ws.feed_batch(&mut batch).await.is_err() {
+                        break;
+                    }
+                }
+            } else {
+                while let Ok(message) = ws.recv().await {
+                    if ws.send_message(message).await.is_err() {
+                        break;
+                    }
                 }
             }
         });
@@ -144,17 +154,22 @@ fn steady_state_echo_allocates_nothing_per_message_beyond_the_runtime() {
     let runs = [
         (
             Tokio::NAME,
-            echo_allocations::<Tokio>(),
+            echo_allocations::<Tokio>(false),
+            tcp_echo_allocations::<Tokio>(),
+        ),
+        (
+            "tokio, recv_batch",
+            echo_allocations::<Tokio>(true),
             tcp_echo_allocations::<Tokio>(),
         ),
         (
             AsyncStd::NAME,
-            echo_allocations::<AsyncStd>(),
+            echo_allocations::<AsyncStd>(false),
             tcp_echo_allocations::<AsyncStd>(),
         ),
         (
             Smol::NAME,
-            echo_allocations::<Smol>(),
+            echo_allocations::<Smol>(false),
             tcp_echo_allocations::<Smol>(),
         ),
     ];

@@ -286,6 +286,60 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         std::future::poll_fn(|cx| EventSource::poll_message(self, cx)).await
     }
 
+    /// Receives a batch: waits for the next data message as
+    /// [`recv`](Self::recv) does, then appends to `messages` every further
+    /// whole data message that the input already read holds, up to `max`
+    /// in all (at least one), without reading the transport again. Returns
+    /// how many were appended (≥ 1). Pings and pongs among them are
+    /// answered and skipped, as `recv` skips them. The end and errors are
+    /// `recv`'s: nothing is appended then; a streamed chunk (or a raw
+    /// fragment) after the first message ends the batch and stays for the
+    /// next call, which reports it as `recv` does ([`Error::Streaming`]).
+    ///
+    /// For a loop that answers (or forwards) many small messages: the
+    /// messages of one read are handed over in one call instead of one
+    /// call each, and [`feed_batch`](Self::feed_batch) queues their
+    /// answers for one write.
+    ///
+    /// ```no_run
+    /// # async fn echo<S>(ws: &mut ws_session::Session<S>)
+    /// # where S: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin {
+    /// let mut batch = std::collections::VecDeque::new();
+    /// while ws.recv_batch(&mut batch, 64).await.is_ok() {
+    ///     // ... look at or change the messages in `batch` ...
+    ///     if ws.feed_batch(&mut batch).await.is_err() {
+    ///         break;
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    ///
+    /// Cancellation-safe: dropping the future loses no message (messages
+    /// are appended only in the poll that returns).
+    pub async fn recv_batch(
+        &mut self,
+        messages: &mut VecDeque<Message>,
+        max: usize,
+    ) -> Result<usize, Error> {
+        std::future::poll_fn(|cx| self.poll_batch(cx, messages, max)).await
+    }
+
+    /// Queues every message of `messages`, oldest first, taking each out
+    /// as it is queued, without starting to write (what
+    /// [`feed_message`](Self::feed_message) does for each, in one call).
+    /// Waits while the send queue is full, writing meanwhile; the writes
+    /// then go out with the next [`recv_batch`](Self::recv_batch) (or
+    /// `recv`) that needs the transport, [`flush`](Self::flush), `close`
+    /// or `send_*`.
+    ///
+    /// On an error the message that failed is dropped (as `feed_message`
+    /// drops it) and the ones after it stay in `messages`.
+    /// Cancellation-safe: a dropped future leaves in `messages` exactly
+    /// the messages not yet queued.
+    pub async fn feed_batch(&mut self, messages: &mut VecDeque<Message>) -> Result<(), Error> {
+        std::future::poll_fn(|cx| self.poll_feed_batch(cx, messages)).await
+    }
+
     /// The next event of any kind from the protocol core: messages,
     /// streamed chunks, frames (raw mode), pings and pongs, the peer's
     /// Close. The end is `Err(Error::Closed(reason))` as for

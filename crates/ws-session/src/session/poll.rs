@@ -2,6 +2,7 @@
 //! moving bytes, waiting for room to send, closing; and the `Stream` and
 //! `Sink` built on it.
 
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
@@ -13,7 +14,9 @@ use wsproto_core::{CloseReason, Event, SendError, State};
 use super::Session;
 use crate::driver::ROUNDS_PER_POLL;
 use crate::error::Error;
-use crate::events::{EventSource, READ_AHEAD_BYTES, StreamState, event_bytes, is_data};
+use crate::events::{
+    EventSource, READ_AHEAD_BYTES, StreamState, data_message_of, event_bytes, is_data,
+};
 use crate::message::Message;
 use crate::outgoing::Outgoing;
 
@@ -80,6 +83,91 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                 cx.waker().wake_by_ref();
                 return Poll::Pending;
             }
+        }
+    }
+
+    /// `recv_batch`: the first message as `recv` waits for it, then the
+    /// whole data messages the core parses out of input already read,
+    /// taken straight from the core (no driving, no read) until `max`, a
+    /// chunk (kept for the next call) or the end of that input.
+    pub(super) fn poll_batch(
+        &mut self,
+        cx: &mut Context<'_>,
+        messages: &mut VecDeque<Message>,
+        max: usize,
+    ) -> Poll<Result<usize, Error>> {
+        let first = ready!(EventSource::poll_message(self, cx))?;
+        messages.push_back(first);
+        let mut taken = 1;
+        while taken < max {
+            let event = match self.kept.pop_front() {
+                Some(event) => {
+                    self.kept_bytes -= event_bytes(&event);
+                    event
+                }
+                None => match self.driver.poll_event() {
+                    Some(event) => event,
+                    None => break,
+                },
+            };
+            // A whole message, the common case, without the general
+            // conversion's detour.
+            let message = match event {
+                Event::Message(message) => Ok(Some(message.into())),
+                event => data_message_of(event),
+            };
+            match message {
+                Ok(Some(message)) => {
+                    messages.push_back(message);
+                    taken += 1;
+                }
+                // A control event: the core may have queued an answer.
+                // (`Closed` is reported by the next call, once the
+                // transport is closed.)
+                Ok(None) => self.replies_unsent = true,
+                Err(event) => {
+                    self.keep(event);
+                    break;
+                }
+            }
+        }
+        if self.replies_unsent {
+            self.write_unless_input_waiting(cx);
+        }
+        Poll::Ready(Ok(taken))
+    }
+
+    /// `feed_batch`: each message is taken out of `messages` once the core
+    /// has room for it, and queued.
+    pub(super) fn poll_feed_batch(
+        &mut self,
+        cx: &mut Context<'_>,
+        messages: &mut VecDeque<Message>,
+    ) -> Poll<Result<(), Error>> {
+        let mode = self.driver.conn.config().mode();
+        let mut now = None;
+        loop {
+            // A Close needs no room (see `poll_queue`).
+            if messages.front().is_some_and(|m| !m.is_close()) && !self.driver.conn.can_send() {
+                ready!(self.poll_send_ready(cx))?;
+            }
+            let Some(message) = messages.pop_front() else {
+                return Poll::Ready(Ok(()));
+            };
+            // Data messages go to the core as `Outgoing` would send them,
+            // without the detour.
+            let data = match message {
+                Message::Binary(data) => wsproto_core::Message::Binary(data),
+                Message::Text(text) => wsproto_core::Message::Text(text.into()),
+                message => {
+                    let outgoing = Outgoing::of_message(message, mode)?;
+                    // Read once: only frames and Close use it.
+                    let now = *now.get_or_insert_with(|| self.driver.now());
+                    outgoing.apply(&mut self.driver.conn, now)?;
+                    continue;
+                }
+            };
+            self.driver.conn.send_message(data)?;
         }
     }
 

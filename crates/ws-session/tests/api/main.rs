@@ -2,5 +2,6 @@
 //! brings the small runtime its case needs (std threads and
 //! `futures-executor`) over the in-memory pipe.
 
+mod batch;
 mod broadcast;
 mod neutral;

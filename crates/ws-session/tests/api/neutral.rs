@@ -78,7 +78,7 @@ impl Runtime for ThreadRuntime {
     }
 }
 
-fn runtime() -> Arc<dyn Runtime> {
+pub(crate) fn runtime() -> Arc<dyn Runtime> {
     runtime_with_early_timers(Duration::ZERO)
 }
 
@@ -184,9 +184,9 @@ fn a_timer_that_fires_a_little_early_is_still_heard() {
 }
 
 /// A transport that counts the writes that moved bytes.
-struct CountingWrites {
-    inner: ws_session::MemoryStream,
-    writes: Arc<AtomicUsize>,
+pub(crate) struct CountingWrites {
+    pub(crate) inner: ws_session::MemoryStream,
+    pub(crate) writes: Arc<AtomicUsize>,
 }
 
 impl AsyncRead for CountingWrites {
@@ -223,7 +223,9 @@ impl AsyncWrite for CountingWrites {
 
 /// The wire bytes of what `send` makes a client send (masked, as a client
 /// must).
-fn client_bytes(send: impl FnOnce(&mut ws_session::wsproto_core::Connection)) -> Vec<u8> {
+pub(crate) fn client_bytes(
+    send: impl FnOnce(&mut ws_session::wsproto_core::Connection),
+) -> Vec<u8> {
     let mut client = ws_session::wsproto_core::Connection::client(
         Config::default(),
         ws_session::wsproto_core::MaskRng::from_seed([3; 32]),
@@ -243,7 +245,9 @@ fn client_bytes(send: impl FnOnce(&mut ws_session::wsproto_core::Connection)) ->
 }
 
 /// Everything readable from `stream` right now, parsed by a client.
-fn server_frames(stream: &mut ws_session::MemoryStream) -> Vec<ws_session::wsproto_core::Event> {
+pub(crate) fn server_frames(
+    stream: &mut ws_session::MemoryStream,
+) -> Vec<ws_session::wsproto_core::Event> {
     let mut cx = Context::from_waker(Waker::noop());
     let mut wire = vec![0u8; 64 * 1024];
     let n = match Pin::new(stream).poll_read(&mut cx, &mut wire) {

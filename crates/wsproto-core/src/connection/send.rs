@@ -158,6 +158,38 @@ impl Sender {
         self.pongs.push_back(payload);
     }
 
+    /// Encodes a message straight into the transmit buffer, as `fill`
+    /// would take it next, when nothing waits to be encoded before it and
+    /// it is one frame that `fill` would copy (below [`ZERO_COPY_MIN`]) and
+    /// that fits in the batch: a loop that answers a burst of small
+    /// messages then encodes each as it is sent instead of queueing it
+    /// first. Otherwise the message is given back, to be queued. An empty
+    /// message is queued too: there the queue's cost per entry is what
+    /// bounds a flood of them (`empty_messages_cannot_queue_without_bound`).
+    fn encode_at_once(
+        &mut self,
+        item: Outgoing,
+        rng: Option<&mut MaskRng>,
+    ) -> Result<(), Outgoing> {
+        let len = item.payload.len();
+        let nothing_ahead = self.partial.is_none()
+            && self.data.is_empty()
+            && self.control.is_empty()
+            && self.pongs.is_empty()
+            && !self.closed;
+        if !nothing_ahead
+            || len == 0
+            || len > item.max_frame
+            || len >= ZERO_COPY_MIN
+            || self.out.bodies() >= MAX_BODIES
+            || self.out.copied() + MAX_HEADER_LEN + len > TRANSMIT_BATCH
+        {
+            return Err(item);
+        }
+        self.encode_frame(item.fin, item.rsv, item.opcode, item.payload, rng, false);
+        Ok(())
+    }
+
     fn push_data(&mut self, item: Outgoing) {
         self.queued += item.payload.len();
         self.data.push_back(item);
@@ -469,7 +501,7 @@ impl Connection {
                 rsv = rsv.union(ext.rsv());
             }
         }
-        self.send.push_data(Outgoing {
+        let item = Outgoing {
             opcode,
             rsv,
             payload,
@@ -478,7 +510,10 @@ impl Connection {
             fin: true,
             started: false,
             framed: false,
-        });
+        };
+        if let Err(item) = self.send.encode_at_once(item, self.rng.as_deref_mut()) {
+            self.send.push_data(item);
+        }
         Ok(())
     }
 

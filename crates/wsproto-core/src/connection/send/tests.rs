@@ -231,3 +231,33 @@ fn empty_messages_cannot_queue_without_bound() {
     assert!(conn.can_send());
     conn.send_binary(Bytes::new()).unwrap();
 }
+
+#[test]
+fn a_small_message_with_nothing_ahead_is_framed_as_it_is_sent() {
+    let mut conn = server();
+    conn.send_binary(&b"one"[..]).unwrap();
+    // Framed at once: two header bytes and the payload wait in the
+    // transmit buffer, no entry in the queue.
+    assert_eq!(conn.queued_bytes(), 5);
+    assert!(conn.wants_write());
+    // A ping queued now follows it; a message queued behind the ping
+    // waits for it (control frames go first at a frame boundary), and so
+    // does everything after that.
+    conn.send_ping(&b"p"[..]).unwrap();
+    conn.send_binary(&b"two"[..]).unwrap();
+    conn.send_text("3").unwrap();
+    let wire = drain_contiguous(&mut conn);
+    assert_eq!(
+        wire,
+        [
+            0x82, 3, b'o', b'n', b'e', 0x89, 1, b'p', 0x82, 3, b't', b'w', b'o', 0x81, 1, b'3'
+        ]
+    );
+    // Drained: the next one is framed at once again.
+    conn.send_binary(&b"four"[..]).unwrap();
+    assert_eq!(conn.queued_bytes(), 6);
+    assert_eq!(
+        drain_contiguous(&mut conn),
+        [0x82, 4, b'f', b'o', b'u', b'r']
+    );
+}
