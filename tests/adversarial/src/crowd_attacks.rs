@@ -142,7 +142,18 @@ pub fn deflate_amplification_within_a_budget<A: Adapter>() {
         timed_out <= BUDGET / inflated,
         "{timed_out} held ~1 MiB each"
     );
-    assert_eq!(budget.used(), 0, "every charge released");
+    // Every attacker's charge is released. The bystander's session shares
+    // the budget and keeps echoing: a read of its own (one short text or
+    // control frame) may be charged at this instant and released when the
+    // server parses it, so the budget may hold at most that; any attacker
+    // charge left (its compressed frame alone is ~1 KB) is far above it.
+    let bystander_frame = 2 + 4 + 125;
+    assert!(first.len() > bystander_frame);
+    assert!(
+        budget.used() <= bystander_frame,
+        "every attacker's charge released: {} bytes still charged",
+        budget.used()
+    );
     // The budget counts bytes held, not the slack of the buffers holding
     // them (inflation grows by half, reassembly doubles): up to twice the
     // budget allocated; and per connection its session, its inflater and
