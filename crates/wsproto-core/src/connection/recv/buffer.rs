@@ -7,6 +7,7 @@
 //! is released, and the two marks the connection's limits need (the
 //! memory budget's charge, the message timeout's start).
 
+use std::cell::RefCell;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
@@ -134,13 +135,49 @@ impl Chunk {
     }
 }
 
+/// How many chunks of [`MIN_READ`] bytes a thread keeps for its
+/// connections (at most 128 KiB): chunks that connections gave back when
+/// their input ran dry ([`Store::shrink`]), taken again by the next
+/// connection that receives something. A connection that waits between
+/// messages so holds no receive storage, and one that echoes a message
+/// at a time takes the same chunk back without an allocation.
+const SPARE_CHUNKS: usize = 16;
+
+thread_local! {
+    static SPARE: RefCell<Vec<BytesMut>> = const { RefCell::new(Vec::new()) };
+}
+
 /// A new chunk of `size` zeroed bytes, already shared (so freezing it and
 /// opening it again never allocates: `bytes` keeps the shared state of a
-/// `BytesMut` that was split, and drops that of a `Vec`'s).
+/// `BytesMut` that was split, and drops that of a `Vec`'s); of
+/// [`MIN_READ`] bytes, a spare one of this thread's if it has one (its
+/// bytes are initialised, stale: only what is written over them is ever
+/// read).
 fn new_chunk(size: usize) -> BytesMut {
+    if size == MIN_READ
+        && let Some(spare) = SPARE.with(|spare| spare.try_borrow_mut().ok()?.pop())
+    {
+        return spare;
+    }
     let mut chunk = BytesMut::zeroed(size);
     drop(chunk.split_off(size));
     chunk
+}
+
+/// Gives a chunk of [`MIN_READ`] bytes back to this thread's spares (or
+/// frees it when there are enough).
+fn give_back(chunk: BytesMut) {
+    debug_assert_eq!(chunk.len(), MIN_READ);
+    SPARE.with(|spare| {
+        if let Ok(mut spare) = spare.try_borrow_mut()
+            && spare.len() < SPARE_CHUNKS
+        {
+            if spare.capacity() == 0 {
+                spare.reserve_exact(SPARE_CHUNKS);
+            }
+            spare.push(chunk);
+        }
+    });
 }
 
 /// Opens a frozen chunk if no slice of it is alive any more.
@@ -414,8 +451,31 @@ impl Store {
 
     /// Releases the chunks that hold no input and more than `keep` bytes
     /// (all of them for 0).
+    /// Releases the chunk if it holds no input and is larger than `keep`;
+    /// a chunk of [`MIN_READ`] bytes that no message shares any more goes
+    /// back to the thread's spares whatever `keep` is, so that a
+    /// connection between messages holds no receive storage.
     fn shrink(&mut self, keep: usize) {
-        if self.is_empty() && self.alloc() > keep {
+        if !self.is_empty() {
+            return;
+        }
+        if self.alloc() == MIN_READ {
+            let open = match self.chunk.take() {
+                Some(Chunk::Frozen(frozen)) => reopen(frozen).map_err(Chunk::Frozen),
+                Some(Chunk::Open(open)) => Ok(open),
+                None => return,
+            };
+            match open {
+                Ok(open) => {
+                    give_back(open);
+                    self.release();
+                    return;
+                }
+                // A message the application holds still shares it.
+                Err(shared) => self.chunk = Some(shared),
+            }
+        }
+        if self.alloc() > keep {
             self.release();
         }
     }

@@ -182,12 +182,37 @@ fn shrink_releases_the_chunk() {
     let mut server = Connection::server(Config::default(), now);
     assert_eq!(server.recv_capacity(), 0, "nothing before input");
     server.handle_data(now, &masked(b"hello", [1, 2, 3, 4]));
-    assert_eq!(messages(&mut server)[0], &b"hello"[..]);
-    assert!(server.recv_capacity() > 0);
+    let kept = messages(&mut server);
+    assert_eq!(kept[0], &b"hello"[..]);
+    assert_eq!(server.recv_capacity(), MIN_READ);
     server.trim_buffers();
-    assert_eq!(server.recv_capacity(), MIN_READ, "a small chunk is kept");
+    assert_eq!(
+        server.recv_capacity(),
+        MIN_READ,
+        "a chunk a kept message shares stays"
+    );
     server.shrink_buffers();
     assert_eq!(server.recv_capacity(), 0);
+    assert_eq!(kept[0], &b"hello"[..], "the message outlives the storage");
+}
+
+#[test]
+fn a_connection_between_messages_gives_its_small_chunk_to_the_next() {
+    let now = t0();
+    let mut first = Connection::server(Config::default(), now);
+    first.handle_data(now, &masked(b"one", [1, 2, 3, 4]));
+    let got = messages(&mut first);
+    let at = got[0].as_ptr();
+    drop(got);
+    first.trim_buffers();
+    assert_eq!(first.recv_capacity(), 0, "nothing held between messages");
+    // The next input on this thread (this connection's or another's)
+    // takes the same chunk back: no allocation, no zero fill.
+    let mut second = Connection::server(Config::default(), now);
+    second.handle_data(now, &masked(b"two", [5, 6, 7, 8]));
+    let got = messages(&mut second);
+    assert_eq!(got[0], &b"two"[..]);
+    assert_eq!(got[0].as_ptr(), at, "the spare chunk reused");
 }
 
 proptest! {
