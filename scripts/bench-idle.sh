@@ -55,7 +55,8 @@ per_proc=$PER_PROC
 ((per_proc > ports * 9 / 10)) && per_proc=$((ports * 9 / 10))
 workers=$(((n + per_proc - 1) / per_proc))
 inflight=$((INFLIGHT / workers)); ((inflight < 1)) && inflight=1
-LIMITS="$(printf "%'d" "$CONNS") requested; descriptor limit $limit (hard $(ulimit -Hn), fs.nr_open $(cat /proc/sys/fs/nr_open)) -> N = $(printf "%'d" "$n") ($RESERVE left to the server); ephemeral ports $port_lo-$port_hi ($ports per source address); somaxconn $(cat /proc/sys/net/core/somaxconn); $workers client processes of <= $per_proc connections, one source address each, $inflight handshakes under way in each"
+commas() { echo "$1" | rev | sed 's/[0-9]\{3\}/&,/g; s/,$//' | rev; }
+LIMITS="$(commas "$CONNS") requested; descriptor limit $limit (hard $(ulimit -Hn), fs.nr_open $(cat /proc/sys/fs/nr_open)) -> N = $(commas "$n") ($RESERVE left to the server); ephemeral ports $port_lo-$port_hi ($ports per source address); somaxconn $(cat /proc/sys/net/core/somaxconn); $workers client processes of <= $per_proc connections, one source address each, $inflight handshakes under way in each"
 echo "==> $LIMITS" >&2
 
 build_bench
