@@ -57,6 +57,8 @@ where
     let addr = addr_arg();
     tokio::runtime::Builder::new_current_thread()
         .enable_io()
+        // ws-axum's sessions arm timers (heartbeat, handshake timeout).
+        .enable_time()
         .build()?
         .block_on(async move {
             let listener = tokio::net::TcpListener::bind(&addr).await?;

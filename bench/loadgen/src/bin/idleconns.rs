@@ -118,6 +118,12 @@ fn worker() {
                     let mut state = state.lock().expect("not poisoned");
                     match outcome {
                         Ok(Ok((stream, _))) => {
+                            // Closed with a reset, not into TIME_WAIT: tens
+                            // of thousands of those on a source address make
+                            // the next run's bind() crawl through them.
+                            if let Err(e) = stream.set_zero_linger() {
+                                state.first_error.get_or_insert(e.to_string());
+                            }
                             state.streams.push(stream);
                             state.micros.push(began.elapsed().as_micros() as u64);
                         }
