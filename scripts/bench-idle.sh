@@ -99,6 +99,7 @@ for run in $(seq 1 "$RUNS"); do
   for i in $(seq 0 $((count - 1))); do
     idx=$(((i + run) % count)); s=${servers[$idx]}
     log="$OUT/server-$s.log"
+    : >"$log" # emptied here, not by the child: the last run's address must not be read
     # shellcheck disable=SC2086
     taskset -c "$SERVER_CPU" ${CMD[$s]} >"$log" 2>&1 &
     SPID=$!
