@@ -36,19 +36,12 @@ SAMPLES="${SAMPLES:-3}"; DURATION="${DURATION:-1}"; WARMUP="${WARMUP:-0.5}"
 FIREHOSE_MSGS="${FIREHOSE_MSGS:-200000}"
 SERVER_CPU="${SERVER_CPU:-0}"; GEN_CPU="${GEN_CPU:-1}"
 OUT="${OUT:-$ROOT/target/bench/matrix}"
-TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 BENCH_TARGET="${BENCH_TARGET_DIR:-$ROOT/bench/target}"
 mkdir -p "$OUT"
 command -v taskset >/dev/null || { echo "taskset (util-linux) is needed" >&2; exit 2; }
 has() { [[ " $MATRIX " == *" $1 "* ]]; }
 
-if [[ -z "${NO_BUILD:-}" ]]; then
-  echo "==> building (release)" >&2
-  (cd "$ROOT" && cargo build --release -q -p examples-more --example echo_server)
-  (cd "$ROOT/bench" && CARGO_TARGET_DIR="$BENCH_TARGET" cargo build --release -q)
-fi
-OURS="$TARGET/release/examples/echo_server"
-BIN="$BENCH_TARGET/release"
+build_bench
 
 PY_ECHO=""
 if has deflate; then

@@ -57,6 +57,8 @@ where
     let addr = addr_arg();
     tokio::runtime::Builder::new_current_thread()
         .enable_io()
+        // ws-axum's sessions arm timers (heartbeat, handshake timeout).
+        .enable_time()
         .build()?
         .block_on(async move {
             let listener = tokio::net::TcpListener::bind(&addr).await?;
@@ -240,6 +242,63 @@ pub async fn connect_to(
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
     let upgraded = upgrade(&mut stream, addr, path, extensions).await?;
     Ok((stream, upgraded))
+}
+
+/// [`connect`] without permessage-deflate from local address `source`
+/// (port chosen by the kernel): bound before it connects, so one client
+/// can open more connections than one source address has ephemeral ports.
+///
+/// # Errors
+/// As [`connect`]; binding `source` failed.
+pub async fn connect_from(
+    addr: std::net::SocketAddr,
+    source: std::net::IpAddr,
+) -> Result<(TcpStream, Upgraded), String> {
+    let socket = if source.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()
+    } else {
+        tokio::net::TcpSocket::new_v6()
+    }
+    .map_err(|e| format!("socket: {e}"))?;
+    socket
+        .bind(std::net::SocketAddr::new(source, 0))
+        .map_err(|e| format!("bind {source}: {e}"))?;
+    let mut stream = socket
+        .connect(addr)
+        .await
+        .map_err(|e| format!("connect {addr} from {source}: {e}"))?;
+    stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    let upgraded = upgrade(&mut stream, &addr.to_string(), "/", "").await?;
+    Ok((stream, upgraded))
+}
+
+/// Warms a server up before a memory reading: one connection, one 5-byte
+/// echo checked, so one-time allocations (the runtime's, the first
+/// task's) are not counted against the connections that follow. Returns
+/// the connection, to be kept open.
+///
+/// # Errors
+/// The connection or the handshake failed, the server closed, or the echo
+/// was wrong.
+pub async fn warm_up(addr: &str) -> Result<TcpStream, String> {
+    let (mut first, up) = connect(addr, false).await?;
+    let mut frame = Vec::new();
+    push_header(&mut frame, OP_BINARY, false, 5, Some([1, 2, 3, 4]));
+    push_masked(&mut frame, b"hello", [1, 2, 3, 4]);
+    first.write_all(&frame).await.map_err(|e| e.to_string())?;
+    let mut echo = up.leftover;
+    while parse_header(&echo).is_none_or(|h| echo.len() < h.len + h.payload) {
+        let mut chunk = [0u8; 64];
+        let n = first.read(&mut chunk).await.map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("the server closed the warm-up connection".to_owned());
+        }
+        echo.extend_from_slice(&chunk[..n]);
+    }
+    if echo[2..7] != *b"hello" {
+        return Err("wrong warm-up echo".to_owned());
+    }
+    Ok(first)
 }
 
 /// The client handshake of [`connect_to`] over a connected `stream` (TCP

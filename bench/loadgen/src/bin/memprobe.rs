@@ -12,8 +12,7 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use wsbench::{OP_BINARY, arg, connect, num_arg, parse_header, push_header, push_masked, rss_kib};
+use wsbench::{arg, connect, num_arg, rss_kib, warm_up};
 
 fn main() {
     let (Some(addr), Some(pid)) = (
@@ -34,24 +33,7 @@ fn main() {
             eprintln!("error: {e}");
             std::process::exit(1)
         };
-        // Warm the server up with one connection and one echo.
-        let (mut first, up) = connect(&addr, false).await.unwrap_or_else(|e| fail(e));
-        let mut frame = Vec::new();
-        push_header(&mut frame, OP_BINARY, false, 5, Some([1, 2, 3, 4]));
-        push_masked(&mut frame, b"hello", [1, 2, 3, 4]);
-        first.write_all(&frame).await.unwrap_or_else(|e| fail(e.to_string()));
-        let mut echo = up.leftover;
-        while parse_header(&echo).is_none_or(|h| echo.len() < h.len + h.payload) {
-            let mut chunk = [0u8; 64];
-            let n = first.read(&mut chunk).await.unwrap_or_else(|e| fail(e.to_string()));
-            if n == 0 {
-                fail("the server closed the warm-up connection".to_owned());
-            }
-            echo.extend_from_slice(&chunk[..n]);
-        }
-        if echo[2..7] != *b"hello" {
-            fail("wrong warm-up echo".to_owned());
-        }
+        let first = warm_up(&addr).await.unwrap_or_else(|e| fail(e));
         tokio::time::sleep(Duration::from_secs_f64(settle)).await;
         let before = rss_kib(pid).unwrap_or_else(|| fail(format!("no /proc/{pid}/status")));
         let mut open = Vec::with_capacity(conns);
