@@ -42,13 +42,14 @@ const PAGE: usize = 4096;
 pub(crate) const ROUNDS_PER_POLL: u32 = 32;
 
 thread_local! {
-    /// A session whose connection holds no receive storage (an idle one,
-    /// or one that has not had input yet) reads into this one per-thread
-    /// buffer and hands the bytes to the core with `handle_data`: reading
-    /// into the core's storage would allocate it for every idle connection
-    /// that polls its socket. Once there is input, reads go straight into
-    /// the core's storage (`Connection::recv_buffer`): always-initialised
-    /// chunks that messages are sliced out of, no copy.
+    /// A session that has not had input yet reads into this one
+    /// per-thread buffer and hands the bytes to the core with
+    /// `handle_data`: reading into the core's storage would allocate it
+    /// for every new connection that polls its socket. Once there is
+    /// input, reads go straight into the core's storage
+    /// (`Connection::recv_buffer`): always-initialised chunks that
+    /// messages are sliced out of, no copy; a small one goes back to the
+    /// thread's spares whenever input runs dry.
     static READ_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
@@ -77,6 +78,10 @@ pub(crate) struct Driver<S: AsyncWrite + Unpin> {
     pub(crate) broken: bool,
     /// The peer closed its side.
     read_closed: bool,
+    /// Input has arrived: reads go straight into the core's storage from
+    /// now on (taking a spare chunk of the thread's when the connection
+    /// gave its own back between messages; see `poll_read`).
+    had_input: bool,
     /// Written bytes may sit in a buffering layer (TLS) until flushed.
     needs_flush: bool,
     /// The transport has been closed.
@@ -237,6 +242,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             io_error: None,
             broken: false,
             read_closed: false,
+            had_input: false,
             needs_flush: false,
             transport_closed: false,
             guard: SessionGuard::default(),
@@ -359,9 +365,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         if self.broken || self.read_closed || self.transport_closed {
             return Poll::Pending;
         }
-        let result = if self.conn.recv_capacity() > 0 {
-            // The connection has receive storage (it has had input): read
-            // straight into it; messages are then slices of it.
+        let result = if self.had_input || self.conn.recv_capacity() > 0 {
+            // The connection has had input: read straight into its
+            // storage (messages are then slices of it). Between messages
+            // it holds none: a small chunk goes back to the thread's
+            // spares when input runs dry and is taken again here.
             let mut room = self.conn.recv_buffer();
             let result = Pin::new(&mut self.io).poll_read(cx, &mut room);
             if let Poll::Ready(Ok(n)) = result
@@ -422,6 +430,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             {
                 let now = self.runtime.now();
                 self.conn.handle_data(now, &buf[..n.min(buf.len())]);
+                self.had_input = true;
             }
             result
         })
