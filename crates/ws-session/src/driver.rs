@@ -115,6 +115,16 @@ impl<S: AsyncWrite + Unpin> Driver<S> {
         event
     }
 
+    /// The core's `poll_event_ahead`: further events of a read, taken
+    /// before the ones already taken are answered (a batch).
+    pub(crate) fn poll_event_ahead(&mut self) -> Option<wsproto_core::Event> {
+        let event = self.conn.poll_event_ahead();
+        if let Some(wsproto_core::Event::CloseReceived(frame)) = &event {
+            crate::trace::close_received(frame.as_ref());
+        }
+        event
+    }
+
     pub(crate) fn now(&self) -> Instant {
         self.runtime.now()
     }

@@ -105,7 +105,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                     self.kept_bytes -= event_bytes(&event);
                     event
                 }
-                None => match self.driver.poll_event() {
+                // Parsed ahead: a violation further on takes effect at the
+                // next call, after the answers to these messages.
+                None => match self.driver.poll_event_ahead() {
                     Some(event) => event,
                     None => break,
                 },

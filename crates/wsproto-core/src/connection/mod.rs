@@ -229,7 +229,7 @@ impl Connection {
     /// returns `None` after every `handle_*` call.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
-        if self.events.is_empty() {
+        if self.events.is_empty() && !self.apply_deferred() {
             self.process();
         }
         self.events.pop_front()

@@ -68,9 +68,12 @@ fn connections_share_one_config_until_one_changes_its_heartbeat() {
 /// written and sliced in turn (an enum of the two, 8 bytes more than one
 /// buffer), the input's bounds in it, and the unmasking scan that runs as
 /// input arrives (16 bytes), less the frame's unmasking marks it replaces.
+/// Raised to 720 for batches (`poll_event_ahead`): a violation found while
+/// parsing ahead is kept (boxed, 8 bytes) until the answers to the
+/// messages before it are out (Autobahn 3.2, 4.1.3, 5.15 and the like).
 #[cfg(target_pointer_width = "64")]
 #[test]
 fn an_idle_connection_stays_small() {
     let size = std::mem::size_of::<Connection>();
-    assert!(size <= 712, "Connection is {size} bytes");
+    assert!(size <= 720, "Connection is {size} bytes");
 }

@@ -266,3 +266,46 @@ fn arbitrary_garbage_never_panics() {
         }
     }
 }
+
+/// A batch (`poll_event_ahead`): the messages before a violation in the
+/// same read are taken and answered, and the answers go out before the
+/// Close, as when each message is answered in turn (Autobahn 3.2, 4.1.3,
+/// 5.15); the violation ends the connection at the next `poll_event`.
+#[test]
+fn a_violation_found_ahead_waits_for_the_answers_before_it() {
+    let now = util::epoch();
+    let mut server = Connection::server(Config::default(), now);
+    let mut wire = client_frame(0x81, b"one");
+    wire.extend(client_frame(0x81, b"two"));
+    wire.extend(client_frame(0xA1, b"rsv2"));
+    wire.extend(client_frame(0x81, b"never"));
+    server.handle_data(now, &wire);
+    let mut batch = Vec::new();
+    while let Some(event) = match batch.len() {
+        0 => server.poll_event(),
+        _ => server.poll_event_ahead(),
+    } {
+        batch.push(event);
+    }
+    let texts: Vec<_> = batch
+        .iter()
+        .map(|event| match event {
+            Event::Message(Message::Text(text)) => text.to_string(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(texts, ["one", "two"]);
+    assert_eq!(server.state(), wsproto_core::State::Open, "not failed yet");
+    server.send_text("ONE").unwrap();
+    server.send_text("TWO").unwrap();
+    let events: Vec<_> = std::iter::from_fn(|| server.poll_event()).collect();
+    assert_eq!(
+        util::closed_reason(&events),
+        CloseReason::Error(ProtocolError::UnexpectedRsv(0b010))
+    );
+    let out = server.poll_transmit().to_vec();
+    let mut expected = server_frame(0x81, b"ONE");
+    expected.extend(server_frame(0x81, b"TWO"));
+    assert!(out.starts_with(&expected), "answers first: {out:?}");
+    assert_eq!(close_code_in(&out[expected.len()..]), Some(1002));
+}

@@ -498,6 +498,13 @@ pub(in crate::connection) struct Receiver {
     pub(super) eof: bool,
     /// The time of the latest input, used while parsing it lazily.
     pub(super) now: Option<Instant>,
+    /// Parsing ahead (`Connection::poll_event_ahead`): a protocol
+    /// violation is kept in `deferred` instead of failing the connection.
+    pub(super) ahead: bool,
+    /// A violation found while parsing ahead, applied by the next
+    /// `poll_event` (nothing is parsed meanwhile). Boxed: it is rare and
+    /// the connection's size counts.
+    pub(super) deferred: Option<Box<crate::error::ProtocolError>>,
     /// Since when the input has held an unfinished message or frame
     /// (the message timeout runs from here).
     pub(super) partial_since: Option<Instant>,
@@ -515,6 +522,8 @@ impl Receiver {
             stopped: false,
             eof: false,
             now: None,
+            ahead: false,
+            deferred: None,
             partial_since: None,
             charge: Charge::new(config.memory_budget.clone()),
         }

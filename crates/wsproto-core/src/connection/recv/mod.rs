@@ -135,7 +135,7 @@ impl Connection {
         };
         let raw = self.config.mode == Mode::Raw;
         self.recv.store.freeze();
-        while !self.recv.stopped && self.events.is_empty() {
+        while !self.recv.stopped && self.events.is_empty() && self.recv.deferred.is_none() {
             if self.recv.frame.is_none() {
                 match FrameHeader::parse(self.recv.store.input()) {
                     Ok(None) => {
@@ -145,13 +145,13 @@ impl Connection {
                     }
                     Ok(Some((header, len))) => {
                         if let Err(err) = self.begin_frame(&header) {
-                            self.protocol_error(now, err);
+                            self.parse_error(now, err);
                             break;
                         }
                         self.recv.store.advance(len);
                     }
                     Err(err) => {
-                        self.protocol_error(now, err);
+                        self.parse_error(now, err);
                         break;
                     }
                 }
@@ -166,7 +166,7 @@ impl Connection {
                 Err(err) => Err(err),
             };
             if let Err(err) = result {
-                self.protocol_error(now, err);
+                self.parse_error(now, err);
                 break;
             }
         }
@@ -186,6 +186,44 @@ impl Connection {
         if self.recv.eof && self.events.is_empty() {
             self.on_eof();
         }
+    }
+
+    /// A violation found in the input: fails the connection, or, while
+    /// parsing ahead, is kept for the next [`poll_event`](Self::poll_event).
+    fn parse_error(&mut self, now: Instant, err: ProtocolError) {
+        if self.recv.ahead {
+            self.recv.deferred = Some(Box::new(err));
+        } else {
+            self.protocol_error(now, err);
+        }
+    }
+
+    /// Applies a violation found while parsing ahead; `true` if there was
+    /// one.
+    pub(super) fn apply_deferred(&mut self) -> bool {
+        match (self.recv.deferred.take(), self.recv.now) {
+            (Some(err), Some(now)) => {
+                self.protocol_error(now, *err);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// As [`poll_event`](Self::poll_event), for further events of input
+    /// already read, taken before the events already taken are answered
+    /// (a batch): a protocol violation found now does not fail the
+    /// connection yet (this returns `None`); it takes effect at the next
+    /// `poll_event`, so that answers sent meanwhile go out before the
+    /// Close, as they would if each event had been answered in turn.
+    #[must_use]
+    pub fn poll_event_ahead(&mut self) -> Option<Event> {
+        if self.events.is_empty() {
+            self.recv.ahead = true;
+            self.process();
+            self.recv.ahead = false;
+        }
+        self.events.pop_front()
     }
 
     fn protocol_error(&mut self, now: Instant, err: ProtocolError) {
